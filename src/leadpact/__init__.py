@@ -1,0 +1,1 @@
+"""leadpact: the lead agreement, enforced."""

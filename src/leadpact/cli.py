@@ -1,0 +1,547 @@
+"""The ``leadpact`` command line: every use case, one command each; ``--help`` on any of them teaches it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadpact.config import DATABASE_ENV, Settings
+from leadpact.domain.agreement_diff import (
+    describe_condition,
+    describe_event,
+    describe_fit_rule,
+    describe_hours,
+    describe_reason,
+    diff_agreements,
+)
+from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.errors import InvalidInput, LeadpactError
+from leadpact.services import agreements, explain, handoff, intake, opportunities, sales, team
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
+from leadpact.store.database import connect, current_revision, migrate
+from leadpact.store.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="leadpact: the lead agreement between marketing and sales, enforced on every lead.\n\n"
+    "Start with 'leadpact demo' to see a whole world run through it, or 'leadpact init' and "
+    "'leadpact agreement adopt FILE' to set up your own.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+agreement_app = typer.Typer(help="Check, adopt, list, show and compare lead agreement versions.", no_args_is_help=True)
+lead_app = typer.Typer(help="Look at leads.", no_args_is_help=True)
+rep_app = typer.Typer(help="Sales reps and their teams.", no_args_is_help=True)
+sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
+app.add_typer(agreement_app, name="agreement")
+app.add_typer(lead_app, name="lead")
+app.add_typer(rep_app, name="rep")
+app.add_typer(sla_app, name="sla")
+
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="Act as of this moment (ISO 8601, e.g. 2026-11-23T15:00:00Z) instead of now."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+Rep = Annotated[str | None, typer.Option("--rep", help="The rep acting; defaults to the lead's owner.")]
+LeadRef = Annotated[str, typer.Argument(help="The lead's email address or id.")]
+
+
+@dataclasses.dataclass
+class State:
+    settings: Settings = dataclasses.field(default_factory=Settings)
+
+
+state = State()
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=f"Database URL (default: ${DATABASE_ENV}, else sqlite:///leadpact.db).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    state.settings = Settings.resolve(db)
+
+
+def clock_for(at: str | None) -> Clock:
+    return FixedClock(parse_moment(at, "--at")) if at else SystemClock()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """A transaction on the configured database, which must be initialized."""
+    engine = connect(state.settings.database_url)
+    try:
+        if current_revision(engine) is None:
+            raise InvalidInput(
+                f"the database {engine.url.render_as_string(hide_password=True)} is not set up; "
+                "run 'leadpact init' first"
+            )
+        with UnitOfWork(engine) as uow:
+            yield uow
+    finally:
+        engine.dispose()
+
+
+def with_agreement(work: Callable[[UnitOfWork, InForce], T]) -> T:
+    with unit_of_work() as uow:
+        return work(uow, agreements.in_force(uow))
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime | date):
+            return obj.isoformat()
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return dataclasses.asdict(obj)
+        raise TypeError(f"cannot show {type(obj).__name__} as JSON")
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.dumps(value, default=default, indent=2)
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema; safe to run again."""
+    engine = connect(state.settings.database_url)
+    try:
+        before, after = migrate(engine)
+    finally:
+        engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        out.print(f"{where} is up to date (schema {after}).")
+    else:
+        out.print(f"{where} migrated from {before or 'empty'} to schema {after}.")
+
+
+# --- agreements -------------------------------------------------------------------------------------------
+
+
+@agreement_app.command("check")
+def agreement_check(file: Annotated[Path, typer.Argument(help="The agreement YAML file.")]) -> None:
+    """Validate an agreement file; every problem is listed with its line and key."""
+    agreement = parse_agreement(_read(file), str(file))
+    out.print(
+        f"{file}: valid. {len(agreement.fit_rules)} fit rules, {len(agreement.events)} event types, "
+        f"qualifies at score {agreement.qualified.score_at_least:g} for grades {', '.join(agreement.qualified.grades)}."
+    )
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{file}: cannot read it ({exc.strerror})") from exc
+
+
+@agreement_app.command("adopt")
+def agreement_adopt(
+    file: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    marketing: Annotated[str, typer.Option(help="Who signs for marketing.")],
+    sales_: Annotated[str, typer.Option("--sales", help="Who signs for sales.")],
+    at: At = None,
+) -> None:
+    """Adopt a signed agreement: it becomes the next version, in force from now."""
+    with unit_of_work() as uow:
+        row = agreements.adopt(uow, clock_for(at), _read(file), str(file), marketing, sales_)
+        out.print(
+            f"Adopted {file} as version {row.version}, signed by {row.marketing_signoff} and {row.sales_signoff}."
+        )
+
+
+@agreement_app.command("list")
+def agreement_list(as_json: Json = False) -> None:
+    """Every adopted version, newest last."""
+    with unit_of_work() as uow:
+        rows = agreements.versions(uow)
+        if as_json:
+            out.print_json(
+                to_json(
+                    [
+                        {
+                            "version": r.version,
+                            "name": r.name,
+                            "sha256": r.sha256,
+                            "marketing": r.marketing_signoff,
+                            "sales": r.sales_signoff,
+                            "adopted_at": r.adopted_at,
+                        }
+                        for r in rows
+                    ]
+                )
+            )
+            return
+        table = Table("version", "name", "adopted (UTC)", "marketing", "sales", "sha256")
+        for r in rows:
+            table.add_row(
+                str(r.version),
+                r.name,
+                when(r.adopted_at),
+                r.marketing_signoff,
+                r.sales_signoff,
+                r.sha256[:12],
+            )
+        out.print(table if rows else "No agreement adopted yet.")
+
+
+@agreement_app.command("show")
+def agreement_show(
+    version: Annotated[int | None, typer.Argument(help="Version number; default: the one in force.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly as adopted.")] = False,
+) -> None:
+    """Show an agreement version in plain words (or the file with --raw)."""
+    with unit_of_work() as uow:
+        row, a = agreements.load_version(uow, version)
+    if raw:
+        sys.stdout.write(row.text)
+        return
+    out.print(f"{a.name} - version {row.version}, adopted {when(row.adopted_at)} UTC")
+    out.print(f"Signed by {row.marketing_signoff} (marketing) and {row.sales_signoff} (sales)")
+    out.print(f"Calendar: {a.timezone}; working {describe_hours(a)}; {len(a.holidays)} holidays")
+    out.print("\nFit")
+    for rule in a.fit_rules:
+        out.print(f"  {rule.id}: {describe_fit_rule(rule)}")
+    out.print(
+        "  grades: "
+        + ", ".join(
+            f"{g.grade} from {g.fit_at_least:g}" if g.fit_at_least is not None else f"{g.grade} below" for g in a.grades
+        )
+    )
+    decay = f"halving every {a.half_life_days:g} days" if a.half_life_days else "no decay"
+    out.print(f"\nEngagement ({decay})")
+    for name, event in a.events.items():
+        out.print(f"  {name}: {describe_event(event)}")
+    q = a.qualified
+    out.print(
+        f"\nQualified when score reaches {q.score_at_least:g} with grade {'/'.join(q.grades)}; "
+        f"an immediate event hands off grade {'/'.join(q.immediate_grades)}"
+    )
+    out.print(
+        "Priority: "
+        + ", ".join(
+            f"{b.band} from {b.score_at_least:g}" if b.score_at_least is not None else f"{b.band} below"
+            for b in a.priority
+        )
+    )
+    h = a.handoff
+    out.print(
+        f"\nHand-off: accept within {h.accept_within} and first contact within "
+        f"{h.first_contact_within} (working time); on breach: {h.on_breach}"
+    )
+    for route in h.routing:
+        out.print(
+            f"  route to {route.team}" + (f" when {describe_condition(route.when)}" if route.when else " otherwise")
+        )
+    out.print(
+        "\nReject reasons: "
+        + "; ".join(f"{n} ({describe_reason(r)})" for n, r in a.reject_reasons.items())
+    )
+    out.print(
+        "Sales stages: "
+        + ", ".join(
+            f"{s.name} {s.probability:.0%} (lost: {', '.join(a.lost_reasons.get(s.name, ()))})" for s in a.sales_stages
+        )
+    )
+
+
+@agreement_app.command("diff")
+def agreement_diff(
+    a: Annotated[int, typer.Argument(help="The older version.")],
+    b: Annotated[int, typer.Argument(help="The newer version.")],
+) -> None:
+    """What changed from version A to version B, in plain words."""
+    with unit_of_work() as uow:
+        _, old = agreements.load_version(uow, a)
+        _, new = agreements.load_version(uow, b)
+    lines = diff_agreements(old, new)
+    out.print(f"From version {a} to version {b}:" if lines else f"Versions {a} and {b} agree on everything.")
+    for line in lines:
+        out.print(f"  - {line}")
+
+
+# --- leads ------------------------------------------------------------------------------------------------
+
+
+@lead_app.command("show")
+def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
+    """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA."""
+    now = clock_for(at).now()
+
+    def work(uow: UnitOfWork, inforce: InForce) -> explain.Explanation:
+        return explain.explain(uow, inforce, intake.find_lead(uow, lead), now)
+
+    x = with_agreement(work)
+    if as_json:
+        out.print_json(to_json(x))
+        return
+    out.print(f"{x.name or x.email} <{x.email}> (lead {x.id})  {x.title or ''} {x.company or ''}")
+    out.print(
+        f"Score {x.score:.1f} = fit {x.fit:g} + engagement {x.engagement:.1f}   grade {x.grade}   "
+        f"priority {x.priority}   stage {x.stage}   owner {x.owner or '-'}   as of {when(x.at)} UTC, "
+        f"agreement v{x.version}"
+    )
+    table = Table("fit rule", "points", "because", title="Fit", title_justify="left")
+    for f in x.fit_rules:
+        table.add_row(f.rule, f"{f.points:+g}", f.rule_text)
+    out.print(table if x.fit_rules else "Fit: no rule matched.")
+    table = Table("occurred (UTC)", "event", "id", "points", "decay", "now", title="Engagement", title_justify="left")
+    for e in x.events:
+        table.add_row(when(e.occurred_at), e.type, e.event_id, f"{e.points:+g}", f"x{e.factor:.3f}", f"{e.value:+.2f}")
+    out.print(table if x.events else "Engagement: no counted event.")
+    if x.sla:
+        out.print(
+            f"SLA: with {x.sla.owner} since {when(x.sla.assigned_at)}; accept by {when(x.sla.accept_due)}, "
+            f"first contact by {when(x.sla.contact_due)}: {x.sla.state}"
+        )
+    table = Table("at (UTC)", "from", "to", "by", "reason", title="Stage history", title_justify="left")
+    for h in x.history:
+        table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
+    out.print(table)
+
+
+# --- reps and the SLA -------------------------------------------------------------------------------------
+
+
+@rep_app.command("add")
+def rep_add(
+    name: Annotated[str, typer.Argument(help="The rep's name, as they will be named in every command.")],
+    team_: Annotated[str, typer.Option("--team", help="The team (created if new); routing names teams.")],
+    capacity: Annotated[int, typer.Option(help="Relative share of new leads (2 gets twice as many as 1).")] = 1,
+    email: Annotated[str | None, typer.Option(help="Where notifications go.")] = None,
+) -> None:
+    """Add a sales rep to a team."""
+    with unit_of_work() as uow:
+        team.add_user(uow, SystemClock(), name, "rep", team_, capacity, email)
+    out.print(f"{name} joined team {team_} with capacity {capacity}.")
+
+
+@rep_app.command("away")
+def rep_away(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
+    """Mark a rep unavailable: they get no new leads until 'rep back'."""
+    with unit_of_work() as uow:
+        team.set_available(uow, name, False)
+    out.print(f"{name} is away and gets no new leads.")
+
+
+@rep_app.command("back")
+def rep_back(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
+    """Mark a rep available again."""
+    with unit_of_work() as uow:
+        team.set_available(uow, name, True)
+    out.print(f"{name} is back and gets new leads again.")
+
+
+@rep_app.command("manager")
+def rep_manager(
+    team_: Annotated[str, typer.Argument(help="The team.")],
+    name: Annotated[str, typer.Argument(help="The manager (added as a user if new).")],
+) -> None:
+    """Name the manager of a team: escalated SLA breaches go to them."""
+    with unit_of_work() as uow:
+        if not any(u.name == name for u, _ in team.reps(uow)):
+            team.add_user(uow, SystemClock(), name, "manager")
+        team.set_manager(uow, team_, name)
+    out.print(f"{name} manages team {team_}.")
+
+
+@rep_app.command("list")
+def rep_list(as_json: Json = False) -> None:
+    """Everyone, with team, capacity and availability."""
+    with unit_of_work() as uow:
+        people = [(u.name, u.role, t.name if t else None, u.capacity, u.available) for u, t in team.reps(uow)]
+    if as_json:
+        keys = ("name", "role", "team", "capacity", "available")
+        out.print_json(to_json([dict(zip(keys, p, strict=True)) for p in people]))
+        return
+    table = Table("name", "role", "team", "capacity", "available")
+    for name, role, team_name, capacity, available in people:
+        table.add_row(name, role, team_name or "-", str(capacity), "yes" if available else "away")
+    out.print(table)
+
+
+@sla_app.command("check")
+def sla_check(at: At = None) -> None:
+    """Record SLA breaches due by now and reassign or escalate as the agreement says."""
+    clock = clock_for(at)
+    report = with_agreement(lambda uow, inforce: handoff.check_sla(uow, clock, inforce))
+    for line in report.lines:
+        out.print(line)
+    out.print(
+        f"{report.accept_breaches} accept and {report.contact_breaches} contact breaches; "
+        f"{report.reassigned} reassigned, {report.escalated} escalated, {report.assigned} waiting leads assigned."
+    )
+
+
+@app.command("queue")
+def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = None, as_json: Json = False) -> None:
+    """A rep's leads: hottest first, then the SLA that runs out first."""
+    now = clock_for(at).now()
+    items = with_agreement(lambda uow, inforce: explain.queue(uow, inforce, team.user_named(uow, rep), now))
+    if as_json:
+        out.print_json(to_json(items))
+        return
+    table = Table("lead", "email", "stage", "priority", "score", "grade", "source", "why", "SLA")
+    for i in items:
+        table.add_row(
+            str(i.lead_id),
+            i.email,
+            i.stage,
+            i.priority,
+            f"{i.score:.1f}",
+            i.grade,
+            i.source or "-",
+            "; ".join(i.top_reasons),
+            i.sla,
+        )
+    out.print(table if items else f"{rep} has no open leads.")
+
+
+# --- rep actions ------------------------------------------------------------------------------------------
+
+
+def act(at: str | None, work: Callable[[UnitOfWork, Clock, InForce, Any], T], lead: str) -> T:
+    clock = clock_for(at)
+    return with_agreement(lambda uow, inforce: work(uow, clock, inforce, intake.find_lead(uow, lead)))
+
+
+@app.command()
+def accept(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Accept a lead handed to you (it becomes a sales-accepted lead)."""
+    act(at, lambda uow, clock, inforce, found: sales.accept(uow, clock, inforce, found, rep), lead)
+    out.print(f"{lead} accepted.")
+
+
+@app.command()
+def reject(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A reject reason of the agreement (see 'agreement show').")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Send a lead back to marketing with a reason: recycled to nurture, or disqualified."""
+    act(at, lambda uow, clock, inforce, found: sales.reject(uow, clock, inforce, found, reason, rep), lead)
+    out.print(f"{lead} rejected: {reason}.")
+
+
+@app.command()
+def contact(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Log a contact with the lead (the first one stops the first-contact SLA clock)."""
+    first = act(at, lambda uow, clock, inforce, found: sales.contact(uow, clock, found, rep), lead)
+    out.print(f"Contact with {lead} logged" + (" (first contact)." if first else "."))
+
+
+@app.command()
+def qualify(
+    lead: LeadRef,
+    budget: Annotated[str | None, typer.Option(help="Answer to the budget question.")] = None,
+    authority: Annotated[str | None, typer.Option(help="Answer to the authority question.")] = None,
+    timing: Annotated[str | None, typer.Option(help="Answer to the timing question.")] = None,
+    answer: Annotated[list[str] | None, typer.Option(help="Any other question: KEY=VALUE (repeatable).")] = None,
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Record the qualification answers: the accepted lead becomes a sales-qualified lead."""
+    answers = {k: v for k, v in (("budget", budget), ("authority", authority), ("timing", timing)) if v}
+    for item in answer or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--answer: '{item}' is not KEY=VALUE")
+        answers[key.strip()] = value.strip()
+    act(at, lambda uow, clock, inforce, found: sales.confirm(uow, clock, inforce, found, answers, rep), lead)
+    out.print(f"{lead} is sales-qualified.")
+
+
+@app.command()
+def convert(
+    lead: LeadRef,
+    amount: Annotated[float, typer.Option(help="Expected deal amount.")],
+    close_date: Annotated[str, typer.Option(help="Expected close date, YYYY-MM-DD.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Convert a sales-qualified lead to an opportunity in the first sales stage."""
+    try:
+        close = date.fromisoformat(close_date)
+    except ValueError as exc:
+        raise InvalidInput(f"--close-date: '{close_date}' is not a date like 2027-03-31") from exc
+    opp = act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.convert(uow, clock, inforce, found, amount, close, rep),
+        lead,
+    )
+    out.print(f"{lead} is now opportunity {opp.id} in stage {opp.stage}.")
+
+
+@app.command()
+def stage(
+    lead: LeadRef,
+    to: Annotated[str, typer.Argument(help="The next sales stage, or an earlier one.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Move the lead's opportunity to another sales stage."""
+    act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.move_stage(uow, clock, inforce, found, to, rep),
+        lead,
+    )
+    out.print(f"{lead}: opportunity moved to {to}.")
+
+
+@app.command()
+def won(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Close the lead's opportunity as won: the lead becomes a customer."""
+    act(at, lambda uow, clock, inforce, found: opportunities.win(uow, clock, inforce, found, rep), lead)
+    out.print(f"{lead}: won.")
+
+
+@app.command()
+def lost(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A lost reason of the opportunity's current stage.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Close the lead's opportunity as lost, with a reason; the lead goes back to nurturing."""
+    act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.lose(uow, clock, inforce, found, reason, rep),
+        lead,
+    )
+    out.print(f"{lead}: lost ({reason}).")
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 2."""
+    try:
+        app()
+    except LeadpactError as exc:
+        err.print(f"error: {exc.detail}")
+        sys.exit(2)

@@ -1,0 +1,155 @@
+"""The lead agreement: what marketing and sales signed.
+
+A lead agreement states who a good lead is (fit rules and grades), what a lead's actions are worth and how
+fast that worth fades (engagement points with a half-life), when a lead is handed to sales (the
+qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing), and why a
+lead may be sent back or a deal lost (reasons). These classes hold a parsed, validated agreement; the file
+format is read by ``agreement_file`` and the rules are applied by ``scoring``, ``lifecycle`` and ``routing``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from enum import StrEnum
+
+
+class Op(StrEnum):
+    """How a condition compares a lead field with the agreement's value."""
+
+    EQUALS = "equals"
+    IN = "in"
+    NOT_IN = "not_in"
+    MATCHES = "matches"
+    BETWEEN = "between"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    FREE_MAIL = "free_mail"
+    MISSING = "missing"
+
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: Op
+    value: Scalar | tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class FitRule:
+    id: str
+    condition: Condition
+    points: float
+
+
+@dataclass(frozen=True)
+class Grade:
+    grade: str
+    fit_at_least: float | None
+
+
+@dataclass(frozen=True)
+class EventRule:
+    type: str
+    points: float
+    max_per_day: int | None = None
+    once: bool = False
+    immediate: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    band: str
+    score_at_least: float | None
+
+
+@dataclass(frozen=True)
+class Qualification:
+    score_at_least: float
+    grades: tuple[str, ...]
+    immediate_grades: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    days: tuple[int, ...]  # 0 = Monday, as in ``date.weekday()``
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An SLA allowance counted on the working calendar: ``h`` working hours or ``d`` working days."""
+
+    amount: float
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:g}{self.unit}"
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    team: str
+    when: Condition | None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    accept_within: Duration
+    first_contact_within: Duration
+    on_breach: str  # "reassign" or "escalate"
+    routing: tuple[RoutingRule, ...]
+
+
+@dataclass(frozen=True)
+class RejectReason:
+    name: str
+    recycle_after_days: float | None
+    disqualify: bool
+
+
+@dataclass(frozen=True)
+class SalesStage:
+    name: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Agreement:
+    name: str
+    owners: dict[str, str]
+    timezone: str
+    working_hours: WorkingHours
+    holidays: tuple[date, ...]
+    fit_rules: tuple[FitRule, ...]
+    grades: tuple[Grade, ...]
+    half_life_days: float | None
+    events: dict[str, EventRule]
+    qualified: Qualification
+    priority: tuple[Band, ...]
+    questions: dict[str, tuple[str, ...]]
+    handoff: Handoff
+    reject_reasons: dict[str, RejectReason]
+    lost_reasons: dict[str, tuple[str, ...]]
+    sales_stages: tuple[SalesStage, ...]
+
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sales_stages)
+
+    def grade_for(self, fit: float) -> str:
+        """The first grade whose bound the fit reaches; the last grade has no bound."""
+        for g in self.grades:
+            if g.fit_at_least is None or fit >= g.fit_at_least:
+                return g.grade
+        return self.grades[-1].grade
+
+    def band_for(self, score: float) -> str:
+        """The first priority band whose bound the score reaches; the last band has no bound."""
+        for b in self.priority:
+            if b.score_at_least is None or score >= b.score_at_least:
+                return b.band
+        return self.priority[-1].band

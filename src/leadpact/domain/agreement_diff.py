@@ -1,0 +1,139 @@
+"""What changed between two agreements, in words a VP of sales reads without opening the YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from leadpact.domain.agreement import Agreement, Condition, EventRule, FitRule, Op, RejectReason
+
+T = TypeVar("T")
+
+
+def _num(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
+
+
+def describe_condition(condition: Condition) -> str:
+    value = condition.value
+    if condition.op in (Op.IN, Op.NOT_IN) and isinstance(value, tuple):
+        shown = ", ".join(str(v) for v in value)
+        return f"{condition.field} {'is one of' if condition.op is Op.IN else 'is none of'} [{shown}]"
+    if condition.op is Op.BETWEEN and isinstance(value, tuple):
+        return f"{condition.field} between {_num(float(value[0]))} and {_num(float(value[1]))}"
+    if condition.op is Op.FREE_MAIL:
+        return f"{condition.field} is {'' if value else 'not '}a free-mail address"
+    if condition.op is Op.MISSING:
+        return f"{condition.field} is {'' if value else 'not '}empty"
+    words = {Op.EQUALS: "equals", Op.MATCHES: "matches", Op.AT_LEAST: "is at least", Op.AT_MOST: "is at most"}
+    return f"{condition.field} {words[condition.op]} {value}"
+
+
+def describe_event(rule: EventRule) -> str:
+    extras = [f"at most {rule.max_per_day} a day"] if rule.max_per_day else []
+    extras += ["counted once"] if rule.once else []
+    extras += ["hands off at once"] if rule.immediate else []
+    return f"{_num(rule.points)} points" + (f" ({', '.join(extras)})" if extras else "")
+
+
+def describe_reason(reason: RejectReason) -> str:
+    if reason.disqualify:
+        return "disqualifies"
+    return f"recycles after {_num(reason.recycle_after_days)} days"
+
+
+def describe_fit_rule(rule: FitRule) -> str:
+    return f"{_num(rule.points)} points when {describe_condition(rule.condition)}"
+
+
+def _keyed(lines: list[str], what: str, old: Mapping[str, T], new: Mapping[str, T], show: Callable[[T], str]) -> None:
+    for key in old.keys() - new.keys():
+        lines.append(f"{what} '{key}' removed (was {show(old[key])})")
+    for key in new.keys() - old.keys():
+        lines.append(f"{what} '{key}' added: {show(new[key])}")
+    for key in sorted(old.keys() & new.keys()):
+        if old[key] != new[key]:
+            lines.append(f"{what} '{key}': {show(old[key])} -> {show(new[key])}")
+
+
+def _changed(lines: list[str], what: str, old: object, new: object) -> None:
+    if old != new:
+        lines.append(f"{what}: {old} -> {new}")
+
+
+def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
+    """One plain sentence per change; an empty list when the two agree."""
+    lines: list[str] = []
+    _changed(lines, "name", old.name, new.name)
+    _changed(lines, "time zone", old.timezone, new.timezone)
+    _changed(lines, "working hours", describe_hours(old), describe_hours(new))
+    _changed(lines, "holidays", ", ".join(map(str, old.holidays)), ", ".join(map(str, new.holidays)))
+    _keyed(
+        lines,
+        "fit rule",
+        {r.id: r for r in old.fit_rules},
+        {r.id: r for r in new.fit_rules},
+        describe_fit_rule,
+    )
+    _changed(lines, "grades", _grades(old), _grades(new))
+    _changed(lines, "half-life", _days(old.half_life_days), _days(new.half_life_days))
+    _keyed(lines, "event", old.events, new.events, describe_event)
+    q_old, q_new = old.qualified, new.qualified
+    _changed(lines, "qualification threshold", _num(q_old.score_at_least), _num(q_new.score_at_least))
+    _changed(lines, "grades that qualify", ", ".join(q_old.grades), ", ".join(q_new.grades))
+    _changed(
+        lines,
+        "grades an immediate event hands off",
+        ", ".join(q_old.immediate_grades),
+        ", ".join(q_new.immediate_grades),
+    )
+    _changed(lines, "priority bands", _bands(old), _bands(new))
+    _keyed(lines, "question", old.questions, new.questions, lambda answers: ", ".join(answers))
+    h_old, h_new = old.handoff, new.handoff
+    _changed(lines, "SLA to accept", f"{h_old.accept_within} working", f"{h_new.accept_within} working")
+    _changed(
+        lines,
+        "SLA to first contact",
+        f"{h_old.first_contact_within} working",
+        f"{h_new.first_contact_within} working",
+    )
+    _changed(lines, "on SLA breach", h_old.on_breach, h_new.on_breach)
+    _changed(lines, "routing", _routing(old), _routing(new))
+    _keyed(lines, "reject reason", old.reject_reasons, new.reject_reasons, describe_reason)
+    _keyed(lines, "lost reasons at stage", old.lost_reasons, new.lost_reasons, lambda r: ", ".join(r))
+    _changed(lines, "sales stages", _stages(old), _stages(new))
+    return lines
+
+
+def describe_hours(a: Agreement) -> str:
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    days = ", ".join(names[d] for d in a.working_hours.days)
+    return f"{days} {a.working_hours.start:%H:%M}-{a.working_hours.end:%H:%M}"
+
+
+def _grades(a: Agreement) -> str:
+    return ", ".join(
+        f"{g.grade} from fit {_num(g.fit_at_least)}" if g.fit_at_least is not None else f"{g.grade} below"
+        for g in a.grades
+    )
+
+
+def _bands(a: Agreement) -> str:
+    return ", ".join(
+        f"{b.band} from {_num(b.score_at_least)}" if b.score_at_least is not None else f"{b.band} below"
+        for b in a.priority
+    )
+
+
+def _days(value: float | None) -> str:
+    return "no decay" if value is None else f"{value:g} days"
+
+
+def _routing(a: Agreement) -> str:
+    return "; ".join(
+        f"{describe_condition(r.when)} -> {r.team}" if r.when else f"otherwise -> {r.team}" for r in a.handoff.routing
+    )
+
+
+def _stages(a: Agreement) -> str:
+    return ", ".join(f"{s.name} ({s.probability:.0%})" for s in a.sales_stages)

@@ -1,0 +1,629 @@
+"""Reading an agreement file, strictly.
+
+The file is YAML, but read with the schema in charge of types: ``yes`` stays the text "yes" where the
+agreement expects text, unquoted numbers are numbers, and nothing is guessed. Every problem is reported at
+once, each as ``FILE:LINE: key.path: what is wrong``; unknown keys are problems too, so a typo never silently
+turns a rule off.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from datetime import date, time
+from typing import TypeVar
+
+import yaml
+
+from leadpact.domain.agreement import (
+    Agreement,
+    Band,
+    Condition,
+    Duration,
+    EventRule,
+    FitRule,
+    Grade,
+    Handoff,
+    Op,
+    Qualification,
+    RejectReason,
+    RoutingRule,
+    SalesStage,
+    Scalar,
+    WorkingHours,
+)
+from leadpact.domain.errors import InvalidAgreement
+from leadpact.domain.fields import field_problem
+
+T = TypeVar("T")
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_INT = re.compile(r"^[-+]?\d+$")
+_FLOAT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([hd])$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class _Reader:
+    """Walks the YAML node tree, converting values and collecting problems with their lines."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, node: yaml.Node | None, path: str, message: str) -> None:
+        line = f"{node.start_mark.line + 1}" if node is not None else "1"
+        self.problems.append(f"{self.source}:{line}: {path}: {message}")
+
+    def mapping(
+        self, node: yaml.Node, path: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+    ) -> dict[str, yaml.Node] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, path, "expected a mapping of keys to values")
+            return None
+        return self._keys(node, path, required, optional, open_keys=False)
+
+    def open_mapping(self, node: yaml.Node, path: str) -> dict[str, yaml.Node] | None:
+        """A mapping whose keys are names chosen by the agreement's authors (event types, reasons, ...)."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, path, "expected a mapping of names to values")
+            return None
+        return self._keys(node, path, (), (), open_keys=True)
+
+    def _keys(
+        self,
+        node: yaml.MappingNode,
+        path: str,
+        required: tuple[str, ...],
+        optional: tuple[str, ...],
+        open_keys: bool,
+    ) -> dict[str, yaml.Node]:
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            where = f"{path}.{key}" if path else key
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, path or "(top)", "keys must be plain names")
+            elif key in out:
+                self.fail(key_node, where, "key appears twice")
+            elif not open_keys and key not in required and key not in optional:
+                allowed = ", ".join((*required, *optional))
+                self.fail(key_node, where, f"unknown key; expected one of: {allowed}")
+            elif open_keys and not _NAME.match(key):
+                self.fail(key_node, where, "names are lower case letters, digits, '_' and '-'")
+            else:
+                out[key] = value_node
+        for key in required:
+            if key not in out:
+                self.fail(node, f"{path}.{key}" if path else key, "required key is missing")
+        return out
+
+    def seq(self, node: yaml.Node, path: str) -> list[yaml.Node] | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, path, "expected a list")
+            return None
+        return list(node.value)
+
+    def scalar(self, node: yaml.Node, path: str) -> Scalar | None:
+        """A value compared with lead data: quoted is text; plain may be a number or true/false."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, path, "expected a single value")
+            return None
+        raw = str(node.value)
+        if node.style in ("'", '"'):
+            return raw
+        if raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        if _INT.match(raw):
+            return int(raw)
+        if _FLOAT.match(raw):
+            return float(raw)
+        if raw in ("", "~", "null"):
+            self.fail(node, path, "a value is required")
+            return None
+        return raw
+
+    def text(self, node: yaml.Node, path: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or node.value in ("", "~", "null"):
+            self.fail(node, path, "expected text")
+            return None
+        return str(node.value)
+
+    def name(self, node: yaml.Node, path: str) -> str | None:
+        value = self.text(node, path)
+        if value is not None and not _NAME.match(value):
+            self.fail(node, path, f"'{value}' is not a name (lower case letters, digits, '_' and '-')")
+            return None
+        return value
+
+    def number(self, node: yaml.Node, path: str) -> float | None:
+        value = self.scalar(node, path)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(node, path, f"expected a number, got {_show(node)}")
+            return None
+        return float(value)
+
+    def positive_int(self, node: yaml.Node, path: str) -> int | None:
+        value = self.scalar(node, path)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(node, path, f"expected a whole number of at least 1, got {_show(node)}")
+            return None
+        return value
+
+    def flag(self, node: yaml.Node, path: str) -> bool | None:
+        value = self.scalar(node, path)
+        if not isinstance(value, bool):
+            self.fail(node, path, f"expected true or false, got {_show(node)}")
+            return None
+        return value
+
+    def names(self, node: yaml.Node, path: str) -> list[str]:
+        items = self.seq(node, path)
+        if items is None:
+            return []
+        out = [self.text(item, f"{path}[{i}]") for i, item in enumerate(items)]
+        return [o for o in out if o is not None]
+
+    def each(self, node: yaml.Node, path: str, read: Callable[[yaml.Node, str], T | None]) -> list[T]:
+        items = self.seq(node, path)
+        if items is None:
+            return []
+        out = [read(item, f"{path}[{i}]") for i, item in enumerate(items)]
+        return [o for o in out if o is not None]
+
+
+def _show(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return repr(str(node.value))
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+
+
+def parse_agreement(text: str, source: str = "<agreement>") -> Agreement:
+    """Parse and validate an agreement file; raise ``InvalidAgreement`` listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise InvalidAgreement([f"{source}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+    if root is None:
+        raise InvalidAgreement([f"{source}:1: the file is empty"])
+    reader = _Reader(source)
+    agreement = _Parser(reader).agreement(root)
+    if reader.problems or agreement is None:
+        raise InvalidAgreement(reader.problems)
+    return agreement
+
+
+class _Parser:
+    def __init__(self, reader: _Reader) -> None:
+        self.r = reader
+
+    def agreement(self, root: yaml.Node) -> Agreement | None:
+        r = self.r
+        top = r.mapping(
+            root,
+            "",
+            required=(
+                "agreement",
+                "owners",
+                "timezone",
+                "working_hours",
+                "fit",
+                "engagement",
+                "qualified",
+                "priority",
+                "handoff",
+                "reasons",
+                "sales_stages",
+            ),
+            optional=("holidays", "questions"),
+        )
+        if top is None:
+            return None
+        name = r.text(top["agreement"], "agreement") if "agreement" in top else None
+        owners = self.owners(top["owners"]) if "owners" in top else None
+        tz = self.timezone(top["timezone"]) if "timezone" in top else None
+        hours = self.working_hours(top["working_hours"]) if "working_hours" in top else None
+        holidays = self.holidays(top["holidays"]) if "holidays" in top else ()
+        questions = self.questions(top["questions"]) if "questions" in top else {}
+        fit = self.fit(top["fit"], questions) if "fit" in top else None
+        engagement = self.engagement(top["engagement"]) if "engagement" in top else None
+        stages = r.each(top["sales_stages"], "sales_stages", self.stage) if "sales_stages" in top else []
+        grade_names = tuple(g.grade for g in fit[1]) if fit else ()
+        qualified = self.qualified(top["qualified"], grade_names) if "qualified" in top else None
+        priority = self.priority(top["priority"]) if "priority" in top else None
+        handoff = self.handoff(top["handoff"], questions) if "handoff" in top else None
+        reasons = self.reasons(top["reasons"], [s.name for s in stages]) if "reasons" in top else None
+        self.unique([s.name for s in stages], top.get("sales_stages"), "sales_stages", "stage name")
+        if not stages and "sales_stages" in top:
+            r.fail(top["sales_stages"], "sales_stages", "at least one sales stage is required")
+        if (
+            name is None
+            or owners is None
+            or tz is None
+            or hours is None
+            or fit is None
+            or engagement is None
+            or qualified is None
+            or priority is None
+            or handoff is None
+            or reasons is None
+            or r.problems
+        ):
+            return None
+        return Agreement(
+            name=name,
+            owners=owners,
+            timezone=tz,
+            working_hours=hours,
+            holidays=holidays,
+            fit_rules=fit[0],
+            grades=fit[1],
+            half_life_days=engagement[0],
+            events=engagement[1],
+            qualified=qualified,
+            priority=priority,
+            questions=questions,
+            handoff=handoff,
+            reject_reasons=reasons[0],
+            lost_reasons=reasons[1],
+            sales_stages=tuple(stages),
+        )
+
+    def unique(self, names: list[str], node: yaml.Node | None, path: str, what: str) -> None:
+        seen: set[str] = set()
+        for n in names:
+            if n in seen:
+                self.r.fail(node, path, f"{what} '{n}' appears twice")
+            seen.add(n)
+
+    def owners(self, node: yaml.Node) -> dict[str, str] | None:
+        m = self.r.mapping(node, "owners", required=("marketing", "sales"))
+        if m is None:
+            return None
+        out = {k: self.r.text(v, f"owners.{k}") for k, v in m.items()}
+        return {k: v for k, v in out.items() if v is not None} if None not in out.values() else None
+
+    def timezone(self, node: yaml.Node) -> str | None:
+        tz = self.r.text(node, "timezone")
+        if tz is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.r.fail(node, "timezone", f"unknown time zone '{tz}' (use an IANA name like Europe/Berlin)")
+            return None
+        return tz
+
+    def clock(self, node: yaml.Node, path: str) -> time | None:
+        value = self.r.text(node, path)
+        match = _CLOCK.match(value or "")
+        if value is not None and match is None:
+            self.r.fail(node, path, f'expected a time of day as "HH:MM" (quoted), got {_show(node)}')
+        return time(int(match.group(1)), int(match.group(2))) if match else None
+
+    def working_hours(self, node: yaml.Node) -> WorkingHours | None:
+        m = self.r.mapping(node, "working_hours", required=("days", "start", "end"))
+        if m is None:
+            return None
+        days: list[int] = []
+        for i, item in enumerate(self.r.seq(m["days"], "working_hours.days") or []) if "days" in m else []:
+            day = self.r.text(item, f"working_hours.days[{i}]")
+            if day is not None and day.lower() not in _DAYS:
+                self.r.fail(item, f"working_hours.days[{i}]", f"'{day}' is not one of {', '.join(_DAYS)}")
+            elif day is not None:
+                days.append(_DAYS.index(day.lower()))
+        start = self.clock(m["start"], "working_hours.start") if "start" in m else None
+        end = self.clock(m["end"], "working_hours.end") if "end" in m else None
+        if "days" in m and not days:
+            self.r.fail(m["days"], "working_hours.days", "at least one working day is required")
+        if start is not None and end is not None and end <= start:
+            self.r.fail(m["end"], "working_hours.end", "the working day must end after it starts")
+        if not days or start is None or end is None or end <= start:
+            return None
+        return WorkingHours(days=tuple(sorted(set(days))), start=start, end=end)
+
+    def holidays(self, node: yaml.Node) -> tuple[date, ...]:
+        out: list[date] = []
+        for i, item in enumerate(self.r.seq(node, "holidays") or []):
+            value = self.r.text(item, f"holidays[{i}]")
+            try:
+                out.append(date.fromisoformat(value or ""))
+            except ValueError:
+                if value is not None:
+                    self.r.fail(item, f"holidays[{i}]", f"expected a date as YYYY-MM-DD, got {_show(item)}")
+        return tuple(sorted(set(out)))
+
+    def questions(self, node: yaml.Node) -> dict[str, tuple[str, ...]]:
+        m = self.r.open_mapping(node, "questions") or {}
+        out: dict[str, tuple[str, ...]] = {}
+        for key, value in m.items():
+            answers = self.r.names(value, f"questions.{key}")
+            if not answers:
+                self.r.fail(value, f"questions.{key}", "list at least one possible answer")
+            out[key] = tuple(answers)
+        return out
+
+    def condition(
+        self, m: dict[str, yaml.Node], node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]
+    ) -> Condition | None:
+        r = self.r
+        field_name = r.text(m["field"], f"{path}.field") if "field" in m else None
+        if field_name is not None and (problem := field_problem(field_name, tuple(questions))):
+            r.fail(m["field"], f"{path}.field", problem)
+            field_name = None
+        ops = [k for k in m if k in Op.__members__.values()]
+        if len(ops) != 1:
+            r.fail(node, path, f"give exactly one condition of: {', '.join(o.value for o in Op)}")
+            return None
+        op = Op(ops[0])
+        value_node = m[op.value]
+        where = f"{path}.{op.value}"
+        value: Scalar | tuple[Scalar, ...] | None
+        if op in (Op.IN, Op.NOT_IN):
+            items = r.seq(value_node, where)
+            scalars = [r.scalar(item, f"{where}[{i}]") for i, item in enumerate(items or [])]
+            value = tuple(s for s in scalars if s is not None) if items and None not in scalars else None
+            if items is not None and not items:
+                r.fail(value_node, where, "list at least one value")
+        elif op is Op.BETWEEN:
+            items = r.seq(value_node, where) or []
+            bounds = [r.number(item, f"{where}[{i}]") for i, item in enumerate(items)]
+            value = None
+            if len(items) != 2:
+                r.fail(value_node, where, "expected two numbers: [low, high]")
+            elif bounds[0] is not None and bounds[1] is not None:
+                if bounds[0] > bounds[1]:
+                    r.fail(value_node, where, "the low bound is above the high bound")
+                else:
+                    value = (bounds[0], bounds[1])
+        elif op in (Op.AT_LEAST, Op.AT_MOST):
+            value = r.number(value_node, where)
+        elif op in (Op.FREE_MAIL, Op.MISSING):
+            value = r.flag(value_node, where)
+        elif op is Op.MATCHES:
+            value = r.text(value_node, where)
+            try:
+                re.compile(str(value))
+            except re.error as exc:
+                r.fail(value_node, where, f"not a valid regular expression: {exc}")
+                value = None
+        else:
+            value = r.scalar(value_node, where)
+        if field_name is None or value is None:
+            return None
+        return Condition(field=field_name, op=op, value=value)
+
+    def fit(
+        self, node: yaml.Node, questions: dict[str, tuple[str, ...]]
+    ) -> tuple[tuple[FitRule, ...], tuple[Grade, ...]] | None:
+        m = self.r.mapping(node, "fit", required=("rules", "grades"))
+        if m is None:
+            return None
+        rules = (
+            self.r.each(m["rules"], "fit.rules", lambda n, p: self.fit_rule(n, p, questions)) if ("rules" in m) else []
+        )
+        self.unique([rule.id for rule in rules], m.get("rules"), "fit.rules", "rule id")
+        grades = self.r.each(m["grades"], "fit.grades", self.grade) if "grades" in m else []
+        if "grades" in m:
+            self.check_bounded_list(m["grades"], "fit.grades", [g.fit_at_least for g in grades], "fit_at_least")
+            self.unique([g.grade for g in grades], m["grades"], "fit.grades", "grade")
+        return (tuple(rules), tuple(grades)) if grades else None
+
+    def check_bounded_list(self, node: yaml.Node, path: str, bounds: list[float | None], key: str) -> None:
+        """Every entry but the last needs a bound, in descending order; the last catches the rest."""
+        if not bounds:
+            self.r.fail(node, path, "list at least one entry")
+            return
+        if bounds[-1] is not None:
+            self.r.fail(node, path, f"the last entry must have no {key}: it takes everything below")
+        if any(b is None for b in bounds[:-1]):
+            self.r.fail(node, path, f"every entry but the last needs {key}")
+        given = [b for b in bounds[:-1] if b is not None]
+        if given != sorted(given, reverse=True):
+            self.r.fail(node, path, f"entries must be in descending order of {key}")
+
+    def fit_rule(self, node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]) -> FitRule | None:
+        m = self.r.mapping(node, path, required=("id", "field", "points"), optional=tuple(o.value for o in Op))
+        if m is None:
+            return None
+        rule_id = self.r.name(m["id"], f"{path}.id") if "id" in m else None
+        points = self.r.number(m["points"], f"{path}.points") if "points" in m else None
+        condition = self.condition(m, node, path, questions)
+        if rule_id is None or points is None or condition is None:
+            return None
+        return FitRule(id=rule_id, condition=condition, points=points)
+
+    def grade(self, node: yaml.Node, path: str) -> Grade | None:
+        m = self.r.mapping(node, path, required=("grade",), optional=("fit_at_least",))
+        if m is None:
+            return None
+        grade = self.r.text(m["grade"], f"{path}.grade") if "grade" in m else None
+        bound = self.r.number(m["fit_at_least"], f"{path}.fit_at_least") if "fit_at_least" in m else None
+        if grade is None or ("fit_at_least" in m and bound is None):
+            return None
+        return Grade(grade=grade, fit_at_least=bound)
+
+    def engagement(self, node: yaml.Node) -> tuple[float | None, dict[str, EventRule]] | None:
+        m = self.r.mapping(node, "engagement", required=("events",), optional=("half_life_days",))
+        if m is None:
+            return None
+        half_life = None
+        if "half_life_days" in m:
+            half_life = self.r.number(m["half_life_days"], "engagement.half_life_days")
+            if half_life is not None and half_life <= 0:
+                self.r.fail(m["half_life_days"], "engagement.half_life_days", "must be above 0")
+        events: dict[str, EventRule] = {}
+        for name, value in (
+            (self.r.open_mapping(m["events"], "engagement.events") or {}).items() if ("events" in m) else []
+        ):
+            rule = self.event_rule(name, value)
+            if rule is not None:
+                events[name] = rule
+        return half_life, events
+
+    def event_rule(self, name: str, node: yaml.Node) -> EventRule | None:
+        path = f"engagement.events.{name}"
+        m = self.r.mapping(node, path, required=("points",), optional=("max_per_day", "once", "handoff"))
+        if m is None:
+            return None
+        points = self.r.number(m["points"], f"{path}.points") if "points" in m else None
+        max_per_day = self.r.positive_int(m["max_per_day"], f"{path}.max_per_day") if "max_per_day" in m else None
+        once = self.r.flag(m["once"], f"{path}.once") if "once" in m else False
+        immediate = False
+        if "handoff" in m:
+            handoff = self.r.text(m["handoff"], f"{path}.handoff")
+            if handoff != "immediate":
+                self.r.fail(m["handoff"], f"{path}.handoff", "the only handoff an event can ask for is 'immediate'")
+            immediate = True
+        if points is None or once is None or ("max_per_day" in m and max_per_day is None):
+            return None
+        return EventRule(type=name, points=points, max_per_day=max_per_day, once=once, immediate=immediate)
+
+    def qualified(self, node: yaml.Node, grade_names: tuple[str, ...]) -> Qualification | None:
+        m = self.r.mapping(node, "qualified", required=("score_at_least", "grades"), optional=("immediate_grades",))
+        if m is None:
+            return None
+        threshold = self.r.number(m["score_at_least"], "qualified.score_at_least") if "score_at_least" in m else None
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in ("grades", "immediate_grades"):
+            if key in m:
+                lists[key] = tuple(self.r.names(m[key], f"qualified.{key}"))
+                for g in lists[key]:
+                    if grade_names and g not in grade_names:
+                        self.r.fail(m[key], f"qualified.{key}", f"grade '{g}' is not one of fit.grades")
+        if threshold is None or "grades" not in lists:
+            return None
+        return Qualification(threshold, lists["grades"], lists.get("immediate_grades", lists["grades"]))
+
+    def priority(self, node: yaml.Node) -> tuple[Band, ...] | None:
+        bands = self.r.each(node, "priority", self.band)
+        self.check_bounded_list(node, "priority", [b.score_at_least for b in bands], "score_at_least")
+        self.unique([b.band for b in bands], node, "priority", "band")
+        return tuple(bands) if bands else None
+
+    def band(self, node: yaml.Node, path: str) -> Band | None:
+        m = self.r.mapping(node, path, required=("band",), optional=("score_at_least",))
+        if m is None:
+            return None
+        band = self.r.name(m["band"], f"{path}.band") if "band" in m else None
+        bound = self.r.number(m["score_at_least"], f"{path}.score_at_least") if "score_at_least" in m else None
+        if band is None or ("score_at_least" in m and bound is None):
+            return None
+        return Band(band=band, score_at_least=bound)
+
+    def duration(self, node: yaml.Node, path: str) -> Duration | None:
+        value = self.r.text(node, path)
+        match = _DURATION.match(value or "")
+        if match is None or float(match.group(1)) <= 0:
+            self.r.fail(node, path, f"expected working hours like 4h or working days like 1d, got {_show(node)}")
+            return None
+        return Duration(float(match.group(1)), match.group(2))
+
+    def handoff(self, node: yaml.Node, questions: dict[str, tuple[str, ...]]) -> Handoff | None:
+        m = self.r.mapping(
+            node,
+            "handoff",
+            required=("accept_within", "first_contact_within", "routing"),
+            optional=("on_breach",),
+        )
+        if m is None:
+            return None
+        accept = self.duration(m["accept_within"], "handoff.accept_within") if "accept_within" in m else None
+        contact = (
+            self.duration(m["first_contact_within"], "handoff.first_contact_within")
+            if "first_contact_within" in m
+            else None
+        )
+        on_breach = "reassign"
+        if "on_breach" in m:
+            on_breach = self.r.text(m["on_breach"], "handoff.on_breach") or on_breach
+            if on_breach not in ("reassign", "escalate"):
+                self.r.fail(m["on_breach"], "handoff.on_breach", f"expected reassign or escalate, got '{on_breach}'")
+        routing = (
+            self.r.each(m["routing"], "handoff.routing", lambda n, p: self.route(n, p, questions))
+            if ("routing" in m)
+            else []
+        )
+        if "routing" in m:
+            if not routing:
+                self.r.fail(m["routing"], "handoff.routing", "list at least one routing rule")
+            elif any(rule.when is None for rule in routing[:-1]):
+                self.r.fail(m["routing"], "handoff.routing", "only the last routing rule may have no 'when'")
+        if accept is None or contact is None or not routing:
+            return None
+        return Handoff(accept, contact, on_breach, tuple(routing))
+
+    def route(self, node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]) -> RoutingRule | None:
+        m = self.r.mapping(node, path, required=("team",), optional=("when",))
+        if m is None:
+            return None
+        team = self.r.name(m["team"], f"{path}.team") if "team" in m else None
+        when = None
+        if "when" in m:
+            cm = self.r.mapping(m["when"], f"{path}.when", required=("field",), optional=tuple(o.value for o in Op))
+            when = self.condition(cm, m["when"], f"{path}.when", questions) if cm is not None else None
+            if when is None:
+                return None
+        return RoutingRule(team=team, when=when) if team is not None else None
+
+    def reasons(
+        self, node: yaml.Node, stage_names: list[str]
+    ) -> tuple[dict[str, RejectReason], dict[str, tuple[str, ...]]] | None:
+        m = self.r.mapping(node, "reasons", required=("reject", "lost"))
+        if m is None:
+            return None
+        reject: dict[str, RejectReason] = {}
+        for name, value in (
+            (self.r.open_mapping(m["reject"], "reasons.reject") or {}).items() if ("reject" in m) else []
+        ):
+            reason = self.reject_reason(name, value)
+            if reason is not None:
+                reject[name] = reason
+        lost: dict[str, tuple[str, ...]] = {}
+        for stage, value in (self.r.open_mapping(m["lost"], "reasons.lost") or {}).items() if "lost" in m else []:
+            if stage_names and stage not in stage_names:
+                self.r.fail(value, f"reasons.lost.{stage}", f"'{stage}' is not one of sales_stages")
+            names = self.r.names(value, f"reasons.lost.{stage}")
+            if not names:
+                self.r.fail(value, f"reasons.lost.{stage}", "list at least one reason")
+            lost[stage] = tuple(names)
+        for stage in stage_names:
+            if "lost" in m and stage not in lost:
+                self.r.fail(m["lost"], f"reasons.lost.{stage}", "every sales stage needs its list of lost reasons")
+        if "reject" in m and not reject:
+            self.r.fail(m["reject"], "reasons.reject", "list at least one reject reason")
+        return reject, lost
+
+    def reject_reason(self, name: str, node: yaml.Node) -> RejectReason | None:
+        path = f"reasons.reject.{name}"
+        m = self.r.mapping(node, path, optional=("recycle_after_days", "disqualify"))
+        if m is None:
+            return None
+        days = (
+            self.r.number(m["recycle_after_days"], f"{path}.recycle_after_days")
+            if ("recycle_after_days" in m)
+            else None
+        )
+        disqualify = self.r.flag(m["disqualify"], f"{path}.disqualify") if "disqualify" in m else False
+        if days is not None and days < 0:
+            self.r.fail(m["recycle_after_days"], f"{path}.recycle_after_days", "must be 0 or more")
+            return None
+        if (days is None) == (not disqualify):
+            self.r.fail(node, path, "give either recycle_after_days or disqualify: true")
+            return None
+        return RejectReason(name=name, recycle_after_days=days, disqualify=bool(disqualify))
+
+    def stage(self, node: yaml.Node, path: str) -> SalesStage | None:
+        m = self.r.mapping(node, path, required=("name", "probability"))
+        if m is None:
+            return None
+        name = self.r.name(m["name"], f"{path}.name") if "name" in m else None
+        probability = self.r.number(m["probability"], f"{path}.probability") if "probability" in m else None
+        if probability is not None and not 0 <= probability <= 1:
+            self.r.fail(m["probability"], f"{path}.probability", "a probability is between 0 and 1")
+            return None
+        return SalesStage(name, probability) if name is not None and probability is not None else None

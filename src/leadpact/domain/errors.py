@@ -1,0 +1,69 @@
+"""One error hierarchy for the whole system.
+
+Every error carries a stable ``code`` that scripts and API clients can rely on, and a ``detail`` written
+for the person who made the mistake: it names the file, row, field or key at fault.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class LeadpactError(Exception):
+    """Base of every error a user can cause; the CLI prints ``detail`` and exits 2."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidAgreement(LeadpactError):
+    """The agreement file breaks the format; ``problems`` lists each one with file, line and key."""
+
+    code = "agreement_invalid"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class NoAgreement(LeadpactError):
+    code = "no_agreement"
+
+
+class NotFound(LeadpactError):
+    code = "not_found"
+
+
+class InvalidInput(LeadpactError):
+    code = "invalid_input"
+
+
+class IllegalTransition(LeadpactError):
+    code = "illegal_transition"
+
+
+class UnknownReason(LeadpactError):
+    code = "unknown_reason"
+
+
+class NotPermitted(LeadpactError):
+    code = "not_permitted"
+
+
+class Conflict(LeadpactError):
+    code = "conflict"
+
+
+class ImportRejected(LeadpactError):
+    """A CSV file had bad rows; nothing of it was stored. ``problems`` has one line per bad field."""
+
+    code = "import_rejected"
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        shown = problems[:50]
+        more = f"\n... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was imported:\n" + "\n".join(shown) + more)
+        self.problems = problems

@@ -1,0 +1,75 @@
+"""The lead lifecycle as data: which move takes a lead from which stage to which.
+
+A lead starts as an inquiry. The agreement makes it an MQL; the assigned rep accepts it (SAL), confirms
+budget, authority, need and timing (SQL), converts it to an opportunity, and wins or loses it. A rep may send
+a lead back with one of the agreement's reject reasons: it is recycled to marketing for nurturing or
+disqualified for good. A lost opportunity goes back to nurturing too. A recycled lead comes back as an MQL
+only through the agreement, after its cooldown. Any move not in the table is refused.
+
+One move is the agreement's own correction: when events that arrive late show that a lead handed over but
+not yet acted on never met the rule, the hand-off is withdrawn and the lead returns to where it came from.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from leadpact.domain.errors import IllegalTransition
+
+
+class Stage(StrEnum):
+    INQUIRY = "inquiry"
+    MQL = "mql"
+    SAL = "sal"
+    SQL = "sql"
+    OPPORTUNITY = "opportunity"
+    CUSTOMER = "customer"
+    RECYCLED = "recycled"
+    DISQUALIFIED = "disqualified"
+
+
+class Move(StrEnum):
+    QUALIFY = "qualify"  # the agreement hands the lead to sales
+    WITHDRAW = "withdraw"  # the agreement takes back a hand-off that late events disproved
+    DISQUALIFY = "disqualify"  # marketing removes an inquiry
+    ACCEPT = "accept"
+    RECYCLE = "recycle"  # rep rejects with a reason that recycles
+    REJECT = "reject"  # rep rejects with a reason that disqualifies
+    CONFIRM = "confirm"  # rep records the qualification answers
+    CONVERT = "convert"
+    WIN = "win"
+    LOSE = "lose"
+
+
+TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
+    (Stage.INQUIRY, Move.QUALIFY): Stage.MQL,
+    (Stage.RECYCLED, Move.QUALIFY): Stage.MQL,
+    (Stage.INQUIRY, Move.DISQUALIFY): Stage.DISQUALIFIED,
+    (Stage.MQL, Move.ACCEPT): Stage.SAL,
+    (Stage.MQL, Move.RECYCLE): Stage.RECYCLED,
+    (Stage.SAL, Move.RECYCLE): Stage.RECYCLED,
+    (Stage.SQL, Move.RECYCLE): Stage.RECYCLED,
+    (Stage.MQL, Move.REJECT): Stage.DISQUALIFIED,
+    (Stage.SAL, Move.REJECT): Stage.DISQUALIFIED,
+    (Stage.SQL, Move.REJECT): Stage.DISQUALIFIED,
+    (Stage.SAL, Move.CONFIRM): Stage.SQL,
+    (Stage.SQL, Move.CONVERT): Stage.OPPORTUNITY,
+    (Stage.OPPORTUNITY, Move.WIN): Stage.CUSTOMER,
+    (Stage.OPPORTUNITY, Move.LOSE): Stage.RECYCLED,
+}
+
+WITHDRAWABLE = frozenset({Stage.INQUIRY, Stage.RECYCLED})
+"""Where a withdrawn hand-off returns: the stage the lead qualified from."""
+
+WORKING = frozenset({Stage.MQL, Stage.SAL, Stage.SQL})
+"""Stages in which a lead sits with a rep under an SLA clock."""
+
+
+def next_stage(current: Stage, move: Move) -> Stage:
+    """The stage a move leads to, or ``IllegalTransition`` naming what is allowed instead."""
+    target = TRANSITIONS.get((current, move))
+    if target is None:
+        allowed = sorted(m.value for (s, m) in TRANSITIONS if s == current)
+        hint = f"; from {current} a lead can: {', '.join(allowed)}" if allowed else f"; {current} is final"
+        raise IllegalTransition(f"a lead in stage {current} cannot {move}{hint}")
+    return target

@@ -1,0 +1,238 @@
+"""Explaining a lead: every point of its score traced to a rule or an event, as of a moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from leadpact.domain.agreement_diff import describe_fit_rule
+from leadpact.domain.scoring import decay, from_seconds, to_seconds
+from leadpact.services import handoff
+from leadpact.services.agreements import InForce
+from leadpact.store.tables import Assignment, Event, Lead, LedgerEntry, StageChange, User
+from leadpact.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class FitLine:
+    rule: str
+    points: float
+    rule_text: str
+
+
+@dataclass
+class EventLine:
+    event_id: str
+    type: str
+    occurred_at: datetime
+    points: float
+    factor: float
+    value: float
+
+
+@dataclass
+class SlaStatus:
+    owner: str
+    assigned_at: datetime
+    accept_due: datetime
+    contact_due: datetime
+    accepted_at: datetime | None
+    contacted_at: datetime | None
+    state: str
+
+
+@dataclass
+class StageLine:
+    at: datetime
+    from_stage: str | None
+    to_stage: str
+    by: str
+    reason: str | None
+
+
+@dataclass
+class Explanation:
+    id: int
+    email: str
+    name: str
+    company: str | None
+    title: str | None
+    source: str | None
+    at: datetime
+    version: int
+    fit: float
+    engagement: float
+    score: float
+    grade: str
+    priority: str
+    stage: str
+    owner: str | None
+    fit_rules: list[FitLine] = field(default_factory=list)
+    events: list[EventLine] = field(default_factory=list)
+    sla: SlaStatus | None = None
+    history: list[StageLine] = field(default_factory=list)
+
+
+def sla_state(assignment: Assignment, now: datetime) -> str:
+    """In words: what the rep owes now, and by when."""
+    if assignment.accepted_at is None:
+        due, what = assignment.accept_due, "accept"
+    elif assignment.contacted_at is None:
+        due, what = assignment.contact_due, "first contact"
+    else:
+        return "accepted and contacted"
+    if due <= now:
+        return f"{what} overdue since {due:%Y-%m-%d %H:%M} UTC"
+    return f"{what} due {due:%Y-%m-%d %H:%M} UTC"
+
+
+def ledger_score(uow: UnitOfWork, lead_id: int, at: int, half_life_days: float | None) -> tuple[float, float]:
+    """(fit, engagement) at a moment, straight from the ledger."""
+    fit = engagement = 0.0
+    rows = uow.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.at, LedgerEntry.points).where(
+            LedgerEntry.lead_id == lead_id, LedgerEntry.at <= at
+        )
+    )
+    for kind, moment, points in rows:
+        if kind == "fit":
+            fit += points
+        else:
+            engagement += decay(points, at - moment, half_life_days)
+    return fit, engagement
+
+
+def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Explanation:
+    agreement = inforce.agreement
+    at = to_seconds(now)
+    rules = {r.id: r for r in agreement.fit_rules}
+    items: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for kind, item, moment, points in uow.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.item, LedgerEntry.at, LedgerEntry.points)
+        .where(LedgerEntry.lead_id == lead.id, LedgerEntry.at <= at)
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ):
+        items.setdefault((kind, item), []).append((moment, points))
+    fit_lines: list[FitLine] = []
+    event_lines: list[EventLine] = []
+    types = dict(uow.session.execute(select(Event.event_id, Event.type).where(Event.lead_id == lead.id)).tuples())
+    for (kind, item), rows in items.items():
+        total = sum(p for _, p in rows)
+        if abs(total) < 1e-12:
+            continue
+        if kind == "fit":
+            text = describe_fit_rule(rules[item]) if item in rules else "(rule no longer in the agreement)"
+            fit_lines.append(FitLine(item, total, text))
+        else:
+            moment = rows[0][0]
+            value = sum(decay(p, at - m, agreement.half_life_days) for m, p in rows)
+            event_lines.append(EventLine(item, types.get(item, "?"), from_seconds(moment), total, value / total, value))
+    fit = sum(f.points for f in fit_lines)
+    engagement = sum(e.value for e in event_lines)
+    owner = uow.session.get(User, lead.owner_id) if lead.owner_id else None
+    current = handoff.active_assignment(uow, lead)
+    sla = None
+    if current is not None:
+        rep = uow.session.get_one(User, current.user_id)
+        sla = SlaStatus(
+            rep.name,
+            current.assigned_at,
+            current.accept_due,
+            current.contact_due,
+            current.accepted_at,
+            current.contacted_at,
+            sla_state(current, now),
+        )
+    history = [
+        StageLine(c.at, c.from_stage, c.to_stage, _who(uow, c), c.reason)
+        for c in uow.session.scalars(
+            select(StageChange).where(StageChange.lead_id == lead.id).order_by(StageChange.at, StageChange.id)
+        )
+    ]
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+    return Explanation(
+        id=lead.id,
+        email=lead.email,
+        name=name,
+        company=lead.company,
+        title=lead.title,
+        source=lead.source,
+        at=now,
+        version=inforce.version,
+        fit=fit,
+        engagement=engagement,
+        score=fit + engagement,
+        grade=agreement.grade_for(fit),
+        priority=agreement.band_for(fit + engagement),
+        stage=lead.stage,
+        owner=owner.name if owner else None,
+        fit_rules=sorted(fit_lines, key=lambda f: -f.points),
+        events=sorted(event_lines, key=lambda e: e.occurred_at),
+        sla=sla,
+        history=history,
+    )
+
+
+def _who(uow: UnitOfWork, change: StageChange) -> str:
+    if change.by_user_id is not None:
+        return uow.session.get_one(User, change.by_user_id).name
+    return f"agreement v{change.version}" if change.version else "system"
+
+
+@dataclass
+class QueueItem:
+    lead_id: int
+    email: str
+    name: str
+    company: str | None
+    stage: str
+    score: float
+    grade: str
+    priority: str
+    source: str | None
+    top_reasons: list[str]
+    due: datetime | None
+    sla: str
+
+
+def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[QueueItem]:
+    """The rep's open leads, hottest first, then by the SLA time that runs out first."""
+    agreement = inforce.agreement
+    rows = uow.session.execute(
+        select(Lead, Assignment)
+        .join(Assignment, Assignment.lead_id == Lead.id)
+        .where(Assignment.user_id == rep.id, Assignment.ended_at.is_(None))
+    ).tuples()
+    bands = [b.band for b in agreement.priority]
+    items: list[QueueItem] = []
+    for lead, assignment in rows:
+        explanation = explain(uow, inforce, lead, now)
+        due = (
+            assignment.accept_due
+            if assignment.accepted_at is None
+            else assignment.contact_due
+            if assignment.contacted_at is None
+            else None
+        )
+        reasons = [f"{f.rule} {f.points:+g}" for f in explanation.fit_rules[:2]]
+        reasons += [f"{e.type} {e.value:+.1f}" for e in sorted(explanation.events, key=lambda e: -e.value)[:2]]
+        items.append(
+            QueueItem(
+                lead.id,
+                lead.email,
+                explanation.name,
+                lead.company,
+                lead.stage,
+                explanation.score,
+                explanation.grade,
+                explanation.priority,
+                lead.source,
+                reasons,
+                due,
+                sla_state(assignment, now),
+            )
+        )
+    far = from_seconds(2**40)
+    return sorted(items, key=lambda i: (bands.index(i.priority), i.due or far, -i.score))

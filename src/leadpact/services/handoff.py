@@ -1,0 +1,207 @@
+"""Handing qualified leads to sales: routing, assignment, the SLA clock, and what happens on a breach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from leadpact.domain.calendar import add_working_time
+from leadpact.domain.lifecycle import WITHDRAWABLE, Move, Stage
+from leadpact.domain.routing import Member, pick_member, team_for
+from leadpact.domain.scoring import from_seconds, to_seconds
+from leadpact.services import lifecycle, outbox
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.services.facts import facts_of
+from leadpact.store.tables import Assignment, Lead, StageChange, Team, User
+from leadpact.store.unit_of_work import UnitOfWork
+
+
+def active_assignment(uow: UnitOfWork, lead: Lead) -> Assignment | None:
+    return uow.session.scalars(
+        select(Assignment).where(Assignment.lead_id == lead.id, Assignment.ended_at.is_(None))
+    ).first()
+
+
+def end_assignment(uow: UnitOfWork, lead: Lead, at: datetime, reason: str) -> Assignment | None:
+    current = active_assignment(uow, lead)
+    if current is not None:
+        current.ended_at = at
+        current.end_reason = reason
+    return current
+
+
+def assign(
+    uow: UnitOfWork,
+    clock: Clock,
+    lead: Lead,
+    inforce: InForce,
+    exclude: frozenset[int] = frozenset(),
+    accepted: bool = False,
+) -> Assignment | None:
+    """Route the lead to a team and deal it to a member; None when nobody can take it now."""
+    now = clock.now()
+    agreement = inforce.agreement
+    team_name = team_for(agreement, facts_of(uow, lead))
+    team = uow.session.scalars(select(Team).where(Team.name == team_name)).first() if team_name else None
+    if team is None:
+        lead.owner_id = None
+        outbox.post(uow, "lead.unassigned", now, lead_id=lead.id, team=team_name, why="no such team")
+        return None
+    reps = list(uow.session.scalars(select(User).where(User.team_id == team.id, User.role == "rep")))
+    excluded = {r.name for r in reps if r.id in exclude}
+    members = [Member(r.name, r.capacity, r.available, r.rr_credit, r.last_assigned_at) for r in reps]
+    picked = pick_member(members, frozenset(excluded))
+    if picked is None:
+        lead.owner_id = None
+        outbox.post(uow, "lead.unassigned", now, lead_id=lead.id, team=team.name, why="no available rep")
+        return None
+    chosen_name, credits = picked
+    chosen = next(r for r in reps if r.name == chosen_name)
+    for rep in reps:
+        if rep.name in credits:
+            rep.rr_credit = credits[rep.name]
+    chosen.last_assigned_at = to_seconds(now)
+    start = to_seconds(now)
+    handoff = agreement.handoff
+    assignment = Assignment(
+        lead_id=lead.id,
+        user_id=chosen.id,
+        team_id=team.id,
+        version=inforce.version,
+        assigned_at=now,
+        accept_due=from_seconds(add_working_time(agreement, start, handoff.accept_within)),
+        contact_due=from_seconds(add_working_time(agreement, start, handoff.first_contact_within)),
+        accepted_at=now if accepted else None,
+    )
+    uow.session.add(assignment)
+    lead.owner_id = chosen.id
+    outbox.post(uow, "lead.assigned", now, lead_id=lead.id, email=lead.email, rep=chosen.name, team=team.name)
+    return assignment
+
+
+def hand_off(uow: UnitOfWork, clock: Clock, lead: Lead, qualified_at: int, inforce: InForce) -> None:
+    """The agreement makes the lead an MQL as of ``qualified_at`` and sales gets it now."""
+    origin = lead.stage
+    lifecycle.move(uow, lead, Move.QUALIFY, from_seconds(qualified_at), version=inforce.version)
+    lead.qualified_at = qualified_at
+    lead.qualified_from = origin
+    outbox.post(uow, "lead.qualified", clock.now(), lead_id=lead.id, email=lead.email, version=inforce.version)
+    assign(uow, clock, lead, inforce)
+
+
+def _pending(uow: UnitOfWork, lead: Lead) -> bool:
+    """Handed over, and nobody in sales has acted on it yet: the agreement may still correct itself."""
+    if lead.stage != Stage.MQL:
+        return False
+    current = active_assignment(uow, lead)
+    return current is None or (current.accepted_at is None and current.contacted_at is None)
+
+
+def can_requalify(uow: UnitOfWork, lead: Lead) -> bool:
+    return lead.stage in (Stage.INQUIRY, Stage.RECYCLED) or _pending(uow, lead)
+
+
+def settle(uow: UnitOfWork, clock: Clock, lead: Lead, moment: int | None, inforce: InForce) -> None:
+    """Make the lead's stage agree with the qualification moment its full history gives."""
+    if lead.stage in (Stage.INQUIRY, Stage.RECYCLED):
+        if moment is not None:
+            hand_off(uow, clock, lead, moment, inforce)
+        return
+    if not _pending(uow, lead) or moment == lead.qualified_at:
+        return
+    if moment is None:
+        origin = Stage(lead.qualified_from or Stage.INQUIRY)
+        assert origin in WITHDRAWABLE
+        end_assignment(uow, lead, clock.now(), "withdrawn")
+        lifecycle.record(uow, lead, origin, clock.now(), version=inforce.version, reason="late_events")
+        lead.owner_id = None
+        lead.qualified_at = None
+        outbox.post(uow, "lead.withdrawn", clock.now(), lead_id=lead.id, email=lead.email)
+        return
+    change = uow.session.scalars(
+        select(StageChange)
+        .where(StageChange.lead_id == lead.id, StageChange.to_stage == Stage.MQL)
+        .order_by(StageChange.id.desc())
+        .limit(1)
+    ).first()
+    if change is not None:
+        change.at = from_seconds(moment)
+    lead.qualified_at = moment
+
+
+@dataclass
+class SlaReport:
+    accept_breaches: int = 0
+    contact_breaches: int = 0
+    reassigned: int = 0
+    escalated: int = 0
+    assigned: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
+    """Record every breach due by now and act on it as the agreement says; assign waiting MQLs."""
+    now = clock.now()
+    report = SlaReport()
+    open_assignments = list(
+        uow.session.scalars(select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id))
+    )
+    for assignment in open_assignments:
+        kind = None
+        if assignment.accepted_at is None and assignment.accept_breached_at is None and assignment.accept_due <= now:
+            assignment.accept_breached_at = assignment.accept_due
+            report.accept_breaches += 1
+            kind = "accept"
+        elif (
+            assignment.accepted_at is not None
+            and assignment.contacted_at is None
+            and assignment.contact_breached_at is None
+            and assignment.contact_due <= now
+        ):
+            assignment.contact_breached_at = assignment.contact_due
+            report.contact_breaches += 1
+            kind = "contact"
+        if kind is not None:
+            _on_breach(uow, clock, assignment, kind, inforce, report)
+    waiting = uow.session.scalars(select(Lead).where(Lead.stage == Stage.MQL, Lead.owner_id.is_(None)))
+    for lead in list(waiting):
+        if assign(uow, clock, lead, inforce) is not None:
+            report.assigned += 1
+            report.lines.append(f"lead {lead.email}: assigned (it was waiting for an available rep)")
+    return report
+
+
+def _on_breach(
+    uow: UnitOfWork, clock: Clock, assignment: Assignment, kind: str, inforce: InForce, report: SlaReport
+) -> None:
+    lead = uow.session.get_one(Lead, assignment.lead_id)
+    rep = uow.session.get_one(User, assignment.user_id)
+    due = assignment.accept_due if kind == "accept" else assignment.contact_due
+    now = clock.now()
+    outbox.post(uow, "sla.breached", now, lead_id=lead.id, email=lead.email, rep=rep.name, kind=kind, due=due)
+    if inforce.agreement.handoff.on_breach == "escalate":
+        team = uow.session.get(Team, assignment.team_id) if assignment.team_id else None
+        manager = uow.session.get(User, team.manager_id) if team and team.manager_id else None
+        outbox.post(
+            uow,
+            "sla.escalated",
+            now,
+            lead_id=lead.id,
+            email=lead.email,
+            rep=rep.name,
+            kind=kind,
+            manager=manager.name if manager else None,
+            manager_email=manager.email if manager else None,
+        )
+        report.escalated += 1
+        report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; escalated")
+        return
+    assignment.ended_at = now
+    assignment.end_reason = f"{kind}_breach"
+    new = assign(uow, clock, lead, inforce, exclude=frozenset({rep.id}), accepted=kind == "contact")
+    report.reassigned += new is not None
+    target = uow.session.get_one(User, new.user_id).name if new else "nobody available"
+    report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; reassigned to {target}")

@@ -1,0 +1,255 @@
+"""The tables, one class each.
+
+Moments that scoring does arithmetic on (event times, ledger times, the engagement anchor) are whole UTC
+seconds since the epoch, so every engine, SQLite included, can decay them with the same numbers. Other
+moments are UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC everywhere; always read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AgreementVersion(Base):
+    __tablename__ = "agreement_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    marketing_signoff: Mapped[str] = mapped_column(String(200))
+    sales_signoff: Mapped[str] = mapped_column(String(200))
+    adopted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+
+
+class User(Base):
+    """A person using leadpact; reps carry a team, a capacity and a round-robin credit."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    rr_credit: Mapped[float] = mapped_column(Float, default=0.0)
+    last_assigned_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str | None] = mapped_column(String(50))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CampaignCost(Base):
+    __tablename__ = "campaign_costs"
+    __table_args__ = (UniqueConstraint("campaign_id", "incurred_on", name="uq_campaign_costs_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    incurred_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[float] = mapped_column(Float)
+
+
+class Lead(Base):
+    """A person and where they stand; the score columns are the O(1) state the ledger always agrees with."""
+
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))
+    source: Mapped[str | None] = mapped_column(String(50))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    fit: Mapped[float] = mapped_column(Float, default=0.0)
+    engagement: Mapped[float] = mapped_column(Float, default=0.0)
+    engagement_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    latest_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    grade: Mapped[str | None] = mapped_column(String(10))
+    qualified_at: Mapped[int | None] = mapped_column(BigInteger)
+    qualified_from: Mapped[str | None] = mapped_column(String(20))
+    cooldown_until: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LeadField(Base):
+    """Custom fields kept from imports (``segment``) and qualification answers (``answers.budget``)."""
+
+    __tablename__ = "lead_fields"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Event(Base):
+    """What a lead did, stored once per event id whatever its type; ``counted`` is the agreement's verdict."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_lead_type_at", "lead_id", "type", "occurred_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerEntry(Base):
+    """Append-only: every change of points, with the rule or event behind it and the agreement version."""
+
+    __tablename__ = "score_ledger"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(10))  # "fit" or "event"
+    item: Mapped[str] = mapped_column(String(200))  # fit rule id, or event id
+    points: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+
+
+class StageChange(Base):
+    __tablename__ = "stage_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.version"))
+    reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class Assignment(Base):
+    """A lead in a rep's hands, with its SLA clock; ended when it leaves them."""
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accept_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[float] = mapped_column(Float)
+    close_date: Mapped[date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    won: Mapped[bool | None] = mapped_column(Boolean)
+    lost_reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class OpportunityChange(Base):
+    __tablename__ = "opportunity_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(50))
+    to_stage: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class OutboxMessage(Base):
+    """A side effect to deliver (webhook, email), written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
