@@ -259,10 +259,7 @@ def agreement_show(
         out.print(
             f"  route to {route.team}" + (f" when {describe_condition(route.when)}" if route.when else " otherwise")
         )
-    out.print(
-        "\nReject reasons: "
-        + "; ".join(f"{n} ({describe_reason(r)})" for n, r in a.reject_reasons.items())
-    )
+    out.print("\nReject reasons: " + "; ".join(f"{n} ({describe_reason(r)})" for n, r in a.reject_reasons.items()))
     out.print(
         "Sales stages: "
         + ", ".join(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -117,7 +117,7 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Exp
         items.setdefault((kind, item), []).append((moment, points))
     fit_lines: list[FitLine] = []
     event_lines: list[EventLine] = []
-    types = dict(uow.session.execute(select(Event.event_id, Event.type).where(Event.lead_id == lead.id)).tuples())
+    types = dict(uow.session.execute(select(Event.event_id, Event.type).where(Event.lead_id == lead.id)).tuples().all())
     for (kind, item), rows in items.items():
         total = sum(p for _, p in rows)
         if abs(total) < 1e-12:
@@ -234,5 +234,5 @@ def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[Q
                 sla_state(assignment, now),
             )
         )
-    far = from_seconds(2**40)
+    far = datetime.max.replace(tzinfo=UTC)
     return sorted(items, key=lambda i: (bands.index(i.priority), i.due or far, -i.score))

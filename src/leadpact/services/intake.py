@@ -121,7 +121,7 @@ def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInpu
     if account is not None:
         lead.account_id = account.id
     if created:
-        lifecycle.record(uow, lead, Stage.INQUIRY, lead.created_at, version=inforce.version)
+        lifecycle.created(uow, lead, lead.created_at, inforce.version)
     set_fields(uow, lead, data.custom)
     refit(uow, clock, lead, inforce, lead.created_at if created else now)
     return lead, created
@@ -197,7 +197,7 @@ def record_events(
     email_list = sorted(emails)
     for start in range(0, len(email_list), engagement.CHUNK):
         chunk = email_list[start : start + engagement.CHUNK]
-        ids.update(uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk))).tuples())
+        ids.update(uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk))).tuples().all())
     campaigns: dict[str, int | None] = {}
     batch = []
     for e in events:

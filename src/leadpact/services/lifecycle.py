@@ -24,6 +24,12 @@ def move(
     return record(uow, lead, next_stage(Stage(lead.stage), action), at, by_user_id, version, reason)
 
 
+def created(uow: UnitOfWork, lead: Lead, at: datetime, version: int) -> None:
+    """The first entry of a lead's history: it arrived as an inquiry."""
+    lead.stage = Stage.INQUIRY
+    uow.session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=Stage.INQUIRY, at=at, version=version))
+
+
 def record(
     uow: UnitOfWork,
     lead: Lead,
