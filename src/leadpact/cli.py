@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from leadpact.config import DATABASE_ENV, Settings
@@ -26,7 +27,7 @@ from leadpact.domain.agreement_diff import (
 )
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, LeadpactError
-from leadpact.services import agreements, explain, handoff, intake, opportunities, sales, team
+from leadpact.services import agreements, explain, handoff, imports, intake, opportunities, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
 from leadpact.store.database import connect, current_revision, migrate
@@ -50,8 +51,9 @@ app.add_typer(lead_app, name="lead")
 app.add_typer(rep_app, name="rep")
 app.add_typer(sla_app, name="sla")
 
-out = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
+# Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
+out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 At = Annotated[
     str | None,
@@ -533,6 +535,65 @@ def lost(
         lead,
     )
     out.print(f"{lead}: lost ({reason}).")
+
+
+# --- import -----------------------------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help="What the file holds: leads, events, campaigns or costs.")],
+    file: Annotated[Path, typer.Argument(help="The CSV file; the first line names the columns.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='Map a header to a field, e.g. --map "Job Title=title" (repeatable).'),
+    ] = None,
+    at: At = None,
+) -> None:
+    """Import a CSV file. Every bad row is reported and then nothing is stored; re-importing adds nothing twice.
+
+    Lead columns: email, first_name, last_name, title, company, domain, industry, employees, country, source,
+    campaign, created_at; other columns are kept as custom fields. Event columns: event_id, email, type,
+    occurred_at, campaign. Campaign columns: name, channel, started_on, ended_on. Cost columns: campaign,
+    date, amount. Common CRM export headers (Job Title, Company Name, Lead Source, ...) are recognized.
+    """
+    if kind not in imports.KINDS:
+        raise InvalidInput(f"'{kind}' is not something to import; use one of: {', '.join(imports.KINDS)}")
+    mapping = imports.parse_map(map_ or [], kind)
+    clock = clock_for(at)
+    total = _count_rows(file)
+    with Progress(transient=True, console=err) as bar, unit_of_work() as uow:
+        task = bar.add_task(f"importing {kind}", total=total)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        if kind == "campaigns":
+            report = imports.import_campaigns(uow, file, mapping, advance)
+        elif kind == "costs":
+            report = imports.import_costs(uow, file, mapping, advance)
+        else:
+            inforce = agreements.in_force(uow)
+            work = imports.import_leads if kind == "leads" else imports.import_events
+            report = work(uow, clock, inforce, file, mapping, advance)
+    out.print(
+        f"{file}: {report.rows} rows; {report.created} new, {report.updated} updated, "
+        f"{report.unchanged + report.duplicates} already there."
+    )
+    if kind == "events":
+        out.print(f"{report.counted} events counted toward scores; {report.qualified} leads qualified.")
+    if report.campaigns_created:
+        out.print(f"New campaigns: {', '.join(report.campaigns_created)}")
+    if report.custom_fields:
+        out.print(f"Kept as custom fields: {', '.join(report.custom_fields)}")
+
+
+def _count_rows(file: Path) -> int | None:
+    try:
+        with file.open("rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError:
+        return None  # the import itself reports the file as unreadable
 
 
 def main() -> None:

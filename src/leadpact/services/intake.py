@@ -48,10 +48,8 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def campaign_id(uow: UnitOfWork, name: str | None) -> int | None:
+def campaign_id(uow: UnitOfWork, name: str) -> int:
     """The campaign's id, creating the campaign the first time a lead or event names it."""
-    if not name or not name.strip():
-        return None
     name = name.strip()
     found = uow.session.scalar(select(Campaign.id).where(Campaign.name == name))
     if found is not None:

@@ -1,0 +1,460 @@
+"""Importing CSV files: leads, events, campaigns and campaign costs.
+
+Headers are matched to fields by name, including the usual headers of CRM and marketing-automation exports
+("Job Title", "Company Name", "No. of Employees", "Lead Source", ...); ``--map "Header=field"`` covers the
+rest. Other lead columns are kept as custom fields, which fit rules can use. Every row is checked before
+anything is stored: when any row is bad, the import stops with every problem listed by row and field and
+nothing is written. Importing the same file again adds nothing twice: leads are matched by email, events by
+event id, campaigns by name, costs by campaign and date.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from leadpact.domain.errors import ImportRejected, InvalidInput
+from leadpact.domain.fields import LEAD_FIELDS
+from leadpact.services import engagement, intake
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.store.tables import Campaign, CampaignCost, Lead
+from leadpact.store.unit_of_work import UnitOfWork
+
+Progress = Callable[[int], None]
+"""Called with the number of rows just handled, so a progress bar can advance."""
+
+KINDS = ("leads", "events", "campaigns", "costs")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "leads": (*LEAD_FIELDS, "created_at"),
+    "events": ("event_id", "email", "type", "occurred_at", "campaign"),
+    "campaigns": ("name", "channel", "started_on", "ended_on"),
+    "costs": ("campaign", "date", "amount"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "leads": ("email",),
+    "events": ("event_id", "email", "type", "occurred_at"),
+    "campaigns": ("name",),
+    "costs": ("campaign", "date", "amount"),
+}
+ALIASES: dict[str, str] = {
+    # CRM and marketing-automation export headers, normalized (lower case, words joined by "_")
+    "email_address": "email",
+    "e_mail": "email",
+    "work_email": "email",
+    "firstname": "first_name",
+    "given_name": "first_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "family_name": "last_name",
+    "job_title": "title",
+    "jobtitle": "title",
+    "position": "title",
+    "company_name": "company",
+    "account_name": "company",
+    "organization": "company",
+    "company_domain_name": "domain",
+    "website": "domain",
+    "website_url": "domain",
+    "company_domain": "domain",
+    "no_of_employees": "employees",
+    "number_of_employees": "employees",
+    "numberofemployees": "employees",
+    "num_employees": "employees",
+    "employee_count": "employees",
+    "company_size": "employees",
+    "country_region": "country",
+    "country_code": "country",
+    "lead_source": "source",
+    "leadsource": "source",
+    "original_source": "source",
+    "campaign_name": "campaign",
+    "primary_campaign": "campaign",
+    "first_touch_campaign": "campaign",
+    "created_date": "created_at",
+    "create_date": "created_at",
+    "createddate": "created_at",
+    "created": "created_at",
+    "date_created": "created_at",
+    "id": "event_id",
+    "activity_id": "event_id",
+    "eventid": "event_id",
+    "activity_type": "type",
+    "event_type": "type",
+    "activity_date": "occurred_at",
+    "timestamp": "occurred_at",
+    "occurred": "occurred_at",
+    "time": "occurred_at",
+    "campaign_channel": "channel",
+    "start_date": "started_on",
+    "end_date": "ended_on",
+    "cost": "amount",
+    "spend": "amount",
+    "day": "date",
+    "cost_date": "date",
+}
+_HEADER = re.compile(r"[^a-z0-9]+")
+_CUSTOM = re.compile(r"^[a-z][a-z0-9_]*$")
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([^/\s:]+)")
+CHUNK = 5_000
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    counted: int = 0
+    qualified: int = 0
+    campaigns_created: list[str] = field(default_factory=list)
+    custom_fields: list[str] = field(default_factory=list)
+
+
+def normalize_header(header: str) -> str:
+    return _HEADER.sub("_", header.strip().lower()).strip("_")
+
+
+def parse_map(items: Sequence[str], kind: str) -> dict[str, str]:
+    """``--map "Job Title=title"`` options as {normalized header: field}."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        header, sep, target = item.partition("=")
+        target = target.strip()
+        if not sep or not header.strip() or not target:
+            raise InvalidInput(f"--map: '{item}' is not HEADER=FIELD")
+        if target not in FIELDS[kind] and not (kind == "leads" and _CUSTOM.match(target)):
+            raise InvalidInput(f"--map: '{target}' is not a field of {kind}; fields: {', '.join(FIELDS[kind])}")
+        mapping[normalize_header(header)] = target
+    return mapping
+
+
+def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], source: str) -> dict[str, str]:
+    """{file header: field} for every header; unknown lead headers become custom fields."""
+    out: dict[str, str] = {}
+    for header in headers:
+        key = normalize_header(header)
+        target = mapping.get(key) or (key if key in FIELDS[kind] else ALIASES.get(key))
+        if target is None or target not in FIELDS[kind]:
+            if kind != "leads":
+                raise InvalidInput(
+                    f"{source}: column '{header}' is not a field of {kind} ({', '.join(FIELDS[kind])}); "
+                    f'rename it or use --map "{header}=FIELD"'
+                )
+            target = mapping.get(key) or key  # kept as a custom field of the lead
+            if not _CUSTOM.match(target):
+                raise InvalidInput(f"{source}: column '{header}' cannot be a custom field name; use --map")
+        if target in out.values():
+            raise InvalidInput(f"{source}: two columns map to '{target}'; use --map to say which is which")
+        out[header] = target
+    missing = [f for f in REQUIRED[kind] if f not in out.values()]
+    if missing:
+        raise InvalidInput(
+            f"{source}: no column for {', '.join(missing)}; columns are: {', '.join(headers)} "
+            f'(use --map "Your Header={missing[0]}")'
+        )
+    return out
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], dict[str, str]]:
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from exc
+    with handle:
+        reader = csv.reader(handle)
+        headers = next(reader, None)
+        if not headers:
+            raise InvalidInput(f"{path}: the file is empty; the first line must name the columns")
+        columns = columns_for(headers, kind, mapping, str(path))
+        names = [columns[h] for h in headers]
+        rows = []
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            rows.append(Row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip()}))
+        return rows, columns
+
+
+class Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: list[str] = []
+
+    def add(self, row: Row, name: str, problem: str) -> None:
+        self.lines.append(f"row {row.line}: {name}: {problem}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ImportRejected(self.source, self.lines)
+
+
+def _moment(row: Row, name: str, problems: Problems) -> datetime | None:
+    text = row.values.get(name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        problems.add(row, name, f"'{text}' is not an ISO 8601 time like 2026-03-02T15:00:00Z")
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _day(row: Row, name: str, problems: Problems) -> date | None:
+    text = row.values.get(name)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        problems.add(row, name, f"'{text}' is not a date like 2026-03-02")
+        return None
+
+
+def _required(row: Row, kind: str, problems: Problems) -> bool:
+    missing = [f for f in REQUIRED[kind] if f not in row.values]
+    for name in missing:
+        problems.add(row, name, "is empty")
+    return not missing
+
+
+def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
+    if not _required(row, "leads", problems):
+        return None
+    v = row.values
+    ok = True
+    if not intake.EMAIL.match(v["email"].lower()):
+        problems.add(row, "email", f"'{v['email']}' is not an email address")
+        ok = False
+    employees = None
+    if "employees" in v:
+        text = v["employees"].replace(",", "")
+        if not text.isdigit():
+            problems.add(row, "employees", f"'{v['employees']}' is not a whole number")
+            ok = False
+        else:
+            employees = int(text)
+    country = v.get("country")
+    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
+        problems.add(row, "country", f"'{country}' is not a two-letter country code like US or DE")
+        ok = False
+    domain = v.get("domain")
+    if domain is not None:
+        match = _DOMAIN.match(domain.lower())
+        domain = match.group(1) if match else domain
+    created_at = _moment(row, "created_at", problems)
+    if "created_at" in v and created_at is None:
+        ok = False
+    if not ok:
+        return None
+    custom = {k: val for k, val in v.items() if k not in FIELDS["leads"]}
+    return intake.LeadInput(
+        email=v["email"],
+        first_name=v.get("first_name"),
+        last_name=v.get("last_name"),
+        title=v.get("title"),
+        company=v.get("company"),
+        domain=domain,
+        industry=v.get("industry"),
+        employees=employees,
+        country=country.upper() if country else None,
+        source=v.get("source"),
+        campaign=v.get("campaign"),
+        created_at=created_at,
+        custom=custom,
+    )
+
+
+def import_leads(
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    path: Path,
+    mapping: Mapping[str, str],
+    progress: Progress | None = None,
+) -> ImportReport:
+    rows, columns = read_rows(path, "leads", mapping)
+    problems = Problems(str(path))
+    inputs = [(row, lead_input(row, problems)) for row in rows]
+    seen: dict[str, int] = {}
+    for row, data in inputs:
+        if data is not None:
+            email = data.email.strip().lower()
+            if email in seen:
+                problems.add(row, "email", f"{email} appears again (first on row {seen[email]})")
+            seen[email] = row.line
+    problems.raise_if_any()
+    report = ImportReport("leads", rows=len(rows))
+    report.custom_fields = sorted({c for c in columns.values() if c not in FIELDS["leads"]})
+    before = _campaign_names(uow)
+    for n, (_, data) in enumerate(inputs, 1):
+        assert data is not None
+        lead, created = intake.capture_lead(uow, clock, inforce, data)
+        if created:
+            report.created += 1
+        elif uow.session.is_modified(lead):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if progress and n % 100 == 0:
+            progress(100)
+    if progress:
+        progress(len(inputs) % 100)
+    report.campaigns_created = sorted(_campaign_names(uow) - before)
+    return report
+
+
+def _campaign_names(uow: UnitOfWork) -> set[str]:
+    uow.session.flush()
+    return set(uow.session.scalars(select(Campaign.name)))
+
+
+def _emails_known(uow: UnitOfWork, emails: Sequence[str]) -> dict[str, int]:
+    known: dict[str, int] = {}
+    for start in range(0, len(emails), engagement.CHUNK):
+        chunk = emails[start : start + engagement.CHUNK]
+        known.update(uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk))).tuples().all())
+    return known
+
+
+def import_events(
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    path: Path,
+    mapping: Mapping[str, str],
+    progress: Progress | None = None,
+) -> ImportReport:
+    rows, _ = read_rows(path, "events", mapping)
+    problems = Problems(str(path))
+    known = _emails_known(uow, sorted({r.values["email"].lower() for r in rows if "email" in r.values}))
+    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
+    parsed: list[tuple[str, int, str, int, str | None]] = []
+    for row in rows:
+        if not _required(row, "events", problems):
+            continue
+        email = row.values["email"].lower()
+        lead_id = known.get(email)
+        if lead_id is None:
+            problems.add(row, "email", f"no lead with email {email}; import the leads first")
+        at = _moment(row, "occurred_at", problems)
+        if lead_id is not None and at is not None:
+            v = row.values
+            parsed.append((v["event_id"], lead_id, v["type"], int(at.timestamp()), v.get("campaign")))
+    problems.raise_if_any()
+    new_campaigns = sorted({name for *_, name in parsed if name and name not in campaigns})
+    for name in new_campaigns:
+        campaigns[name] = intake.campaign_id(uow, name)
+    events = [
+        engagement.NewEvent(event_id, lead_id, kind, at, campaigns[name] if name else None)
+        for event_id, lead_id, kind, at, name in parsed
+    ]
+    report = ImportReport("events", rows=len(rows), campaigns_created=new_campaigns)
+    for chunk in _chunked(events, CHUNK):
+        result = engagement.ingest(uow, clock, inforce, chunk)
+        report.created += result.recorded
+        report.duplicates += result.duplicates
+        report.counted += result.counted
+        report.qualified += result.qualified
+        if progress:
+            progress(len(chunk))
+    return report
+
+
+def _chunked(items: Sequence[engagement.NewEvent], size: int) -> Iterator[Sequence[engagement.NewEvent]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def import_campaigns(
+    uow: UnitOfWork, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+) -> ImportReport:
+    rows, _ = read_rows(path, "campaigns", mapping)
+    problems = Problems(str(path))
+    parsed = []
+    for row in rows:
+        if not _required(row, "campaigns", problems):
+            continue
+        started, ended = _day(row, "started_on", problems), _day(row, "ended_on", problems)
+        if started and ended and ended < started:
+            problems.add(row, "ended_on", "the campaign ends before it starts")
+        parsed.append((row.values["name"], row.values.get("channel"), started, ended))
+    problems.raise_if_any()
+    report = ImportReport("campaigns", rows=len(rows))
+    existing = {c.name: c for c in uow.session.scalars(select(Campaign))}
+    for name, channel, started, ended in parsed:
+        campaign = existing.get(name)
+        if campaign is None:
+            campaign = Campaign(name=name)
+            uow.session.add(campaign)
+            existing[name] = campaign
+            report.created += 1
+        changes = {"channel": channel, "started_on": started, "ended_on": ended}
+        changed = any(v is not None and getattr(campaign, k) != v for k, v in changes.items())
+        for key, value in changes.items():
+            if value is not None:
+                setattr(campaign, key, value)
+        report.updated += changed and campaign.id is not None
+    report.unchanged = report.rows - report.created - report.updated
+    if progress:
+        progress(len(rows))
+    return report
+
+
+def import_costs(
+    uow: UnitOfWork, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+) -> ImportReport:
+    rows, _ = read_rows(path, "costs", mapping)
+    problems = Problems(str(path))
+    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
+    parsed: dict[tuple[int, date], tuple[Row, float]] = {}
+    for row in rows:
+        if not _required(row, "costs", problems):
+            continue
+        campaign = campaigns.get(row.values["campaign"])
+        if campaign is None:
+            problems.add(row, "campaign", f"no campaign named '{row.values['campaign']}'; import campaigns first")
+        day = _day(row, "date", problems)
+        try:
+            amount = float(row.values["amount"].replace(",", "").lstrip("$€£"))
+        except ValueError:
+            problems.add(row, "amount", f"'{row.values['amount']}' is not an amount")
+            continue
+        if amount < 0:
+            problems.add(row, "amount", "a cost is 0 or more")
+        if campaign is not None and day is not None:
+            if (campaign, day) in parsed:
+                first = parsed[(campaign, day)][0].line
+                problems.add(row, "date", f"a cost for this campaign and day is already on row {first}")
+            parsed[(campaign, day)] = (row, amount)
+    problems.raise_if_any()
+    report = ImportReport("costs", rows=len(rows))
+    existing = {(c.campaign_id, c.incurred_on): c for c in uow.session.scalars(select(CampaignCost))}
+    for (campaign, day), (_, amount) in parsed.items():
+        cost = existing.get((campaign, day))
+        if cost is None:
+            uow.session.add(CampaignCost(campaign_id=campaign, incurred_on=day, amount=amount))
+            report.created += 1
+        elif cost.amount != amount:
+            cost.amount = amount
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    if progress:
+        progress(len(rows))
+    return report
