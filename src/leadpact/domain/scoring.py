@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from leadpact.domain.agreement import Agreement
@@ -29,9 +29,8 @@ DAY_SECONDS = 86_400
 LN2 = math.log(2.0)
 
 
-@dataclass(frozen=True, order=True)
-class EventFact:
-    """An event as the rules see it; ordering is occurrence order."""
+class EventFact(NamedTuple):
+    """An event as the rules see it; tuples order by occurrence: time, then event id."""
 
     at: int
     event_id: str

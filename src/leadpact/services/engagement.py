@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
+from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import (
     Cycle,
@@ -29,23 +31,24 @@ from leadpact.domain.scoring import (
 from leadpact.services import handoff
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
+from leadpact.store.bulk import insert_rows, lookup, update_rows
 from leadpact.store.tables import Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
-CHUNK = 500
+CHUNK = 5_000
+EVENTS = Event.__tablename__
+LEDGER = LedgerEntry.__tablename__
+LEADS = Lead.__tablename__
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    event_id: str
+class NewEvent(NamedTuple):
+    fact: EventFact
     lead_id: int
-    type: str
-    at: int
     campaign_id: int | None = None
 
-    @property
-    def fact(self) -> EventFact:
-        return EventFact(self.at, self.event_id, self.type)
+    @classmethod
+    def of(cls, event_id: str, lead_id: int, type_: str, at: int, campaign_id: int | None = None) -> NewEvent:
+        return cls(EventFact(at, event_id, type_), lead_id, campaign_id)
 
 
 @dataclass
@@ -59,100 +62,92 @@ class IngestReport:
     outcomes: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Score:
+    """The scoring columns of one lead, read and written without the ORM."""
+
+    id: int
+    stage: str
+    fit: float
+    engagement: float
+    engagement_at: int
+    latest_at: int
+    changed: bool = False
+
+
 def _chunks(items: Sequence[object], size: int = CHUNK) -> Iterable[Sequence[object]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 def existing_event_ids(uow: UnitOfWork, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(ids):
-        found.update(uow.session.scalars(select(Event.event_id).where(Event.event_id.in_(chunk))))
-    return found
+    return set(lookup(uow, EVENTS, "event_id", "event_id", ids))
 
 
 def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewEvent]) -> IngestReport:
     """Store, count and score a batch of events; hand off the leads that qualify."""
+    uow.session.flush()
     report = IngestReport()
     fresh: dict[str, NewEvent] = {}
     for e in batch:
-        if e.event_id in fresh:
-            report.outcomes[e.event_id] = "duplicate"
+        if e.fact.event_id in fresh:
+            report.outcomes[e.fact.event_id] = "duplicate"
         else:
-            fresh[e.event_id] = e
+            fresh[e.fact.event_id] = e
     for event_id in existing_event_ids(uow, list(fresh)):
         del fresh[event_id]
         report.outcomes[event_id] = "duplicate"
     report.duplicates = len(batch) - len(fresh)
     agreement = inforce.agreement
-    by_lead: dict[int, list[NewEvent]] = defaultdict(list)
+    by_lead: dict[int, list[EventFact]] = defaultdict(list)
     for e in fresh.values():
-        by_lead[e.lead_id].append(e)
-    leads = _load_leads(uow, list(by_lead))
-    capped = [t for t, rule in agreement.events.items() if rule.once or rule.max_per_day is not None]
-    prior = _counted_capped(uow, list(by_lead), capped)
+        if e.fact.type in agreement.events:
+            by_lead[e.lead_id].append(e.fact)
+    scores = _load_scores(uow, list(by_lead))
+    prior = _counted_capped(uow, list(by_lead), agreement)
     counted_ids: set[str] = set()
     displaced_ids: list[str] = []
-    ledger: list[dict[str, object]] = []
-    for lead_id, events in by_lead.items():
-        lead = leads[lead_id]
-        known = sorted((e for e in events if e.type in agreement.events), key=lambda e: e.fact)
-        new_counted, displaced = _decide(inforce, known, prior.get(lead_id, []))
-        counted_ids.update(e.event_id for e in new_counted)
+    ledger: list[tuple[int, int, str, str, float, int]] = []
+    moments: dict[int, int | None] = {}  # leads whose stage may change, with their qualifying moment
+    replay: list[int] = []  # leads whose history must be replayed once the batch is stored
+    for lead_id, facts in by_lead.items():
+        score = scores[lead_id]
+        new_counted, displaced = _decide(inforce, sorted(facts), prior.get(lead_id, []))
+        if not new_counted and not displaced:
+            continue
+        counted_ids.update(f.event_id for f in new_counted)
         displaced_ids.extend(d.event_id for d in displaced)
-        late = bool(displaced) or any(e.at < lead.latest_at for e in new_counted)
-        before = (lead.engagement, lead.engagement_at)
-        rows = [(e.at, e.event_id, agreement.events[e.type].points) for e in new_counted]
+        late = bool(displaced) or new_counted[0].at < score.latest_at
+        before = (score.engagement, score.engagement_at)
+        rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
         rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]
         for at, item, points in sorted(rows):
-            lead.engagement, lead.engagement_at = advance(
-                lead.engagement, lead.engagement_at, points, at, agreement.half_life_days
+            score.engagement, score.engagement_at = advance(
+                score.engagement, score.engagement_at, points, at, agreement.half_life_days
             )
-            lead.latest_at = max(lead.latest_at, at)
-            ledger.append(
-                {
-                    "lead_id": lead_id,
-                    "at": at,
-                    "kind": "event",
-                    "item": item,
-                    "points": points,
-                    "version": inforce.version,
-                }
-            )
-        if not new_counted or not handoff.can_requalify(uow, lead):
-            continue
-        if late:
-            moment = replayed_moment(uow, inforce, lead, new_counted, {d.event_id for d in displaced})
-        elif lead.stage == Stage.MQL:
-            continue  # events after the qualifying moment cannot move it
-        else:
-            moment = _next_moment(inforce, lead, before, new_counted)
+            score.latest_at = max(score.latest_at, at)
+            ledger.append((lead_id, at, "event", item, points, inforce.version))
+        score.changed = True
+        if late and score.stage in (Stage.INQUIRY, Stage.RECYCLED, Stage.MQL):
+            replay.append(lead_id)
+        elif new_counted and score.stage in (Stage.INQUIRY, Stage.RECYCLED):
+            moment = _next_moment(inforce, score, before, new_counted, _cooldown(uow, score))
+            if moment is not None:
+                moments[lead_id] = moment
+    _write(uow, fresh.values(), counted_ids, displaced_ids, ledger, scores.values())
+    for lead_id in replay:
+        lead = uow.session.get_one(Lead, lead_id)
+        if handoff.can_requalify(uow, lead):
+            moments[lead_id] = replayed_moment(uow, inforce, lead)
+    for lead_id, moment in moments.items():
+        lead = uow.session.get_one(Lead, lead_id)
         was = lead.stage
         handoff.settle(uow, clock, lead, moment, inforce)
         report.qualified += was != Stage.MQL and lead.stage == Stage.MQL
-    if fresh:
-        uow.session.execute(
-            insert(Event),
-            [
-                {
-                    "event_id": e.event_id,
-                    "lead_id": e.lead_id,
-                    "type": e.type,
-                    "occurred_at": e.at,
-                    "campaign_id": e.campaign_id,
-                    "counted": e.event_id in counted_ids,
-                }
-                for e in fresh.values()
-            ],
-        )
-    for chunk in _chunks(displaced_ids):
-        uow.session.execute(update(Event).where(Event.event_id.in_(chunk)).values(counted=False))
-    if ledger:
-        uow.session.execute(insert(LedgerEntry), ledger)
     for e in fresh.values():
-        in_agreement = e.type in agreement.events
-        report.outcomes[e.event_id] = (
-            "counted" if e.event_id in counted_ids else ("not counted" if in_agreement else "not in agreement")
+        in_agreement = e.fact.type in agreement.events
+        report.outcomes[e.fact.event_id] = (
+            "counted" if e.fact.event_id in counted_ids else ("not counted" if in_agreement else "not in agreement")
         )
         report.not_in_agreement += not in_agreement
     report.recorded = len(fresh)
@@ -161,16 +156,43 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     return report
 
 
-def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Lead]:
-    leads: dict[int, Lead] = {}
+def _write(
+    uow: UnitOfWork,
+    fresh: Iterable[NewEvent],
+    counted_ids: set[str],
+    displaced_ids: list[str],
+    ledger: list[tuple[int, int, str, str, float, int]],
+    scores: Iterable[_Score],
+) -> None:
+    insert_rows(
+        uow,
+        EVENTS,
+        ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"),
+        [
+            (e.fact.event_id, e.lead_id, e.fact.type, e.fact.at, e.campaign_id, e.fact.event_id in counted_ids)
+            for e in fresh
+        ],
+    )
+    update_rows(uow, EVENTS, ("counted",), "event_id", [(False, event_id) for event_id in displaced_ids])
+    insert_rows(uow, LEDGER, ("lead_id", "at", "kind", "item", "points", "version"), ledger)
+    changed = [(s.engagement, s.engagement_at, s.latest_at, s.id) for s in scores if s.changed]
+    update_rows(uow, LEADS, ("engagement", "engagement_at", "latest_at"), "id", changed)
+    if changed:
+        uow.session.expire_all()  # loaded leads must see the new scores
+
+
+def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
+    scores: dict[int, _Score] = {}
+    columns = (Lead.id, Lead.stage, Lead.fit, Lead.engagement, Lead.engagement_at, Lead.latest_at)
     for chunk in _chunks(ids):
-        for lead in uow.session.scalars(select(Lead).where(Lead.id.in_(chunk))):
-            leads[lead.id] = lead
-    return leads
+        for row in uow.session.execute(select(*columns).where(Lead.id.in_(chunk))):
+            scores[row[0]] = _Score(*row)
+    return scores
 
 
-def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], types: list[str]) -> dict[int, list[EventFact]]:
+def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], agreement: Agreement) -> dict[int, list[EventFact]]:
     """Counted events of capped types (``once``, ``max_per_day``) already stored for these leads."""
+    types = [t for t, rule in agreement.events.items() if rule.once or rule.max_per_day is not None]
     out: dict[int, list[EventFact]] = defaultdict(list)
     if not types:
         return out
@@ -186,25 +208,31 @@ def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], types: list[str]) 
 
 
 def _decide(
-    inforce: InForce, new: Sequence[NewEvent], prior: Sequence[EventFact]
-) -> tuple[list[NewEvent], list[EventFact]]:
+    inforce: InForce, new: Sequence[EventFact], prior: Sequence[EventFact]
+) -> tuple[list[EventFact], list[EventFact]]:
     """Which new events count, and which counted ones they displace, under the canonical order rule."""
     agreement = inforce.agreement
-    counted: list[NewEvent] = []
+    counted: list[EventFact] = []
     displaced: list[EventFact] = []
-    by_type: dict[str, list[NewEvent]] = defaultdict(list)
-    for e in new:
-        by_type[e.type].append(e)
-    for kind, events in by_type.items():
-        rule = agreement.events[kind]
-        if not (rule.once or rule.max_per_day is not None):
-            counted.extend(events)
-            continue
+    capped: dict[str, list[EventFact]] = defaultdict(list)
+    for f in new:
+        rule = agreement.events[f.type]
+        if rule.once or rule.max_per_day is not None:
+            capped[f.type].append(f)
+        else:
+            counted.append(f)
+    for kind, facts in capped.items():
         before = [p for p in prior if p.type == kind]
-        keep = {f.event_id for f in counted_events(agreement, [*before, *(e.fact for e in events)])}
-        counted.extend(e for e in events if e.event_id in keep)
+        keep = {f.event_id for f in counted_events(agreement, [*before, *facts])}
+        counted.extend(f for f in facts if f.event_id in keep)
         displaced.extend(p for p in before if p.event_id not in keep)
-    return sorted(counted, key=lambda e: e.fact), displaced
+    return sorted(counted), displaced
+
+
+def _cooldown(uow: UnitOfWork, score: _Score) -> int | None:
+    if score.stage != Stage.RECYCLED:
+        return None
+    return uow.session.scalar(select(Lead.cooldown_until).where(Lead.id == score.id))
 
 
 def _cycle(lead: Lead) -> Cycle:
@@ -213,38 +241,41 @@ def _cycle(lead: Lead) -> Cycle:
 
 
 def _next_moment(
-    inforce: InForce, lead: Lead, before: tuple[float, int], new_counted: Sequence[NewEvent]
+    inforce: InForce,
+    score: _Score,
+    before: tuple[float, int],
+    new_counted: Sequence[EventFact],
+    cooldown_until: int | None,
 ) -> int | None:
     """In-order events: check the rule at each new event moment, from the stored state, in O(1) each."""
     agreement = inforce.agreement
-    cycle = _cycle(lead)
     value, anchor = before
-    for at, items in by_moment(new_counted, lambda e: e.at):
-        for e in items:
-            value, anchor = advance(value, anchor, agreement.events[e.type].points, at, agreement.half_life_days)
-        if cycle.cooldown_until is not None and at < cycle.cooldown_until:
+    for at, items in by_moment(new_counted, lambda f: f.at):
+        for f in items:
+            value, anchor = advance(value, anchor, agreement.events[f.type].points, at, agreement.half_life_days)
+        if cooldown_until is not None and at < cooldown_until:
             continue
-        immediate = any(agreement.events[e.type].immediate for e in items)
-        if qualifies_now(agreement, lead.fit, lead.fit + value, immediate):
+        immediate = any(agreement.events[f.type].immediate for f in items)
+        if qualifies_now(agreement, score.fit, score.fit + value, immediate):
             return at
     return None
 
 
-def replayed_moment(
-    uow: UnitOfWork, inforce: InForce, lead: Lead, new_counted: Sequence[NewEvent], displaced: set[str]
-) -> int | None:
-    """Late events: replay the lead's whole history to find the first qualifying moment."""
+def replayed_moment(uow: UnitOfWork, inforce: InForce, lead: Lead) -> int | None:
+    """Replay the lead's stored history to find the first moment it qualifies in its current cycle."""
     uow.session.flush()
-    stored = uow.session.execute(
-        select(Event.occurred_at, Event.event_id, Event.type).where(Event.lead_id == lead.id, Event.counted.is_(True))
-    ).tuples()
     counted = sorted(
-        {EventFact(at, event_id, kind) for at, event_id, kind in stored if event_id not in displaced}
-        | {e.fact for e in new_counted}
+        EventFact(at, event_id, kind)
+        for at, event_id, kind in uow.session.execute(
+            select(Event.occurred_at, Event.event_id, Event.type).where(
+                Event.lead_id == lead.id, Event.counted.is_(True)
+            )
+        )
     )
-    fit_changes = list(
-        uow.session.execute(
+    fit_changes = [
+        (int(at), float(points))
+        for at, points in uow.session.execute(
             select(LedgerEntry.at, LedgerEntry.points).where(LedgerEntry.lead_id == lead.id, LedgerEntry.kind == "fit")
-        ).tuples()
-    )
-    return qualification_moment(inforce.agreement, [(int(a), float(p)) for a, p in fit_changes], counted, _cycle(lead))
+        )
+    ]
+    return qualification_moment(inforce.agreement, fit_changes, counted, _cycle(lead))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from leadpact.domain.fields import LEAD_FIELDS
 from leadpact.services import engagement, intake
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
+from leadpact.store.bulk import lookup
 from leadpact.store.tables import Campaign, CampaignCost, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -170,7 +172,11 @@ class Row:
     values: dict[str, str]
 
 
-def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], dict[str, str]]:
+@contextmanager
+def open_csv(
+    path: Path, kind: str, mapping: Mapping[str, str]
+) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """The field of each column, and the non-blank rows with their line numbers."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -181,13 +187,18 @@ def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[R
         if not headers:
             raise InvalidInput(f"{path}: the file is empty; the first line must name the columns")
         columns = columns_for(headers, kind, mapping, str(path))
-        names = [columns[h] for h in headers]
-        rows = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append(Row(reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip()}))
-        return rows, columns
+        rows = ((reader.line_num, values) for values in reader if any(values))
+        yield [columns[h] for h in headers], rows
+
+
+def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], list[str]]:
+    with open_csv(path, kind, mapping) as (names, rows):
+        out = []
+        for line, values in rows:
+            cells = {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip()}
+            if cells:
+                out.append(Row(line, cells))
+        return out, names
 
 
 class Problems:
@@ -195,24 +206,22 @@ class Problems:
         self.source = source
         self.lines: list[str] = []
 
-    def add(self, row: Row, name: str, problem: str) -> None:
-        self.lines.append(f"row {row.line}: {name}: {problem}")
+    def add(self, line: int, name: str, problem: str) -> None:
+        self.lines.append(f"row {line}: {name}: {problem}")
 
     def raise_if_any(self) -> None:
         if self.lines:
             raise ImportRejected(self.source, self.lines)
 
 
-def _moment(row: Row, name: str, problems: Problems) -> datetime | None:
-    text = row.values.get(name)
-    if text is None:
-        return None
+def _moment(line: int, name: str, text: str, problems: Problems) -> int | None:
+    """An ISO 8601 moment as UTC seconds; one without a zone is taken as UTC."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        problems.add(row, name, f"'{text}' is not an ISO 8601 time like 2026-03-02T15:00:00Z")
+        problems.add(line, name, f"'{text}' is not an ISO 8601 time like 2026-03-02T15:00:00Z")
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return int((moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp())
 
 
 def _day(row: Row, name: str, problems: Problems) -> date | None:
@@ -222,14 +231,14 @@ def _day(row: Row, name: str, problems: Problems) -> date | None:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        problems.add(row, name, f"'{text}' is not a date like 2026-03-02")
+        problems.add(row.line, name, f"'{text}' is not a date like 2026-03-02")
         return None
 
 
 def _required(row: Row, kind: str, problems: Problems) -> bool:
     missing = [f for f in REQUIRED[kind] if f not in row.values]
     for name in missing:
-        problems.add(row, name, "is empty")
+        problems.add(row.line, name, "is empty")
     return not missing
 
 
@@ -239,27 +248,29 @@ def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
     v = row.values
     ok = True
     if not intake.EMAIL.match(v["email"].lower()):
-        problems.add(row, "email", f"'{v['email']}' is not an email address")
+        problems.add(row.line, "email", f"'{v['email']}' is not an email address")
         ok = False
     employees = None
     if "employees" in v:
         text = v["employees"].replace(",", "")
         if not text.isdigit():
-            problems.add(row, "employees", f"'{v['employees']}' is not a whole number")
+            problems.add(row.line, "employees", f"'{v['employees']}' is not a whole number")
             ok = False
         else:
             employees = int(text)
     country = v.get("country")
     if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
-        problems.add(row, "country", f"'{country}' is not a two-letter country code like US or DE")
+        problems.add(row.line, "country", f"'{country}' is not a two-letter country code like US or DE")
         ok = False
     domain = v.get("domain")
     if domain is not None:
         match = _DOMAIN.match(domain.lower())
         domain = match.group(1) if match else domain
-    created_at = _moment(row, "created_at", problems)
-    if "created_at" in v and created_at is None:
-        ok = False
+    created_at = None
+    if "created_at" in v:
+        seconds = _moment(row.line, "created_at", v["created_at"], problems)
+        ok = ok and seconds is not None
+        created_at = datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
     if not ok:
         return None
     custom = {k: val for k, val in v.items() if k not in FIELDS["leads"]}
@@ -296,11 +307,11 @@ def import_leads(
         if data is not None:
             email = data.email.strip().lower()
             if email in seen:
-                problems.add(row, "email", f"{email} appears again (first on row {seen[email]})")
+                problems.add(row.line, "email", f"{email} appears again (first on row {seen[email]})")
             seen[email] = row.line
     problems.raise_if_any()
     report = ImportReport("leads", rows=len(rows))
-    report.custom_fields = sorted({c for c in columns.values() if c not in FIELDS["leads"]})
+    report.custom_fields = sorted({c for c in columns if c not in FIELDS["leads"]})
     before = _campaign_names(uow)
     for n, (_, data) in enumerate(inputs, 1):
         assert data is not None
@@ -324,14 +335,6 @@ def _campaign_names(uow: UnitOfWork) -> set[str]:
     return set(uow.session.scalars(select(Campaign.name)))
 
 
-def _emails_known(uow: UnitOfWork, emails: Sequence[str]) -> dict[str, int]:
-    known: dict[str, int] = {}
-    for start in range(0, len(emails), engagement.CHUNK):
-        chunk = emails[start : start + engagement.CHUNK]
-        known.update(uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk))).tuples().all())
-    return known
-
-
 def import_events(
     uow: UnitOfWork,
     clock: Clock,
@@ -340,31 +343,40 @@ def import_events(
     mapping: Mapping[str, str],
     progress: Progress | None = None,
 ) -> ImportReport:
-    rows, _ = read_rows(path, "events", mapping)
     problems = Problems(str(path))
-    known = _emails_known(uow, sorted({r.values["email"].lower() for r in rows if "email" in r.values}))
-    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
-    parsed: list[tuple[str, int, str, int, str | None]] = []
-    for row in rows:
-        if not _required(row, "events", problems):
-            continue
-        email = row.values["email"].lower()
-        lead_id = known.get(email)
-        if lead_id is None:
-            problems.add(row, "email", f"no lead with email {email}; import the leads first")
-        at = _moment(row, "occurred_at", problems)
-        if lead_id is not None and at is not None:
-            v = row.values
-            parsed.append((v["event_id"], lead_id, v["type"], int(at.timestamp()), v.get("campaign")))
+    parsed: list[tuple[str, str, str, int, str, int]] = []  # event id, email, type, time, campaign, line
+    with open_csv(path, "events", mapping) as (names, rows):
+        where = {name: names.index(name) for name in FIELDS["events"] if name in names}
+        columns = [where.get(name) for name in FIELDS["events"]]
+        for line, values in rows:
+            cells = [values[i].strip() if i is not None and i < len(values) else "" for i in columns]
+            event_id, email, kind, occurred, campaign = cells
+            for name, cell in zip(FIELDS["events"][:4], cells, strict=False):
+                if not cell:
+                    problems.add(line, name, "is empty")
+            at = _moment(line, "occurred_at", occurred, problems) if occurred else None
+            if event_id and email and kind and at is not None:
+                parsed.append((event_id, email.lower(), kind, at, campaign, line))
+    known = lookup(uow, Lead.__tablename__, "email", "id", sorted({p[1] for p in parsed}))
+    for _, email, _, _, _, line in parsed:
+        if email not in known:
+            problems.add(line, "email", f"no lead with email {email}; import the leads first")
+    problems.lines.sort(key=lambda text: int(text.split(":")[0].removeprefix("row ")))
     problems.raise_if_any()
-    new_campaigns = sorted({name for *_, name in parsed if name and name not in campaigns})
+    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
+    new_campaigns = sorted({p[4] for p in parsed if p[4] and p[4] not in campaigns})
     for name in new_campaigns:
         campaigns[name] = intake.campaign_id(uow, name)
-    events = [
-        engagement.NewEvent(event_id, lead_id, kind, at, campaigns[name] if name else None)
-        for event_id, lead_id, kind, at, name in parsed
-    ]
-    report = ImportReport("events", rows=len(rows), campaigns_created=new_campaigns)
+    # Outcomes never depend on arrival order, so the file is taken lead by lead in time order: each lead is
+    # loaded once and almost every event takes the in-order path.
+    events = sorted(
+        (
+            engagement.NewEvent.of(event_id, known[email], kind, at, campaigns[name] if name else None)
+            for event_id, email, kind, at, name, _ in parsed
+        ),
+        key=lambda e: (e.lead_id, e.fact),
+    )
+    report = ImportReport("events", rows=len(parsed), campaigns_created=new_campaigns)
     for chunk in _chunked(events, CHUNK):
         result = engagement.ingest(uow, clock, inforce, chunk)
         report.created += result.recorded
@@ -392,7 +404,7 @@ def import_campaigns(
             continue
         started, ended = _day(row, "started_on", problems), _day(row, "ended_on", problems)
         if started and ended and ended < started:
-            problems.add(row, "ended_on", "the campaign ends before it starts")
+            problems.add(row.line, "ended_on", "the campaign ends before it starts")
         parsed.append((row.values["name"], row.values.get("channel"), started, ended))
     problems.raise_if_any()
     report = ImportReport("campaigns", rows=len(rows))
@@ -428,19 +440,19 @@ def import_costs(
             continue
         campaign = campaigns.get(row.values["campaign"])
         if campaign is None:
-            problems.add(row, "campaign", f"no campaign named '{row.values['campaign']}'; import campaigns first")
+            problems.add(row.line, "campaign", f"no campaign named '{row.values['campaign']}'; import campaigns first")
         day = _day(row, "date", problems)
         try:
             amount = float(row.values["amount"].replace(",", "").lstrip("$€£"))
         except ValueError:
-            problems.add(row, "amount", f"'{row.values['amount']}' is not an amount")
+            problems.add(row.line, "amount", f"'{row.values['amount']}' is not an amount")
             continue
         if amount < 0:
-            problems.add(row, "amount", "a cost is 0 or more")
+            problems.add(row.line, "amount", "a cost is 0 or more")
         if campaign is not None and day is not None:
             if (campaign, day) in parsed:
                 first = parsed[(campaign, day)][0].line
-                problems.add(row, "date", f"a cost for this campaign and day is already on row {first}")
+                problems.add(row.line, "date", f"a cost for this campaign and day is already on row {first}")
             parsed[(campaign, day)] = (row, amount)
     problems.raise_if_any()
     report = ImportReport("costs", rows=len(rows))

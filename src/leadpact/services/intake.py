@@ -170,7 +170,7 @@ def refit(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, at: datet
     if lead.stage != Stage.INQUIRY:
         return  # a recycled lead comes back only through an event; an MQL is already with sales
     if late:
-        handoff.settle(uow, clock, lead, engagement.replayed_moment(uow, inforce, lead, [], set()), inforce)
+        handoff.settle(uow, clock, lead, engagement.replayed_moment(uow, inforce, lead), inforce)
         return
     score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, moment, agreement.half_life_days)
     if qualifies_now(agreement, lead.fit, score, immediate=False):
@@ -205,7 +205,7 @@ def record_events(
         if e.campaign and e.campaign not in campaigns:
             campaigns[e.campaign] = campaign_id(uow, e.campaign)
         batch.append(
-            engagement.NewEvent(
+            engagement.NewEvent.of(
                 e.event_id, ids[email], e.type, to_seconds(e.occurred_at), campaigns.get(e.campaign or "")
             )
         )
