@@ -27,7 +27,7 @@ from leadpact.domain.agreement_diff import (
 )
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, LeadpactError
-from leadpact.services import agreements, explain, handoff, imports, intake, opportunities, sales, team
+from leadpact.services import agreements, browse, explain, handoff, imports, intake, opportunities, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
 from leadpact.store.database import connect, current_revision, migrate
@@ -325,6 +325,41 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     out.print(table)
 
 
+@lead_app.command("list")
+def lead_list(
+    stage_: Annotated[str | None, typer.Option("--stage", help="Only this stage (inquiry, mql, sal, ...).")] = None,
+    grade: Annotated[str | None, typer.Option(help="Only this grade.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only leads owned by this rep.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in the email or company name.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many leads.")] = 50,
+    at: At = None,
+    as_json: Json = False,
+) -> None:
+    """Leads, highest score first, filtered by stage, grade, source, owner or text."""
+    now = clock_for(at).now()
+    where = browse.LeadFilter(stage_, grade, source, owner, search)
+    rows = with_agreement(lambda uow, inforce: browse.list_leads(uow, inforce, now, where, limit))
+    if as_json:
+        out.print_json(to_json(rows))
+        return
+    table = Table("id", "email", "company", "title", "source", "stage", "grade", "priority", "score", "owner")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.email,
+            r.company or "-",
+            r.title or "-",
+            r.source or "-",
+            r.stage,
+            r.grade,
+            r.priority,
+            f"{r.score:.1f}",
+            r.owner or "-",
+        )
+    out.print(table if rows else "No lead matches.")
+
+
 # --- reps and the SLA -------------------------------------------------------------------------------------
 
 
@@ -535,6 +570,18 @@ def lost(
         lead,
     )
     out.print(f"{lead}: lost ({reason}).")
+
+
+@app.command()
+def disqualify(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A reject reason of the agreement that disqualifies.")],
+    by: Annotated[str | None, typer.Option(help="The marketing user taking it out.")] = None,
+    at: At = None,
+) -> None:
+    """Marketing takes an inquiry out for good (spam, bad data, a competitor)."""
+    act(at, lambda uow, clock, inforce, found: sales.disqualify(uow, clock, inforce, found, reason, by), lead)
+    out.print(f"{lead} disqualified: {reason}.")
 
 
 # --- import -----------------------------------------------------------------------------------------------
