@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadpact.services import agreements, imports
+from leadpact.services import agreements, imports, team
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, migrate
 from leadpact.store.unit_of_work import UnitOfWork
@@ -43,24 +43,45 @@ MIX = {  # event type: relative frequency, as in a marketing-automation activity
 }
 
 
-def setup(directory: Path, leads: int) -> Path:
-    """A migrated database with the example agreement, a rep per team and ``leads`` inquiries."""
+def setup(directory: Path, leads: int, seed: int) -> Path:
+    """A migrated database with the example agreement, two teams of reps and ``leads`` inquiries.
+
+    Leads get a spread of fit (so about a third can qualify, as in a real database) with the matching fit
+    rows in the ledger.
+    """
     path = directory / "base.db"
     engine = connect(f"sqlite:///{path}")
     migrate(engine)
     clock = FixedClock(datetime(2025, 11, 1, tzinfo=UTC))
     with UnitOfWork(engine) as uow:
         agreements.adopt(uow, clock, EXAMPLE.read_text(), "agreement.yaml", "Dana Lee", "Sam Ortiz")
+        for n, team_name in enumerate(["americas"] * 4 + ["emea"] * 2):
+            team.add_user(uow, clock, f"rep{n}", "rep", team_name, capacity=1 + n % 3)
     engine.dispose()
+    rng = random.Random(seed)
+    fits = [rng.choice((0, 15, 20, 30, 35, 50, 65)) for _ in range(leads)]
+    created = int(datetime(2025, 11, 1, tzinfo=UTC).timestamp())
     db = sqlite3.connect(path)
     with db:
         db.executemany(
-            "INSERT INTO leads (id, email, title, stage, created_at, fit, engagement, engagement_at, latest_at) "
-            "VALUES (?, ?, ?, 'inquiry', '2025-11-01 00:00:00', 0, 0, 0, 0)",
-            ((i, f"lead{i}@example{i % 5000}.com", "Engineer") for i in range(1, leads + 1)),
+            "INSERT INTO leads (id, email, title, country, stage, created_at, fit, grade, engagement, engagement_at,"
+            " latest_at) VALUES (?, ?, 'Engineer', ?, 'inquiry', '2025-11-01 00:00:00', ?, ?, 0, 0, ?)",
+            ((i, _email(i), "DE" if i % 4 == 0 else "US", fit, _grade(fit), created) for i, fit in enumerate(fits, 1)),
+        )
+        db.executemany(
+            "INSERT INTO score_ledger (lead_id, at, kind, item, points, version) VALUES (?, ?, 'fit', 'bench', ?, 1)",
+            ((i, created, fit) for i, fit in enumerate(fits, 1) if fit),
         )
     db.close()  # the last connection to close folds the WAL into the file, so copies see the rows
     return path
+
+
+def _email(lead: int) -> str:
+    return f"lead{lead}@example{lead % 5000}.com"
+
+
+def _grade(fit: int) -> str:
+    return "A" if fit >= 45 else "B" if fit >= 30 else "C" if fit >= 15 else "D"
 
 
 def write_events(path: Path, events: int, leads: int, seed: int) -> list[tuple[str, int, str, int]]:
@@ -75,7 +96,7 @@ def write_events(path: Path, events: int, leads: int, seed: int) -> list[tuple[s
         writer.writerow(["event_id", "email", "type", "occurred_at"])
         for event_id, lead, kind, at in rows:
             stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            writer.writerow([event_id, f"lead{lead}@example{lead % 5000}.com", kind, stamp])
+            writer.writerow([event_id, _email(lead), kind, stamp])
     return rows
 
 
@@ -113,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        base = setup(directory, args.leads)
+        base = setup(directory, args.leads, args.seed)
         shutil.copy(base, directory / "raw.db")
         shutil.copy(base, directory / "import.db")
         rows = write_events(directory / "events.csv", args.events, args.leads, args.seed)

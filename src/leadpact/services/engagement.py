@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import (
     Cycle,
@@ -104,7 +103,8 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         if e.fact.type in agreement.events:
             by_lead[e.lead_id].append(e.fact)
     scores = _load_scores(uow, list(by_lead))
-    prior = _counted_capped(uow, list(by_lead), agreement)
+    capped_types = frozenset(t for t, r in agreement.events.items() if r.once or r.max_per_day is not None)
+    prior = _counted_capped(uow, list(by_lead), capped_types)
     counted_ids: set[str] = set()
     displaced_ids: list[str] = []
     ledger: list[tuple[int, int, str, str, float, int]] = []
@@ -112,7 +112,7 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     replay: list[int] = []  # leads whose history must be replayed once the batch is stored
     for lead_id, facts in by_lead.items():
         score = scores[lead_id]
-        new_counted, displaced = _decide(inforce, sorted(facts), prior.get(lead_id, []))
+        new_counted, displaced = _decide(inforce, sorted(facts), prior.get(lead_id, []), capped_types)
         if not new_counted and not displaced:
             continue
         counted_ids.update(f.event_id for f in new_counted)
@@ -121,7 +121,7 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         before = (score.engagement, score.engagement_at)
         rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
         rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]
-        for at, item, points in sorted(rows):
+        for at, item, points in sorted(rows) if displaced else rows:
             score.engagement, score.engagement_at = advance(
                 score.engagement, score.engagement_at, points, at, agreement.half_life_days
             )
@@ -130,7 +130,7 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         score.changed = True
         if late and score.stage in (Stage.INQUIRY, Stage.RECYCLED, Stage.MQL):
             replay.append(lead_id)
-        elif new_counted and score.stage in (Stage.INQUIRY, Stage.RECYCLED):
+        elif score.stage in (Stage.INQUIRY, Stage.RECYCLED) and _may_qualify(inforce, score, new_counted):
             moment = _next_moment(inforce, score, before, new_counted, _cooldown(uow, score))
             if moment is not None:
                 moments[lead_id] = moment
@@ -139,11 +139,15 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         lead = uow.session.get_one(Lead, lead_id)
         if handoff.can_requalify(uow, lead):
             moments[lead_id] = replayed_moment(uow, inforce, lead)
-    for lead_id, moment in moments.items():
-        lead = uow.session.get_one(Lead, lead_id)
-        was = lead.stage
-        handoff.settle(uow, clock, lead, moment, inforce)
-        report.qualified += was != Stage.MQL and lead.stage == Stage.MQL
+    leads = _load_leads(uow, list(moments))
+    roster = handoff.Roster(uow)
+    with uow.session.no_autoflush:  # hand-offs only read what they do not write; one flush at the end
+        for lead_id, moment in moments.items():
+            lead = leads[lead_id]
+            was = lead.stage
+            handoff.settle(uow, clock, lead, moment, inforce, roster)
+            report.qualified += was != Stage.MQL and lead.stage == Stage.MQL
+    uow.session.flush()
     for e in fresh.values():
         in_agreement = e.fact.type in agreement.events
         report.outcomes[e.fact.event_id] = (
@@ -181,6 +185,13 @@ def _write(
         uow.session.expire_all()  # loaded leads must see the new scores
 
 
+def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Lead]:
+    leads: dict[int, Lead] = {}
+    for chunk in _chunks(ids):
+        leads.update((lead.id, lead) for lead in uow.session.scalars(select(Lead).where(Lead.id.in_(chunk))))
+    return leads
+
+
 def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
     scores: dict[int, _Score] = {}
     columns = (Lead.id, Lead.stage, Lead.fit, Lead.engagement, Lead.engagement_at, Lead.latest_at)
@@ -190,16 +201,15 @@ def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
     return scores
 
 
-def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], agreement: Agreement) -> dict[int, list[EventFact]]:
+def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], types: frozenset[str]) -> dict[int, list[EventFact]]:
     """Counted events of capped types (``once``, ``max_per_day``) already stored for these leads."""
-    types = [t for t, rule in agreement.events.items() if rule.once or rule.max_per_day is not None]
     out: dict[int, list[EventFact]] = defaultdict(list)
     if not types:
         return out
     for chunk in _chunks(lead_ids):
         rows = uow.session.execute(
             select(Event.lead_id, Event.occurred_at, Event.event_id, Event.type).where(
-                Event.lead_id.in_(chunk), Event.counted.is_(True), Event.type.in_(types)
+                Event.lead_id.in_(chunk), Event.counted.is_(True), Event.type.in_(sorted(types))
             )
         )
         for lead_id, at, event_id, kind in rows:
@@ -208,10 +218,12 @@ def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], agreement: Agreeme
 
 
 def _decide(
-    inforce: InForce, new: Sequence[EventFact], prior: Sequence[EventFact]
+    inforce: InForce, new: Sequence[EventFact], prior: Sequence[EventFact], capped_types: frozenset[str]
 ) -> tuple[list[EventFact], list[EventFact]]:
     """Which new events count, and which counted ones they displace, under the canonical order rule."""
     agreement = inforce.agreement
+    if not any(f.type in capped_types for f in new):
+        return list(new), []
     counted: list[EventFact] = []
     displaced: list[EventFact] = []
     capped: dict[str, list[EventFact]] = defaultdict(list)
@@ -227,6 +239,19 @@ def _decide(
         counted.extend(f for f in facts if f.event_id in keep)
         displaced.extend(p for p in before if p.event_id not in keep)
     return sorted(counted), displaced
+
+
+def _may_qualify(inforce: InForce, score: _Score, new_counted: Sequence[EventFact]) -> bool:
+    """A cheap bound: can any of these events bring the lead to the rule? Most of a large import cannot."""
+    agreement = inforce.agreement
+    rule = agreement.qualified
+    grade = agreement.grade_for(score.fit)
+    if grade in rule.immediate_grades and any(agreement.events[f.type].immediate for f in new_counted):
+        return True
+    if grade not in rule.grades:
+        return False
+    gains = sum(max(agreement.events[f.type].points, 0.0) for f in new_counted)
+    return score.fit + max(score.engagement, 0.0) + gains >= rule.score_at_least
 
 
 def _cooldown(uow: UnitOfWork, score: _Score) -> int | None:

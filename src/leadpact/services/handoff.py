@@ -33,6 +33,25 @@ def end_assignment(uow: UnitOfWork, lead: Lead, at: datetime, reason: str) -> As
     return current
 
 
+class Roster:
+    """Teams and their reps, loaded once per batch of hand-offs; reps stay live ORM objects."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._teams: dict[str, tuple[Team, list[User]] | None] = {}
+
+    def team(self, name: str) -> tuple[Team, list[User]] | None:
+        if name not in self._teams:
+            team = self.uow.session.scalars(select(Team).where(Team.name == name)).first()
+            reps = (
+                list(self.uow.session.scalars(select(User).where(User.team_id == team.id, User.role == "rep")))
+                if team
+                else []
+            )
+            self._teams[name] = (team, reps) if team else None
+        return self._teams[name]
+
+
 def assign(
     uow: UnitOfWork,
     clock: Clock,
@@ -40,17 +59,19 @@ def assign(
     inforce: InForce,
     exclude: frozenset[int] = frozenset(),
     accepted: bool = False,
+    roster: Roster | None = None,
 ) -> Assignment | None:
     """Route the lead to a team and deal it to a member; None when nobody can take it now."""
     now = clock.now()
     agreement = inforce.agreement
-    team_name = team_for(agreement, facts_of(uow, lead))
-    team = uow.session.scalars(select(Team).where(Team.name == team_name)).first() if team_name else None
-    if team is None:
+    routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
+    team_name = team_for(agreement, facts_of(uow, lead, routing_fields))
+    found = (roster or Roster(uow)).team(team_name) if team_name else None
+    if found is None:
         lead.owner_id = None
         outbox.post(uow, "lead.unassigned", now, lead_id=lead.id, team=team_name, why="no such team")
         return None
-    reps = list(uow.session.scalars(select(User).where(User.team_id == team.id, User.role == "rep")))
+    team, reps = found
     excluded = {r.name for r in reps if r.id in exclude}
     members = [Member(r.name, r.capacity, r.available, r.rr_credit, r.last_assigned_at) for r in reps]
     picked = pick_member(members, frozenset(excluded))
@@ -82,14 +103,16 @@ def assign(
     return assignment
 
 
-def hand_off(uow: UnitOfWork, clock: Clock, lead: Lead, qualified_at: int, inforce: InForce) -> None:
+def hand_off(
+    uow: UnitOfWork, clock: Clock, lead: Lead, qualified_at: int, inforce: InForce, roster: Roster | None = None
+) -> None:
     """The agreement makes the lead an MQL as of ``qualified_at`` and sales gets it now."""
     origin = lead.stage
     lifecycle.move(uow, lead, Move.QUALIFY, from_seconds(qualified_at), version=inforce.version)
     lead.qualified_at = qualified_at
     lead.qualified_from = origin
     outbox.post(uow, "lead.qualified", clock.now(), lead_id=lead.id, email=lead.email, version=inforce.version)
-    assign(uow, clock, lead, inforce)
+    assign(uow, clock, lead, inforce, roster=roster)
 
 
 def _pending(uow: UnitOfWork, lead: Lead) -> bool:
@@ -104,11 +127,13 @@ def can_requalify(uow: UnitOfWork, lead: Lead) -> bool:
     return lead.stage in (Stage.INQUIRY, Stage.RECYCLED) or _pending(uow, lead)
 
 
-def settle(uow: UnitOfWork, clock: Clock, lead: Lead, moment: int | None, inforce: InForce) -> None:
+def settle(
+    uow: UnitOfWork, clock: Clock, lead: Lead, moment: int | None, inforce: InForce, roster: Roster | None = None
+) -> None:
     """Make the lead's stage agree with the qualification moment its full history gives."""
     if lead.stage in (Stage.INQUIRY, Stage.RECYCLED):
         if moment is not None:
-            hand_off(uow, clock, lead, moment, inforce)
+            hand_off(uow, clock, lead, moment, inforce, roster)
         return
     if not _pending(uow, lead) or moment == lead.qualified_at:
         return
