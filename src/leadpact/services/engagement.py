@@ -31,7 +31,7 @@ from leadpact.services import handoff
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.bulk import insert_rows, lookup, update_rows
-from leadpact.store.tables import Event, Lead, LedgerEntry
+from leadpact.store.tables import Account, Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
 CHUNK = 5_000
@@ -186,9 +186,13 @@ def _write(
 
 
 def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Lead]:
+    """The leads, and their accounts into the session (routing reads them), in a few queries."""
     leads: dict[int, Lead] = {}
     for chunk in _chunks(ids):
         leads.update((lead.id, lead) for lead in uow.session.scalars(select(Lead).where(Lead.id.in_(chunk))))
+    accounts = sorted({lead.account_id for lead in leads.values() if lead.account_id is not None})
+    for chunk in _chunks(accounts):
+        uow.session.scalars(select(Account).where(Account.id.in_(chunk))).all()
     return leads
 
 

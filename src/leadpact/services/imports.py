@@ -346,17 +346,23 @@ def import_events(
     problems = Problems(str(path))
     parsed: list[tuple[str, str, str, int, str, int]] = []  # event id, email, type, time, campaign, line
     with open_csv(path, "events", mapping) as (names, rows):
-        where = {name: names.index(name) for name in FIELDS["events"] if name in names}
-        columns = [where.get(name) for name in FIELDS["events"]]
+        i_id, i_email, i_type, i_at = (names.index(name) for name in REQUIRED["events"])
+        i_campaign = names.index("campaign") if "campaign" in names else None
+        width = len(names)
         for line, values in rows:
-            cells = [values[i].strip() if i is not None and i < len(values) else "" for i in columns]
-            event_id, email, kind, occurred, campaign = cells
-            for name, cell in zip(FIELDS["events"][:4], cells, strict=False):
-                if not cell:
-                    problems.add(line, name, "is empty")
-            at = _moment(line, "occurred_at", occurred, problems) if occurred else None
-            if event_id and email and kind and at is not None:
-                parsed.append((event_id, email.lower(), kind, at, campaign, line))
+            if len(values) < width:
+                values = values + [""] * (width - len(values))
+            event_id, email, kind = values[i_id].strip(), values[i_email].strip().lower(), values[i_type].strip()
+            occurred = values[i_at].strip()
+            if not (event_id and email and kind and occurred):
+                for name, cell in zip(REQUIRED["events"], (event_id, email, kind, occurred), strict=True):
+                    if not cell:
+                        problems.add(line, name, "is empty")
+                continue
+            at = _moment(line, "occurred_at", occurred, problems)
+            if at is not None:
+                campaign = values[i_campaign].strip() if i_campaign is not None else ""
+                parsed.append((event_id, email, kind, at, campaign, line))
     known = lookup(uow, Lead.__tablename__, "email", "id", sorted({p[1] for p in parsed}))
     for _, email, _, _, _, line in parsed:
         if email not in known:
@@ -369,13 +375,13 @@ def import_events(
         campaigns[name] = intake.campaign_id(uow, name)
     # Outcomes never depend on arrival order, so the file is taken lead by lead in time order: each lead is
     # loaded once and almost every event takes the in-order path.
-    events = sorted(
-        (
-            engagement.NewEvent.of(event_id, known[email], kind, at, campaigns[name] if name else None)
-            for event_id, email, kind, at, name, _ in parsed
-        ),
-        key=lambda e: (e.lead_id, e.fact),
+    ordered = sorted(
+        (known[email], at, event_id, kind, campaigns[name] if name else None)
+        for event_id, email, kind, at, name, _ in parsed
     )
+    events = [
+        engagement.NewEvent.of(event_id, lead, kind, at, campaign) for lead, at, event_id, kind, campaign in ordered
+    ]
     report = ImportReport("events", rows=len(parsed), campaigns_created=new_campaigns)
     for chunk in _chunked(events, CHUNK):
         result = engagement.ingest(uow, clock, inforce, chunk)
