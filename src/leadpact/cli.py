@@ -27,7 +27,18 @@ from leadpact.domain.agreement_diff import (
 )
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, LeadpactError
-from leadpact.services import agreements, browse, explain, handoff, imports, intake, opportunities, sales, team
+from leadpact.services import (
+    agreements,
+    browse,
+    explain,
+    handoff,
+    imports,
+    intake,
+    opportunities,
+    rescore,
+    sales,
+    team,
+)
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
 from leadpact.store.database import connect, current_revision, migrate
@@ -430,6 +441,40 @@ def sla_check(at: At = None) -> None:
     out.print(
         f"{report.accept_breaches} accept and {report.contact_breaches} contact breaches; "
         f"{report.reassigned} reassigned, {report.escalated} escalated, {report.assigned} waiting leads assigned."
+    )
+
+
+@app.command("rescore")
+def rescore_cmd(
+    at: At = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Where the batch runs: 'app' (the database itself) or 'duckdb' (reads the database, faster on "
+            "large histories).",
+        ),
+    ] = "app",
+    as_json: Json = False,
+) -> None:
+    """Recompute every lead from its raw events under the agreement in force, and amend what is out of line.
+
+    Run it after adopting a new agreement version. The ledger gets adjustment rows (history is never
+    rewritten), event verdicts and lead scores are set from the batch; stages are left as they were decided.
+    A rescore that finds nothing out of line writes nothing.
+    """
+    if engine not in ("app", "duckdb"):
+        raise InvalidInput(f"--engine: '{engine}' is not an engine; use 'app' or 'duckdb'")
+    clock = clock_for(at)
+    with err.status("rescoring every lead"):
+        report = with_agreement(lambda uow, inforce: rescore.rescore(uow, clock, inforce, engine))
+    if as_json:
+        out.print(to_json(report))
+        return
+    out.print(
+        f"Rescored {report.leads} leads under agreement version {report.version} on {report.engine} "
+        f"in {report.seconds:.1f} s: {report.leads_changed} leads changed, {report.ledger_rows} ledger "
+        f"adjustments, {report.verdicts_changed} event verdicts flipped."
     )
 
 

@@ -53,7 +53,7 @@ def list_leads(uow: UnitOfWork, inforce: InForce, now: datetime, where: LeadFilt
         query = query.where(Lead.email.like(pattern) | Lead.company.ilike(pattern))
     at = to_seconds(now)
     rows = []
-    for lead, owner in uow.session.execute(query).tuples():
+    for lead, owner in uow.session.execute(query):
         score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, at, agreement.half_life_days)
         rows.append(
             LeadRow(

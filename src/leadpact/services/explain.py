@@ -117,7 +117,7 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Exp
         items.setdefault((kind, item), []).append((moment, points))
     fit_lines: list[FitLine] = []
     event_lines: list[EventLine] = []
-    types = dict(uow.session.execute(select(Event.event_id, Event.type).where(Event.lead_id == lead.id)).tuples().all())
+    types = dict(uow.session.execute(select(Event.event_id, Event.type).where(Event.lead_id == lead.id)).all())
     for (kind, item), rows in items.items():
         total = sum(p for _, p in rows)
         if abs(total) < 1e-12:
@@ -204,7 +204,7 @@ def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[Q
         select(Lead, Assignment)
         .join(Assignment, Assignment.lead_id == Lead.id)
         .where(Assignment.user_id == rep.id, Assignment.ended_at.is_(None))
-    ).tuples()
+    )
     bands = [b.band for b in agreement.priority]
     items: list[QueueItem] = []
     for lead, assignment in rows:

@@ -369,7 +369,7 @@ def import_events(
             problems.add(line, "email", f"no lead with email {email}; import the leads first")
     problems.lines.sort(key=lambda text: int(text.split(":")[0].removeprefix("row ")))
     problems.raise_if_any()
-    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
+    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
     new_campaigns = sorted({p[4] for p in parsed if p[4] and p[4] not in campaigns})
     for name in new_campaigns:
         campaigns[name] = intake.campaign_id(uow, name)
@@ -439,7 +439,7 @@ def import_costs(
 ) -> ImportReport:
     rows, _ = read_rows(path, "costs", mapping)
     problems = Problems(str(path))
-    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).tuples().all())
+    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
     parsed: dict[tuple[int, date], tuple[Row, float]] = {}
     for row in rows:
         if not _required(row, "costs", problems):

@@ -73,20 +73,27 @@ def find_lead(uow: UnitOfWork, ref: str) -> Lead:
     return lead
 
 
-def _account_for(uow: UnitOfWork, data: LeadInput, email: str) -> Account | None:
+def _account_for(uow: UnitOfWork, data: LeadInput, email: str) -> tuple[Account | None, bool]:
+    """The lead's account by its domain, updated with the firmographics given; (account, changed)."""
     domain = (data.domain or "").strip().lower() or email_domain(email)
     if domain in FREE_MAIL_DOMAINS:
-        return None
+        return None, False
     account = uow.session.scalars(select(Account).where(Account.domain == domain)).first()
     if account is None:
         account = Account(domain=domain)
         uow.session.add(account)
-    for name, value in (("name", data.company), ("industry", data.industry), ("country", data.country)):
-        if value:
-            setattr(account, name, value.strip())
-    if data.employees is not None:
-        account.employees = data.employees
-    return account
+    given: dict[str, str | int | None] = {
+        "name": (data.company or "").strip() or None,
+        "industry": (data.industry or "").strip() or None,
+        "country": (data.country or "").strip() or None,
+        "employees": data.employees,
+    }
+    changed = False
+    for name, value in given.items():
+        if value is not None and getattr(account, name) != value:
+            setattr(account, name, value)
+            changed = True
+    return account, changed
 
 
 def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInput) -> tuple[Lead, bool]:
@@ -114,7 +121,7 @@ def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInpu
         lead.employees = data.employees
     if data.campaign:
         lead.campaign_id = lead.campaign_id or campaign_id(uow, data.campaign)
-    account = _account_for(uow, data, email)
+    account, account_changed = _account_for(uow, data, email)
     uow.session.flush()
     if account is not None:
         lead.account_id = account.id
@@ -122,6 +129,10 @@ def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInpu
         lifecycle.created(uow, lead, lead.created_at, inforce.version)
     set_fields(uow, lead, data.custom)
     refit(uow, clock, lead, inforce, lead.created_at if created else now)
+    if account is not None and account_changed:
+        colleagues = select(Lead).where(Lead.account_id == account.id, Lead.id != lead.id).order_by(Lead.id)
+        for colleague in uow.session.scalars(colleagues).all():
+            refit(uow, clock, colleague, inforce, now)  # the account's firmographics count for all its leads
     return lead, created
 
 
@@ -195,7 +206,8 @@ def record_events(
     email_list = sorted(emails)
     for start in range(0, len(email_list), engagement.CHUNK):
         chunk = email_list[start : start + engagement.CHUNK]
-        ids.update(uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk))).tuples().all())
+        found = uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk)))
+        ids.update((email, lead_id) for email, lead_id in found)
     campaigns: dict[str, int | None] = {}
     batch = []
     for e in events:

@@ -45,5 +45,5 @@ def lookup(
         part = tuple(keys[start : start + chunk])
         marks = ", ".join(_marks(uow, len(part)))
         sql = f"SELECT {key}, {value} FROM {table} WHERE {key} IN ({marks})"
-        found.update(connection.exec_driver_sql(sql, part).tuples().all())
+        found.update((k, v) for k, v in connection.exec_driver_sql(sql, part))
     return found

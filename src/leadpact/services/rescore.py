@@ -1,0 +1,141 @@
+"""Rescoring every lead in one batch, and bringing the store in line with the result.
+
+After the agreement changes (other points, caps or rules), or to check the online path, the whole history is
+rescored in one pass (``analytics.rescore``) on the application database or on DuckDB. The store is then
+brought in line without rewriting history: the ledger gets an adjustment row only where an item's net points
+differ from what the batch credits (a fit rule at the rescore moment, an event at its own time), events get
+the batch's verdict, and each lead's fit, grade and engagement state are set from the batch. Stages are left
+alone: whether a lead qualified was decided when it happened. A rescore that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, text, update
+
+from leadpact.analytics import engines
+from leadpact.analytics.rescore import Batch, batch
+from leadpact.domain.scoring import to_seconds
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.store.tables import Base, LedgerEntry
+from leadpact.store.unit_of_work import UnitOfWork
+
+LOCKED_TABLES = ("leads", "lead_fields", "accounts", "campaigns", "events", "score_ledger")
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    engine: str
+    at: datetime  # the moment fit rules were rescored at
+    version: int
+    leads: int  # leads rescored
+    leads_changed: int  # leads whose fit, grade or engagement was set
+    ledger_rows: int  # adjustment rows appended to the ledger
+    verdicts_changed: int  # events whose counted flag flipped
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the batch found out of line: ledger adjustments, event verdicts, lead states."""
+
+    leads: int
+    adjustments: list[Row]
+    verdicts: list[Row]
+    states: list[Row]
+
+
+def hold_still(uow: UnitOfWork) -> None:
+    """Keep other writers off the scoring tables until the unit of work ends, so the batch reads what it amends.
+
+    The batch reads through its own connection; readers still see the committed state meanwhile.
+    """
+    if uow.dialect == "postgresql":
+        uow.session.execute(text(f"LOCK TABLE {', '.join(LOCKED_TABLES)} IN SHARE ROW EXCLUSIVE MODE"))
+    elif uow.dialect == "sqlite":
+        raw = uow.session.connection().connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
+
+def _rows(expr: Any) -> list[Row]:
+    rows: list[Row] = expr.to_pyarrow().to_pylist()
+    return rows
+
+
+def find_changes(work: Batch, at: int) -> Changes:
+    leads = int(work.con.table("leads").count().execute())
+    return Changes(leads, _rows(work.adjustments(at)), _rows(work.verdict_changes()), _rows(work.lead_changes()))
+
+
+def _apply(uow: UnitOfWork, changes: Changes, version: int) -> None:
+    """Append the adjustments, flip the verdicts, set the lead states: bulk statements, no per-lead queries."""
+    session = uow.session
+    if changes.adjustments:
+        session.execute(insert(LedgerEntry), [{**row, "version": version} for row in changes.adjustments])
+    events = Base.metadata.tables["events"]
+    leads = Base.metadata.tables["leads"]
+    if changes.verdicts:
+        flip = update(events).where(events.c.id == bindparam("b_id")).values(counted=bindparam("b_counted"))
+        session.execute(flip, [{"b_id": r["id"], "b_counted": r["counted"]} for r in changes.verdicts])
+    if changes.states:
+        state = (
+            update(leads)
+            .where(leads.c.id == bindparam("b_id"))
+            .values(
+                fit=bindparam("b_fit"),
+                grade=bindparam("b_grade"),
+                engagement=bindparam("b_engagement"),
+                engagement_at=bindparam("b_engagement_at"),
+            )
+        )
+        names = ("fit", "grade", "engagement", "engagement_at")
+        session.execute(state, [{"b_id": r["lead_id"], **{f"b_{n}": r[n] for n in names}} for r in changes.states])
+    latest = _latest_by_lead(changes.adjustments)
+    if latest:
+        bump = (
+            update(leads)
+            .where(leads.c.id == bindparam("b_id"), leads.c.latest_at < bindparam("b_at"))
+            .values(latest_at=bindparam("b_at"))
+        )
+        session.execute(bump, [{"b_id": lead_id, "b_at": at} for lead_id, at in latest.items()])
+
+
+def _latest_by_lead(adjustments: Sequence[Row]) -> dict[int, int]:
+    """The latest moment each lead's ledger moves to: the online path keeps it to spot late arrivals."""
+    latest: dict[int, int] = {}
+    for row in adjustments:
+        latest[row["lead_id"]] = max(latest.get(row["lead_id"], row["at"]), row["at"])
+    return latest
+
+
+def rescore(uow: UnitOfWork, clock: Clock, inforce: InForce, engine_name: str = "app") -> RescoreReport:
+    """Rescore every lead under the agreement in force on ``engine_name`` ("app" or "duckdb"); amend the store."""
+    started = time.perf_counter()
+    now = clock.now()
+    at = to_seconds(now)
+    hold_still(uow)
+    con = engines.connect(uow.engine.url, engine_name)
+    try:
+        changes = find_changes(batch(con, inforce.agreement).keeping_verdicts(), at)
+    finally:
+        con.disconnect()
+    _apply(uow, changes, inforce.version)
+    return RescoreReport(
+        engine=engine_name,
+        at=now,
+        version=inforce.version,
+        leads=changes.leads,
+        leads_changed=len(changes.states),
+        ledger_rows=len(changes.adjustments),
+        verdicts_changed=len(changes.verdicts),
+        seconds=time.perf_counter() - started,
+    )
