@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from itertools import groupby
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
@@ -76,8 +77,28 @@ def engagement_at(value: float, value_at: int, at: int, half_life_days: float | 
     return decay(value, max(at - value_at, 0), half_life_days)
 
 
+QUARTER_HOUR = 900
+UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1 << 16)
+def _utc_offset(timezone: str, quarter_hour: int) -> int:
+    offset = datetime.fromtimestamp(quarter_hour * QUARTER_HOUR, ZoneInfo(timezone)).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds())
+
+
 def local_day(agreement: Agreement, at: int) -> date:
-    return datetime.fromtimestamp(at, ZoneInfo(agreement.timezone)).date()
+    """The calendar day in the agreement's time zone that the moment falls on.
+
+    Offsets are looked up once per quarter hour (large imports ask millions of times); where the offset
+    changes within the quarter hour, the moment itself is looked up.
+    """
+    zone, quarter = agreement.timezone, at // QUARTER_HOUR
+    offset = _utc_offset(zone, quarter)
+    if offset != _utc_offset(zone, quarter + 1):
+        return datetime.fromtimestamp(at, ZoneInfo(zone)).date()
+    return date.fromordinal(UNIX_EPOCH_ORDINAL + (at + offset) // DAY_SECONDS)
 
 
 def local_day_bounds(agreement: Agreement, day: date) -> tuple[int, int]:

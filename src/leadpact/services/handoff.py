@@ -60,8 +60,8 @@ def assign(
     exclude: frozenset[int] = frozenset(),
     accepted: bool = False,
     roster: Roster | None = None,
-) -> Assignment | None:
-    """Route the lead to a team and deal it to a member; None when nobody can take it now."""
+) -> User | None:
+    """Route the lead to a team and deal it to a member, who is returned; None when nobody can take it now."""
     now = clock.now()
     agreement = inforce.agreement
     routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
@@ -87,7 +87,8 @@ def assign(
     chosen.last_assigned_at = to_seconds(now)
     start = to_seconds(now)
     handoff = agreement.handoff
-    assignment = Assignment(
+    uow.append(
+        Assignment,
         lead_id=lead.id,
         user_id=chosen.id,
         team_id=team.id,
@@ -97,10 +98,9 @@ def assign(
         contact_due=from_seconds(add_working_time(agreement, start, handoff.first_contact_within)),
         accepted_at=now if accepted else None,
     )
-    uow.session.add(assignment)
     lead.owner_id = chosen.id
     outbox.post(uow, "lead.assigned", now, lead_id=lead.id, email=lead.email, rep=chosen.name, team=team.name)
-    return assignment
+    return chosen
 
 
 def hand_off(
@@ -228,5 +228,5 @@ def _on_breach(
     assignment.end_reason = f"{kind}_breach"
     new = assign(uow, clock, lead, inforce, exclude=frozenset({rep.id}), accepted=kind == "contact")
     report.reassigned += new is not None
-    target = uow.session.get_one(User, new.user_id).name if new else "nobody available"
+    target = new.name if new else "nobody available"
     report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; reassigned to {target}")

@@ -19,15 +19,24 @@ def move(
     by_user_id: int | None = None,
     version: int | None = None,
     reason: str | None = None,
-) -> StageChange:
+) -> None:
     """Apply a move from the transitions table, or raise ``IllegalTransition``."""
-    return record(uow, lead, next_stage(Stage(lead.stage), action), at, by_user_id, version, reason)
+    record(uow, lead, next_stage(Stage(lead.stage), action), at, by_user_id, version, reason)
 
 
 def created(uow: UnitOfWork, lead: Lead, at: datetime, version: int) -> None:
     """The first entry of a lead's history: it arrived as an inquiry."""
     lead.stage = Stage.INQUIRY
-    uow.session.add(StageChange(lead_id=lead.id, from_stage=None, to_stage=Stage.INQUIRY, at=at, version=version))
+    uow.append(
+        StageChange,
+        lead_id=lead.id,
+        from_stage=None,
+        to_stage=Stage.INQUIRY,
+        at=at,
+        by_user_id=None,
+        version=version,
+        reason=None,
+    )
 
 
 def record(
@@ -38,8 +47,9 @@ def record(
     by_user_id: int | None = None,
     version: int | None = None,
     reason: str | None = None,
-) -> StageChange:
-    change = StageChange(
+) -> None:
+    uow.append(
+        StageChange,
         lead_id=lead.id,
         from_stage=lead.stage,
         to_stage=str(to),
@@ -49,5 +59,3 @@ def record(
         reason=reason,
     )
     lead.stage = str(to)
-    uow.session.add(change)
-    return change

@@ -10,4 +10,4 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 
 def post(uow: UnitOfWork, topic: str, at: datetime, **payload: object) -> None:
-    uow.session.add(OutboxMessage(topic=topic, payload=json.dumps(payload, default=str), created_at=at, attempts=0))
+    uow.append(OutboxMessage, topic=topic, payload=json.dumps(payload, default=str), created_at=at, attempts=0)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Table, event, insert
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
 class UnitOfWork:
@@ -15,6 +17,7 @@ class UnitOfWork:
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self._session: Session | None = None
+        self._appended: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
 
     @property
     def session(self) -> Session:
@@ -27,8 +30,28 @@ class UnitOfWork:
         return self.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self._session = self._factory()
+        session = self._session = self._factory()
+        for moment in ("do_orm_execute", "before_flush", "before_commit"):
+            event.listen(session, moment, self._write_appended)
         return self
+
+    def append(self, model: type[DeclarativeBase], **values: Any) -> None:
+        """Add a row to an append-only record (stage history, assignments, the outbox) without the ORM.
+
+        Rows are written in bulk before the session next queries, flushes or commits, so every read in this
+        unit of work still sees them; a hand-off in a large import costs a tuple, not an ORM object.
+        """
+        table = model.__table__
+        assert isinstance(table, Table)
+        self._appended[table, tuple(values)].append(values)
+
+    def _write_appended(self, *_: object) -> None:
+        if not self._appended:
+            return
+        pending, self._appended = self._appended, defaultdict(list)
+        connection = self.session.connection()
+        for (table, _columns), rows in pending.items():
+            connection.execute(insert(table), rows)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -38,6 +61,7 @@ class UnitOfWork:
             if kind is None:
                 self._session.commit()
             else:
+                self._appended.clear()
                 self._session.rollback()
         finally:
             self._session.close()
