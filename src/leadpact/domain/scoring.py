@@ -82,23 +82,30 @@ UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @lru_cache(maxsize=1 << 16)
-def _utc_offset(timezone: str, quarter_hour: int) -> int:
-    offset = datetime.fromtimestamp(quarter_hour * QUARTER_HOUR, ZoneInfo(timezone)).utcoffset()
-    assert offset is not None
-    return int(offset.total_seconds())
+def _steady_offset(timezone: str, quarter_hour: int) -> int | None:
+    """The zone's UTC offset in seconds throughout this quarter hour; None when it changes within it."""
+    zone = ZoneInfo(timezone)
+    start = quarter_hour * QUARTER_HOUR
+    first = datetime.fromtimestamp(start, zone).utcoffset()
+    last = datetime.fromtimestamp(start + QUARTER_HOUR - 1, zone).utcoffset()
+    return int(first.total_seconds()) if first is not None and first == last else None
 
 
-def local_day(agreement: Agreement, at: int) -> date:
-    """The calendar day in the agreement's time zone that the moment falls on.
+def local_day_number(agreement: Agreement, at: int) -> int:
+    """The calendar day in the agreement's time zone that the moment falls on, as days since 1970-01-01.
 
     Offsets are looked up once per quarter hour (large imports ask millions of times); where the offset
     changes within the quarter hour, the moment itself is looked up.
     """
-    zone, quarter = agreement.timezone, at // QUARTER_HOUR
-    offset = _utc_offset(zone, quarter)
-    if offset != _utc_offset(zone, quarter + 1):
-        return datetime.fromtimestamp(at, ZoneInfo(zone)).date()
-    return date.fromordinal(UNIX_EPOCH_ORDINAL + (at + offset) // DAY_SECONDS)
+    offset = _steady_offset(agreement.timezone, at // QUARTER_HOUR)
+    if offset is None:
+        exact = datetime.fromtimestamp(at, ZoneInfo(agreement.timezone)).utcoffset()
+        offset = int(exact.total_seconds()) if exact is not None else 0
+    return (at + offset) // DAY_SECONDS
+
+
+def local_day(agreement: Agreement, at: int) -> date:
+    return date.fromordinal(UNIX_EPOCH_ORDINAL + local_day_number(agreement, at))
 
 
 def local_day_bounds(agreement: Agreement, day: date) -> tuple[int, int]:
@@ -113,7 +120,7 @@ def counted_events(agreement: Agreement, events: Iterable[EventFact]) -> list[Ev
     """The events that count, in occurrence order (the canonical rule the online path maintains)."""
     out: list[EventFact] = []
     seen_once: set[str] = set()
-    per_day: dict[tuple[str, date], int] = {}
+    per_day: dict[tuple[str, int], int] = {}
     for event in sorted(events):
         rule = agreement.events.get(event.type)
         if rule is None:
@@ -123,7 +130,7 @@ def counted_events(agreement: Agreement, events: Iterable[EventFact]) -> list[Ev
                 continue
             seen_once.add(event.type)
         if rule.max_per_day is not None:
-            key = (event.type, local_day(agreement, event.at))
+            key = (event.type, local_day_number(agreement, event.at))
             if per_day.get(key, 0) >= rule.max_per_day:
                 continue
             per_day[key] = per_day.get(key, 0) + 1
