@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import select
 
@@ -11,20 +11,49 @@ from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS
 from leadpact.store.tables import Account, Campaign, Lead, LeadField
 from leadpact.store.unit_of_work import UnitOfWork
 
+CHUNK = 5_000
+
 
 def facts_of(uow: UnitOfWork, lead: Lead, needed: Iterable[str] | None = None) -> dict[str, Scalar | None]:
     """The lead's facts; with ``needed``, only what those field names require is loaded."""
+    return facts_of_many(uow, [lead], needed)[lead.id]
+
+
+def facts_of_many(
+    uow: UnitOfWork, leads: Sequence[Lead], needed: Iterable[str] | None = None
+) -> dict[int, dict[str, Scalar | None]]:
+    """Each lead's facts by lead id, in a few queries however many leads there are."""
     wanted = None if needed is None else set(needed)
-    facts: dict[str, Scalar | None] = {name: getattr(lead, name) for name in LEAD_FIELDS if name != "campaign"}
-    if lead.campaign_id is not None and (wanted is None or "campaign" in wanted):
-        campaign = uow.session.get(Campaign, lead.campaign_id)
-        facts["campaign"] = campaign.name if campaign else None
-    if lead.account_id is not None and (wanted is None or any(w.startswith("account.") for w in wanted)):
-        account = uow.session.get(Account, lead.account_id)
-        if account is not None:
-            for name in ACCOUNT_FIELDS:
-                facts[f"account.{name}"] = getattr(account, name)
+    facts: dict[int, dict[str, Scalar | None]] = {
+        lead.id: {name: getattr(lead, name) for name in LEAD_FIELDS if name != "campaign"} for lead in leads
+    }
+    session = uow.session
+    if wanted is None or "campaign" in wanted:
+        names: dict[int, str] = {}
+        for chunk in _chunks(sorted({lead.campaign_id for lead in leads if lead.campaign_id is not None})):
+            query = select(Campaign.id, Campaign.name).where(Campaign.id.in_(chunk))
+            names.update((campaign_id, name) for campaign_id, name in session.execute(query))
+        for lead in leads:
+            if lead.campaign_id is not None:
+                facts[lead.id]["campaign"] = names.get(lead.campaign_id)
+    if wanted is None or any(w.startswith("account.") for w in wanted):
+        ids = sorted({lead.account_id for lead in leads if lead.account_id is not None})
+        for chunk in _chunks(ids):
+            session.scalars(select(Account).where(Account.id.in_(chunk))).all()  # into the identity map
+        for lead in leads:
+            account = session.get(Account, lead.account_id) if lead.account_id is not None else None
+            if account is not None:
+                for name in ACCOUNT_FIELDS:
+                    facts[lead.id][f"account.{name}"] = getattr(account, name)
     if wanted is None or any(w not in LEAD_FIELDS and not w.startswith("account.") for w in wanted):
-        for row in uow.session.scalars(select(LeadField).where(LeadField.lead_id == lead.id)):
-            facts[row.name] = row.value
+        for chunk in _chunks(sorted(facts)):
+            for lead_id, name, value in session.execute(
+                select(LeadField.lead_id, LeadField.name, LeadField.value).where(LeadField.lead_id.in_(chunk))
+            ):
+                facts[lead_id][name] = value
     return facts
+
+
+def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

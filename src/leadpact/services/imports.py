@@ -33,6 +33,7 @@ from leadpact.store.unit_of_work import UnitOfWork
 Progress = Callable[[int], None]
 """Called with the number of rows just handled, so a progress bar can advance."""
 
+LEAD_BATCH = 1_000
 KINDS = ("leads", "events", "campaigns", "costs")
 FIELDS: dict[str, tuple[str, ...]] = {
     "leads": (*LEAD_FIELDS, "created_at"),
@@ -314,19 +315,15 @@ def import_leads(
     report = ImportReport("leads", rows=len(rows))
     report.custom_fields = sorted({c for c in columns if c not in FIELDS["leads"]})
     before = _campaign_names(uow)
-    for n, (_, data) in enumerate(inputs, 1):
-        assert data is not None
-        lead, created = intake.capture_lead(uow, clock, inforce, data)
-        if created:
-            report.created += 1
-        elif uow.session.is_modified(lead):
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        if progress and n % 100 == 0:
-            progress(100)
-    if progress:
-        progress(len(inputs) % 100)
+    ready = [data for _, data in inputs if data is not None]
+    for start in range(0, len(ready), LEAD_BATCH):
+        batch = ready[start : start + LEAD_BATCH]
+        for captured in intake.capture_leads(uow, clock, inforce, batch):
+            report.created += captured.created
+            report.updated += captured.updated
+            report.unchanged += not (captured.created or captured.updated)
+        if progress:
+            progress(len(batch))
     report.campaigns_created = sorted(_campaign_names(uow) - before)
     return report
 

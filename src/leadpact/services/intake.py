@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
 
@@ -16,10 +18,11 @@ from leadpact.domain.scoring import engagement_at, fit_points, qualifies_now, to
 from leadpact.services import engagement, handoff, lifecycle
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
-from leadpact.services.facts import facts_of
+from leadpact.services.facts import facts_of_many
 from leadpact.store.tables import Account, Campaign, Lead, LeadField, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
+M = TypeVar("M", Lead, Account)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TEXT_FIELDS = ("first_name", "last_name", "title", "company", "domain", "industry", "country", "source")
 
@@ -73,15 +76,123 @@ def find_lead(uow: UnitOfWork, ref: str) -> Lead:
     return lead
 
 
-def _account_for(uow: UnitOfWork, data: LeadInput, email: str) -> tuple[Account | None, bool]:
-    """The lead's account by its domain, updated with the firmographics given; (account, changed)."""
+class Captured(NamedTuple):
+    lead: Lead
+    created: bool
+    updated: bool  # an existing lead, or its account or custom fields, took a new value
+
+
+def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInput) -> tuple[Lead, bool]:
+    """Create the lead, or update the fields given for an existing one; rescore its fit. (lead, created)."""
+    lead, created, _ = capture_leads(uow, clock, inforce, [data])[0]
+    return lead, created
+
+
+def capture_leads(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequence[LeadInput]) -> list[Captured]:
+    """Capture many leads as if one after the other, in a few queries per batch rather than a few per lead.
+
+    Each lead is created, or updated with the fields given; its account (by domain) takes the firmographics
+    given. Then the fit of every lead captured is rescored, and of every other lead whose account changed.
+    """
+    out: list[Captured] = []
+    batch: list[LeadInput] = []
+    emails: set[str] = set()
+    for data in inputs:  # a batch holds each email once, so later inputs see what earlier ones did
+        email = normalize_email(data.email)
+        if email in emails:
+            out += _capture_batch(uow, clock, inforce, batch)
+            batch, emails = [], set()
+        batch.append(data)
+        emails.add(email)
+    return out + _capture_batch(uow, clock, inforce, batch)
+
+
+def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequence[LeadInput]) -> list[Captured]:
+    if not inputs:
+        return []
+    now = clock.now()
+    session = uow.session
+    emails = [normalize_email(data.email) for data in inputs]
+    known = _loaded(uow, Lead, Lead.email, emails)
+    domains = [_domain_of(data, email) for data, email in zip(inputs, emails, strict=True)]
+    accounts = _loaded(uow, Account, Account.domain, [d for d in domains if d is not None])
+    campaigns: dict[str, int] = {}
+    changed_accounts: set[str] = set()
+    captured: list[tuple[Lead, bool, Account | None]] = []
+    updated: set[str] = set()
+    for data, email, domain in zip(inputs, emails, domains, strict=True):
+        lead = known.get(email)
+        if lead is None:
+            lead = Lead(
+                email=email,
+                stage=Stage.INQUIRY,
+                created_at=data.created_at or now,
+                fit=0.0,
+                engagement=0.0,
+                engagement_at=0,
+                latest_at=0,
+            )
+            session.add(lead)
+        for name in TEXT_FIELDS:
+            value = getattr(data, name)
+            if value is not None and value.strip():
+                setattr(lead, name, value.strip())
+        if data.employees is not None:
+            lead.employees = data.employees
+        if data.campaign and lead.campaign_id is None:
+            name = data.campaign.strip()
+            if name not in campaigns:
+                campaigns[name] = campaign_id(uow, name)
+            lead.campaign_id = campaigns[name]
+        account = None
+        if domain is not None:
+            account = accounts.get(domain)
+            if account is None:
+                account = accounts[domain] = Account(domain=domain)
+                session.add(account)
+                _update_account(account, data)
+            elif _update_account(account, data):
+                changed_accounts.add(domain)
+                updated.add(email)
+        if email in known and session.is_modified(lead):
+            updated.add(email)
+        captured.append((lead, email not in known, account))
+    session.flush()
+    for lead, created, account in captured:
+        if account is not None:
+            lead.account_id = account.id
+        if created:
+            lifecycle.created(uow, lead, lead.created_at, inforce.version)
+    custom = [(lead, data.custom) for (lead, _, _), data in zip(captured, inputs, strict=True)]
+    updated.update(lead.email for lead in set_fields_many(uow, custom))
+    refit_many(uow, clock, inforce, [(lead, lead.created_at if created else now) for lead, created, _ in captured])
+    if changed_accounts:  # the account's firmographics count for all its leads
+        ids = [accounts[domain].id for domain in sorted(changed_accounts)]
+        mine = {lead.id for lead, _, _ in captured}
+        colleagues = session.scalars(select(Lead).where(Lead.account_id.in_(ids)).order_by(Lead.id)).all()
+        refit_many(uow, clock, inforce, [(lead, now) for lead in colleagues if lead.id not in mine])
+    return [Captured(lead, created, not created and lead.email in updated) for lead, created, _ in captured]
+
+
+def _loaded(uow: UnitOfWork, model: type[M], key: Any, values: Sequence[str]) -> dict[str, M]:
+    """Rows of ``model`` whose ``key`` column is one of ``values``, by that value."""
+    found: dict[str, M] = {}
+    unique = sorted(set(values))
+    for start in range(0, len(unique), engagement.CHUNK):
+        chunk = unique[start : start + engagement.CHUNK]
+        for row in uow.session.scalars(select(model).where(key.in_(chunk))):
+            found[getattr(row, key.key)] = row
+    return found
+
+
+def _domain_of(data: LeadInput, email: str) -> str | None:
+    """The account's domain: the one given, else the email's; free-mail addresses have no account."""
     domain = (data.domain or "").strip().lower() or email_domain(email)
-    if domain in FREE_MAIL_DOMAINS:
-        return None, False
-    account = uow.session.scalars(select(Account).where(Account.domain == domain)).first()
-    if account is None:
-        account = Account(domain=domain)
-        uow.session.add(account)
+    return None if domain in FREE_MAIL_DOMAINS else domain
+
+
+def _update_account(account: Account, data: LeadInput) -> bool:
+    """Take the firmographics given; whether any of them changed."""
     given: dict[str, str | int | None] = {
         "name": (data.company or "").strip() or None,
         "industry": (data.industry or "").strip() or None,
@@ -93,89 +204,98 @@ def _account_for(uow: UnitOfWork, data: LeadInput, email: str) -> tuple[Account 
         if value is not None and getattr(account, name) != value:
             setattr(account, name, value)
             changed = True
-    return account, changed
-
-
-def capture_lead(uow: UnitOfWork, clock: Clock, inforce: InForce, data: LeadInput) -> tuple[Lead, bool]:
-    """Create the lead, or update the fields given for an existing one; rescore its fit. (lead, created)."""
-    email = normalize_email(data.email)
-    lead = uow.session.scalars(select(Lead).where(Lead.email == email)).first()
-    created = lead is None
-    now = clock.now()
-    if lead is None:
-        lead = Lead(
-            email=email,
-            stage=Stage.INQUIRY,
-            created_at=data.created_at or now,
-            fit=0.0,
-            engagement=0.0,
-            engagement_at=0,
-            latest_at=0,
-        )
-        uow.session.add(lead)
-    for name in TEXT_FIELDS:
-        value = getattr(data, name)
-        if value is not None and value.strip():
-            setattr(lead, name, value.strip())
-    if data.employees is not None:
-        lead.employees = data.employees
-    if data.campaign:
-        lead.campaign_id = lead.campaign_id or campaign_id(uow, data.campaign)
-    account, account_changed = _account_for(uow, data, email)
-    uow.session.flush()
-    if account is not None:
-        lead.account_id = account.id
-    if created:
-        lifecycle.created(uow, lead, lead.created_at, inforce.version)
-    set_fields(uow, lead, data.custom)
-    refit(uow, clock, lead, inforce, lead.created_at if created else now)
-    if account is not None and account_changed:
-        colleagues = select(Lead).where(Lead.account_id == account.id, Lead.id != lead.id).order_by(Lead.id)
-        for colleague in uow.session.scalars(colleagues).all():
-            refit(uow, clock, colleague, inforce, now)  # the account's firmographics count for all its leads
-    return lead, created
+    return changed
 
 
 def set_fields(uow: UnitOfWork, lead: Lead, values: Mapping[str, str]) -> None:
-    for name, value in values.items():
-        if value is None or not str(value).strip():
-            continue
-        row = uow.session.get(LeadField, (lead.id, name))
+    set_fields_many(uow, [(lead, values)])
+
+
+def set_fields_many(uow: UnitOfWork, items: Sequence[tuple[Lead, Mapping[str, str]]]) -> list[Lead]:
+    """Set custom fields (and answers) of many leads; blank values are ignored. The leads that changed."""
+    wanted = [
+        (lead, name, str(value).strip())
+        for lead, values in items
+        for name, value in values.items()
+        if value is not None and str(value).strip()
+    ]
+    if not wanted:
+        return []
+    ids = sorted({lead.id for lead, _, _ in wanted})
+    existing: dict[tuple[int, str], LeadField] = {}
+    for start in range(0, len(ids), engagement.CHUNK):
+        chunk = ids[start : start + engagement.CHUNK]
+        rows = uow.session.scalars(select(LeadField).where(LeadField.lead_id.in_(chunk)))
+        existing.update(((row.lead_id, row.name), row) for row in rows)
+    changed: dict[int, Lead] = {}
+    for lead, name, value in wanted:
+        row = existing.get((lead.id, name))
         if row is None:
-            uow.session.add(LeadField(lead_id=lead.id, name=name, value=str(value).strip()))
+            row = existing[lead.id, name] = LeadField(lead_id=lead.id, name=name, value=value)
+            uow.session.add(row)
+        elif row.value != value:
+            row.value = value
         else:
-            row.value = str(value).strip()
+            continue
+        changed[lead.id] = lead
+    return list(changed.values())
 
 
 def fit_items(uow: UnitOfWork, lead: Lead) -> dict[str, float]:
     """The fit rules the ledger currently credits the lead with."""
-    rows = uow.session.execute(
-        select(LedgerEntry.item, func.sum(LedgerEntry.points))
-        .where(LedgerEntry.lead_id == lead.id, LedgerEntry.kind == "fit")
-        .group_by(LedgerEntry.item)
-    )
-    return {item: float(points) for item, points in rows if abs(points) > 1e-12}
+    return fit_items_many(uow, [lead.id]).get(lead.id, {})
+
+
+def fit_items_many(uow: UnitOfWork, lead_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """The fit rules the ledger currently credits each lead with, by lead id."""
+    items: dict[int, dict[str, float]] = defaultdict(dict)
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), engagement.CHUNK):
+        rows = uow.session.execute(
+            select(LedgerEntry.lead_id, LedgerEntry.item, func.sum(LedgerEntry.points))
+            .where(LedgerEntry.lead_id.in_(ids[start : start + engagement.CHUNK]), LedgerEntry.kind == "fit")
+            .group_by(LedgerEntry.lead_id, LedgerEntry.item)
+        )
+        for lead_id, item, points in rows:
+            if abs(points) > 1e-12:
+                items[lead_id][item] = float(points)
+    return items
 
 
 def refit(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, at: datetime) -> None:
-    """Bring the fit in line with the lead's fields: ledger rows for each rule gained or lost."""
+    refit_many(uow, clock, inforce, [(lead, at)])
+
+
+def refit_many(uow: UnitOfWork, clock: Clock, inforce: InForce, items: Sequence[tuple[Lead, datetime]]) -> None:
+    """Bring each lead's fit in line with its fields as of ``at``: ledger rows for each rule gained or lost.
+
+    A lead whose fit now meets the rule is handed off; one whose fit changed in the past is replayed.
+    """
+    if not items:
+        return
     uow.session.flush()
     agreement = inforce.agreement
-    target = fit_points(agreement, facts_of(uow, lead))
-    current = fit_items(uow, lead)
-    moment = to_seconds(at)
-    changed = False
-    for item in sorted(target.keys() | current.keys()):
-        delta = target.get(item, 0.0) - current.get(item, 0.0)
-        if abs(delta) > 1e-12:
-            uow.session.add(
-                LedgerEntry(lead_id=lead.id, at=moment, kind="fit", item=item, points=delta, version=inforce.version)
-            )
-            changed = True
-    lead.fit = sum(target.values())
-    lead.grade = agreement.grade_for(lead.fit)
-    if not changed:
-        return
+    facts = facts_of_many(uow, [lead for lead, _ in items])
+    credited = fit_items_many(uow, [lead.id for lead, _ in items])
+    for lead, at in items:
+        target = fit_points(agreement, facts[lead.id])
+        current = credited.get(lead.id, {})
+        moment = to_seconds(at)
+        changed = False
+        for item in sorted(target.keys() | current.keys()):
+            delta = target.get(item, 0.0) - current.get(item, 0.0)
+            if abs(delta) > 1e-12:
+                row = {"lead_id": lead.id, "at": moment, "kind": "fit", "item": item, "points": delta}
+                uow.append(LedgerEntry, **row, version=inforce.version)
+                changed = True
+        lead.fit = sum(target.values())
+        lead.grade = agreement.grade_for(lead.fit)
+        if changed:
+            _after_fit_change(uow, clock, inforce, lead, moment)
+
+
+def _after_fit_change(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, moment: int) -> None:
+    agreement = inforce.agreement
     late = moment < lead.latest_at
     lead.latest_at = max(lead.latest_at, moment)
     if lead.stage != Stage.INQUIRY:
