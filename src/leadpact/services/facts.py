@@ -37,8 +37,9 @@ def facts_of_many(
             if lead.campaign_id is not None:
                 facts[lead.id]["campaign"] = names.get(lead.campaign_id)
     if wanted is None or any(w.startswith("account.") for w in wanted):
-        ids = sorted({lead.account_id for lead in leads if lead.account_id is not None})
-        for chunk in _chunks(ids):
+        ids = {lead.account_id for lead in leads if lead.account_id is not None}
+        missing = sorted(i for i in ids if session.identity_key(Account, i) not in session.identity_map)
+        for chunk in _chunks(missing):
             session.scalars(select(Account).where(Account.id.in_(chunk))).all()  # into the identity map
         for lead in leads:
             account = session.get(Account, lead.account_id) if lead.account_id is not None else None
