@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from leadpact.analytics import engines
 from leadpact.analytics.rescore import batch
@@ -27,9 +27,11 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.explain import ledger_score
 from leadpact.services.rescore import rescore
-from leadpact.store.tables import Base, Event, Lead, LedgerEntry
+from leadpact.store.tables import Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, adopt_example
+from tests.factories import reset
+from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES, UNKNOWN_TYPES
 
 SETTINGS = settings(
     max_examples=25,
@@ -48,21 +50,6 @@ ANCHORS = (
     datetime(2026, 11, 1, 5, 0, tzinfo=UTC),  # midnight CDT
     datetime(2026, 11, 2, 6, 0, tzinfo=UTC),  # midnight CST
 )
-EXAMPLE_TYPES = (
-    "demo_request",
-    "contact_form",
-    "pricing_page_view",
-    "webinar_attended",
-    "webinar_registered",
-    "whitepaper_download",
-    "tradeshow_booth_visit",
-    "form_submit",
-    "email_click",
-    "email_open",
-    "unsubscribe",
-)
-CAPPED_TYPES = ("pricing_page_view", "email_click", "email_open", "unsubscribe")
-UNKNOWN_TYPES = ("page_scroll", "chat_started")
 TITLES = (
     None,
     "VP of Sales",
@@ -204,17 +191,6 @@ def shuffled(history: History) -> st.SearchStrategy[History]:
     """The same history with each batch's events in another arrival order."""
     steps = st.tuples(*(shuffled_step(s) for s in history.steps))
     return steps.map(lambda s: History(tuple(s), history.engine_name))
-
-
-def reset(engine: Engine) -> None:
-    """Empty every table: the data of one generated example must not leak into the next."""
-    names = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in names:
-                connection.execute(text(f"DELETE FROM {name}"))
 
 
 def replay(engine: Engine, history: History, agreement_text: str | None = None) -> InForce:

@@ -236,7 +236,8 @@ class _Parser:
         qualified = self.qualified(top["qualified"], grade_names) if "qualified" in top else None
         priority = self.priority(top["priority"]) if "priority" in top else None
         handoff = self.handoff(top["handoff"], questions) if "handoff" in top else None
-        reasons = self.reasons(top["reasons"], [s.name for s in stages]) if "reasons" in top else None
+        named = self.stage_names(top["sales_stages"]) if "sales_stages" in top else []
+        reasons = self.reasons(top["reasons"], named) if "reasons" in top else None
         self.unique([s.name for s in stages], top.get("sales_stages"), "sales_stages", "stage name")
         if not stages and "sales_stages" in top:
             r.fail(top["sales_stages"], "sales_stages", "at least one sales stage is required")
@@ -616,6 +617,19 @@ class _Parser:
             self.r.fail(node, path, "give either recycle_after_days or disqualify: true")
             return None
         return RejectReason(name=name, recycle_after_days=days, disqualify=bool(disqualify))
+
+    @staticmethod
+    def stage_names(node: yaml.Node) -> list[str]:
+        """The names the sales stages give, even of stages invalid otherwise, for checking the lost reasons."""
+        if not isinstance(node, yaml.SequenceNode):
+            return []
+        return [
+            value.value
+            for item in node.value
+            if isinstance(item, yaml.MappingNode)
+            for key, value in item.value
+            if isinstance(key, yaml.ScalarNode) and key.value == "name" and isinstance(value, yaml.ScalarNode)
+        ]
 
     def stage(self, node: yaml.Node, path: str) -> SalesStage | None:
         m = self.r.mapping(node, path, required=("name", "probability"))

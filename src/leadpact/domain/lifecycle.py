@@ -30,7 +30,6 @@ class Stage(StrEnum):
 
 class Move(StrEnum):
     QUALIFY = "qualify"  # the agreement hands the lead to sales
-    WITHDRAW = "withdraw"  # the agreement takes back a hand-off that late events disproved
     DISQUALIFY = "disqualify"  # marketing removes an inquiry
     ACCEPT = "accept"
     RECYCLE = "recycle"  # rep rejects with a reason that recycles
@@ -60,6 +59,14 @@ TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
 
 WITHDRAWABLE = frozenset({Stage.INQUIRY, Stage.RECYCLED})
 """Where a withdrawn hand-off returns: the stage the lead qualified from."""
+
+
+def withdrawn_stage(current: Stage, origin: Stage) -> Stage:
+    """Where the agreement's correction takes a lead: an MQL goes back to the stage it qualified from."""
+    if current != Stage.MQL or origin not in WITHDRAWABLE:
+        raise IllegalTransition(f"only an MQL handed over from inquiry or recycled can be withdrawn, not {current}")
+    return origin
+
 
 WORKING = frozenset({Stage.MQL, Stage.SAL, Stage.SQL})
 """Stages in which a lead sits with a rep under an SLA clock."""

@@ -117,7 +117,8 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
             continue
         counted_ids.update(f.event_id for f in new_counted)
         displaced_ids.extend(d.event_id for d in displaced)
-        late = bool(displaced) or new_counted[0].at < score.latest_at
+        # an event in the same second as one already recorded may sort before it: that too is replayed
+        late = bool(displaced) or new_counted[0].at <= score.latest_at
         before = (score.engagement, score.engagement_at)
         rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
         rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]

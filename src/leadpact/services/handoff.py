@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from leadpact.domain.calendar import add_working_time
-from leadpact.domain.lifecycle import WITHDRAWABLE, Move, Stage
+from leadpact.domain.lifecycle import Move, Stage, withdrawn_stage
 from leadpact.domain.routing import Member, pick_member, team_for
 from leadpact.domain.scoring import from_seconds, to_seconds
 from leadpact.services import lifecycle, outbox
@@ -52,6 +52,34 @@ class Roster:
         return self._teams[name]
 
 
+@dataclass(frozen=True)
+class _Choice:
+    team: Team
+    rep: User
+    reps: list[User]
+    credits: dict[str, float]
+
+
+def _choose(
+    uow: UnitOfWork, lead: Lead, inforce: InForce, exclude: frozenset[int], roster: Roster | None
+) -> _Choice | tuple[str | None, str]:
+    """The team the routing rules give and the member whose turn it is; else (team, why nobody)."""
+    agreement = inforce.agreement
+    routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
+    team_name = team_for(agreement, facts_of(uow, lead, routing_fields))
+    found = (roster or Roster(uow)).team(team_name) if team_name else None
+    if found is None:
+        return team_name, "no such team"
+    team, reps = found
+    excluded = frozenset(r.name for r in reps if r.id in exclude)
+    members = [Member(r.name, r.capacity, r.available, r.rr_credit, r.last_assigned_at) for r in reps]
+    picked = pick_member(members, excluded)
+    if picked is None:
+        return team.name, "no available rep"
+    chosen_name, credits = picked
+    return _Choice(team, next(r for r in reps if r.name == chosen_name), reps, credits)
+
+
 def assign(
     uow: UnitOfWork,
     clock: Clock,
@@ -62,36 +90,31 @@ def assign(
     roster: Roster | None = None,
 ) -> User | None:
     """Route the lead to a team and deal it to a member, who is returned; None when nobody can take it now."""
+    choice = _choose(uow, lead, inforce, exclude, roster)
+    if isinstance(choice, _Choice):
+        return _deal(uow, clock, lead, inforce, choice, accepted)
+    team_name, why = choice
+    lead.owner_id = None
+    outbox.post(uow, "lead.unassigned", clock.now(), lead_id=lead.id, team=team_name, why=why)
+    return None
+
+
+def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _Choice, accepted: bool) -> User:
+    """Give the lead to the chosen rep and start the SLA clock."""
     now = clock.now()
     agreement = inforce.agreement
-    routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
-    team_name = team_for(agreement, facts_of(uow, lead, routing_fields))
-    found = (roster or Roster(uow)).team(team_name) if team_name else None
-    if found is None:
-        lead.owner_id = None
-        outbox.post(uow, "lead.unassigned", now, lead_id=lead.id, team=team_name, why="no such team")
-        return None
-    team, reps = found
-    excluded = {r.name for r in reps if r.id in exclude}
-    members = [Member(r.name, r.capacity, r.available, r.rr_credit, r.last_assigned_at) for r in reps]
-    picked = pick_member(members, frozenset(excluded))
-    if picked is None:
-        lead.owner_id = None
-        outbox.post(uow, "lead.unassigned", now, lead_id=lead.id, team=team.name, why="no available rep")
-        return None
-    chosen_name, credits = picked
-    chosen = next(r for r in reps if r.name == chosen_name)
-    for rep in reps:
-        if rep.name in credits:
-            rep.rr_credit = credits[rep.name]
-    chosen.last_assigned_at = to_seconds(now)
+    chosen = choice.rep
+    for rep in choice.reps:
+        if rep.name in choice.credits:
+            rep.rr_credit = choice.credits[rep.name]
     start = to_seconds(now)
+    chosen.last_assigned_at = start
     handoff = agreement.handoff
     uow.append(
         Assignment,
         lead_id=lead.id,
         user_id=chosen.id,
-        team_id=team.id,
+        team_id=choice.team.id,
         version=inforce.version,
         assigned_at=now,
         accept_due=from_seconds(add_working_time(agreement, start, handoff.accept_within)),
@@ -99,7 +122,7 @@ def assign(
         accepted_at=now if accepted else None,
     )
     lead.owner_id = chosen.id
-    outbox.post(uow, "lead.assigned", now, lead_id=lead.id, email=lead.email, rep=chosen.name, team=team.name)
+    outbox.post(uow, "lead.assigned", now, lead_id=lead.id, email=lead.email, rep=chosen.name, team=choice.team.name)
     return chosen
 
 
@@ -138,8 +161,7 @@ def settle(
     if not _pending(uow, lead) or moment == lead.qualified_at:
         return
     if moment is None:
-        origin = Stage(lead.qualified_from or Stage.INQUIRY)
-        assert origin in WITHDRAWABLE
+        origin = withdrawn_stage(Stage(lead.stage), Stage(lead.qualified_from or Stage.INQUIRY))
         end_assignment(uow, lead, clock.now(), "withdrawn")
         lifecycle.record(uow, lead, origin, clock.now(), version=inforce.version, reason="late_events")
         lead.owner_id = None
@@ -202,31 +224,37 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
 def _on_breach(
     uow: UnitOfWork, clock: Clock, assignment: Assignment, kind: str, inforce: InForce, report: SlaReport
 ) -> None:
+    """Reassign to another rep of the team, or tell the manager: when nobody else can take it, it stays."""
     lead = uow.session.get_one(Lead, assignment.lead_id)
     rep = uow.session.get_one(User, assignment.user_id)
     due = assignment.accept_due if kind == "accept" else assignment.contact_due
     now = clock.now()
     outbox.post(uow, "sla.breached", now, lead_id=lead.id, email=lead.email, rep=rep.name, kind=kind, due=due)
-    if inforce.agreement.handoff.on_breach == "escalate":
-        team = uow.session.get(Team, assignment.team_id) if assignment.team_id else None
-        manager = uow.session.get(User, team.manager_id) if team and team.manager_id else None
-        outbox.post(
-            uow,
-            "sla.escalated",
-            now,
-            lead_id=lead.id,
-            email=lead.email,
-            rep=rep.name,
-            kind=kind,
-            manager=manager.name if manager else None,
-            manager_email=manager.email if manager else None,
-        )
-        report.escalated += 1
-        report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; escalated")
+    choice = (
+        _choose(uow, lead, inforce, frozenset({rep.id}), None)
+        if inforce.agreement.handoff.on_breach == "reassign"
+        else None
+    )
+    if isinstance(choice, _Choice):
+        assignment.ended_at = now
+        assignment.end_reason = f"{kind}_breach"
+        new = _deal(uow, clock, lead, inforce, choice, accepted=kind == "contact")
+        report.reassigned += 1
+        report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; reassigned to {new.name}")
         return
-    assignment.ended_at = now
-    assignment.end_reason = f"{kind}_breach"
-    new = assign(uow, clock, lead, inforce, exclude=frozenset({rep.id}), accepted=kind == "contact")
-    report.reassigned += new is not None
-    target = new.name if new else "nobody available"
-    report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; reassigned to {target}")
+    team = uow.session.get(Team, assignment.team_id) if assignment.team_id else None
+    manager = uow.session.get(User, team.manager_id) if team and team.manager_id else None
+    outbox.post(
+        uow,
+        "sla.escalated",
+        now,
+        lead_id=lead.id,
+        email=lead.email,
+        rep=rep.name,
+        kind=kind,
+        manager=manager.name if manager else None,
+        manager_email=manager.email if manager else None,
+    )
+    report.escalated += 1
+    why = "; nobody else in the team can take it, so it stays" if choice is not None else ""
+    report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}{why}; escalated")

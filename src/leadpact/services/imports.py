@@ -212,6 +212,8 @@ class Problems:
         self.lines.append(f"row {line}: {name}: {problem}")
 
     def raise_if_any(self) -> None:
+        """Refuse the file with every problem, by row; a row's own problems in the order they were found."""
+        self.lines.sort(key=lambda text: int(text.split(":")[0].removeprefix("row ")))
         if self.lines:
             raise ImportRejected(self.source, self.lines)
 
@@ -389,7 +391,6 @@ def _import_events(
     for _, email, _, _, _, line in parsed:
         if email not in known:
             problems.add(line, "email", f"no lead with email {email}; import the leads first")
-    problems.lines.sort(key=lambda text: int(text.split(":")[0].removeprefix("row ")))
     problems.raise_if_any()
     campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
     new_campaigns = sorted({p[4] for p in parsed if p[4] and p[4] not in campaigns})

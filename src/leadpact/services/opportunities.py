@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from leadpact.domain.errors import IllegalTransition, InvalidInput, NotFound, UnknownReason
-from leadpact.domain.lifecycle import Move
+from leadpact.domain.lifecycle import Move, Stage, next_stage
 from leadpact.domain.scoring import to_seconds
 from leadpact.services import handoff, lifecycle, outbox
 from leadpact.services.agreements import InForce
@@ -60,6 +60,8 @@ def move_stage(
     names = inforce.agreement.stage_names()
     if stage not in names:
         raise InvalidInput(f"'{stage}' is not a sales stage; stages: {', '.join(names)}")
+    if lead.stage != Stage.OPPORTUNITY:
+        raise IllegalTransition(f"lead {lead.email} is in stage {lead.stage}; only an opportunity moves between stages")
     user = acting_rep(uow, lead, rep)
     opportunity = open_opportunity(uow, lead)
     current = names.index(opportunity.stage) if opportunity.stage in names else 0
@@ -84,6 +86,7 @@ def move_stage(
 
 
 def win(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str | None = None) -> Opportunity:
+    next_stage(Stage(lead.stage), Move.WIN)
     user = acting_rep(uow, lead, rep)
     opportunity = open_opportunity(uow, lead)
     now = clock.now()
@@ -98,6 +101,7 @@ def lose(
     uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: str, rep: str | None = None
 ) -> Opportunity:
     """Lost, with a reason from its current stage's list; the lead goes back to nurturing."""
+    next_stage(Stage(lead.stage), Move.LOSE)
     user = acting_rep(uow, lead, rep)
     opportunity = open_opportunity(uow, lead)
     allowed = inforce.agreement.lost_reasons.get(opportunity.stage, ())

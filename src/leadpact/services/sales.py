@@ -39,7 +39,10 @@ def accept(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.ACCEPT, now, by_user_id=user.id, version=inforce.version)
-    _assignment(uow, lead).accepted_at = now
+    current = _assignment(uow, lead)
+    current.accepted_at = now
+    if current.accept_due < now and current.accept_breached_at is None:
+        current.accept_breached_at = current.accept_due  # late is late, whenever the SLA check runs
 
 
 def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: str, rep: str | None = None) -> None:
@@ -71,6 +74,8 @@ def contact(uow: UnitOfWork, clock: Clock, lead: Lead, rep: str | None = None) -
     if current.contacted_at is not None:
         return False
     current.contacted_at = clock.now()
+    if current.contact_due < current.contacted_at and current.contact_breached_at is None:
+        current.contact_breached_at = current.contact_due  # late is late, whenever the SLA check runs
     return True
 
 

@@ -1,0 +1,284 @@
+"""CSV imports: every bad row listed and nothing stored, re-imports add nothing twice, headers of any CRM."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from leadpact.domain.errors import ImportRejected, InvalidInput
+from leadpact.services import imports
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import FixedClock
+from leadpact.store.tables import Account, Campaign, CampaignCost, Event, Lead, LeadField, LedgerEntry
+from leadpact.store.tables import Base as Table
+from leadpact.store.unit_of_work import UnitOfWork
+from tests.conftest import adopt_example
+from tests.factories import agreement_text, counted_ids, lead, ledger
+
+
+def write(tmp_path: Path, name: str, *lines: str) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def count(engine: Engine, table: type[Table]) -> int:
+    with UnitOfWork(engine) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def import_leads(engine: Engine, clock: FixedClock, inforce: InForce, path: Path, *maps: str) -> imports.ImportReport:
+    with UnitOfWork(engine) as uow:
+        return imports.import_leads(uow, clock, inforce, path, imports.parse_map(list(maps), "leads"))
+
+
+def import_events(engine: Engine, clock: FixedClock, inforce: InForce, path: Path) -> imports.ImportReport:
+    with UnitOfWork(engine) as uow:
+        return imports.import_events(uow, clock, inforce, path, {})
+
+
+def rejected(run: object) -> ImportRejected:
+    """Run an import inside a unit of work that commits anyway: a rejected file must have written nothing."""
+    assert callable(run)
+    with pytest.raises(ImportRejected) as caught:
+        run()
+    assert caught.value.code == "import_rejected"
+    return caught.value
+
+
+LEADS = (
+    "email,first_name,title,company,industry,employees,country",
+    "ann@acme.example,Ann,VP Operations,Acme,manufacturing,1000,US",
+    "bob@bolt.example,Bob,Engineer,Bolt,retail,40,DE",
+)
+
+
+def test_bad_lead_rows_are_all_reported_by_row_and_field_and_nothing_is_stored(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(
+        tmp_path,
+        "leads.csv",
+        "email,first_name,employees,country,created_at,campaign",
+        "ann@acme.example,Ann,300,US,,Spring Webinar",  # row 2: fine
+        "not-an-email,Bob,10,US,,",  # row 3
+        "cy@cy.example,Cy,many,US,,",  # row 4
+        "dee@dee.example,Dee,10,USA,,",  # row 5
+        "ANN@acme.example,Ann,5,US,,",  # row 6: the same lead as row 2
+        ",Eve,5,US,,",  # row 7
+        "fay@fay.example,Fay,5,US,last tuesday,",  # row 8
+    )
+    with UnitOfWork(engine) as uow:  # the unit of work commits: the import itself must not have written
+        error = rejected(lambda: imports.import_leads(uow, clock, inforce, path, {}))
+    assert sorted(error.problems) == sorted(
+        [
+            "row 3: email: 'not-an-email' is not an email address",
+            "row 4: employees: 'many' is not a whole number",
+            "row 5: country: 'USA' is not a two-letter country code like US or DE",
+            "row 6: email: ann@acme.example appears again (first on row 2)",
+            "row 7: email: is empty",
+            "row 8: created_at: 'last tuesday' is not an ISO 8601 time like 2026-03-02T15:00:00Z",
+        ]
+    )
+    assert error.detail.startswith(f"{path}: 6 problem(s), nothing was imported")
+    for table in (Lead, Account, Campaign, LedgerEntry, LeadField):
+        assert count(engine, table) == 0, table
+
+
+def test_bad_event_rows_are_all_reported_in_row_order_and_nothing_is_stored(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = adopt_example(engine, clock)
+    import_leads(engine, clock, inforce, write(tmp_path, "leads.csv", *LEADS))
+    rows_before = count(engine, LedgerEntry)
+    path = write(
+        tmp_path,
+        "events.csv",
+        "event_id,email,type,occurred_at,campaign",
+        "e1,ann@acme.example,webinar_attended,2026-03-02T15:00:00Z,Spring Webinar",  # row 2: fine
+        "e2,nobody@x.example,webinar_attended,2026-03-02T15:00:00Z,",  # row 3
+        "e3,ann@acme.example,webinar_attended,yesterday,",  # row 4
+        ",ann@acme.example,email_open,2026-03-02T15:00:00Z,",  # row 5
+        "e5,ann@acme.example,,,",  # row 6: two cells empty
+    )
+    with UnitOfWork(engine) as uow:
+        error = rejected(lambda: imports.import_events(uow, clock, inforce, path, {}))
+    assert error.problems == [
+        "row 3: email: no lead with email nobody@x.example; import the leads first",
+        "row 4: occurred_at: 'yesterday' is not an ISO 8601 time like 2026-03-02T15:00:00Z",
+        "row 5: event_id: is empty",
+        "row 6: type: is empty",
+        "row 6: occurred_at: is empty",
+    ]
+    assert count(engine, Event) == 0
+    assert count(engine, Campaign) == 0
+    assert count(engine, LedgerEntry) == rows_before
+
+
+def test_importing_the_same_files_again_adds_nothing_twice(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    leads = write(tmp_path, "leads.csv", *LEADS)
+    events = write(
+        tmp_path,
+        "events.csv",
+        "event_id,email,type,occurred_at",
+        "e1,ann@acme.example,webinar_attended,2026-03-02T15:00:00Z",
+        "e2,ann@acme.example,pricing_page_view,2026-03-02T16:00:00Z",
+        "e3,ann@acme.example,pricing_page_view,2026-03-02T17:00:00Z",  # the day's one view is taken
+        "e4,bob@bolt.example,email_open,2026-03-03T15:00:00",  # no zone: UTC
+    )
+    first = import_leads(engine, clock, inforce, leads)
+    assert (first.rows, first.created) == (2, 2)
+    landed = import_events(engine, clock, inforce, events)
+    assert (landed.rows, landed.created, landed.counted, landed.duplicates) == (4, 4, 3, 0)
+    state = (count(engine, Lead), count(engine, Account), count(engine, Event), count(engine, LedgerEntry))
+    again = import_leads(engine, clock, inforce, leads)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    repeat = import_events(engine, clock, inforce, events)
+    assert (repeat.created, repeat.counted, repeat.duplicates) == (0, 0, 4)
+    assert (count(engine, Lead), count(engine, Account), count(engine, Event), count(engine, LedgerEntry)) == state
+    assert counted_ids(engine) == {"e1", "e2", "e4"}
+    with UnitOfWork(engine) as uow:
+        e4 = uow.session.scalars(select(Event.occurred_at).where(Event.event_id == "e4")).one()
+        assert e4 == int(datetime(2026, 3, 3, 15, 0, tzinfo=UTC).timestamp())
+
+
+def test_headers_of_crm_exports_are_recognised(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(
+        tmp_path,
+        "crm.csv",
+        "Email Address,First Name,Last Name,Job Title,Company Name,No. of Employees,Country/Region,Lead Source,"
+        "Website,Created Date,Primary Campaign",
+        'Ann@Acme.example,Ann,Archer,Head of Supply Chain,Acme,"1,200",us,Trade show,https://www.acme.example/about,'
+        "2026-01-15T10:00:00Z,Spring Webinar",
+    )
+    report = import_leads(engine, clock, inforce, path)
+    assert (report.created, report.custom_fields, report.campaigns_created) == (1, [], ["Spring Webinar"])
+    ann = lead(engine, "ann@acme.example")
+    assert (ann.first_name, ann.last_name, ann.title, ann.company) == ("Ann", "Archer", "Head of Supply Chain", "Acme")
+    assert (ann.employees, ann.country, ann.source, ann.domain) == (1200, "US", "Trade show", "acme.example")
+    assert ann.created_at == datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    assert ann.fit == 35.0  # senior title 20 + size 15 (the account's, from the website's domain)
+
+
+def test_event_exports_with_activity_headers_are_recognised(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    import_leads(engine, clock, inforce, write(tmp_path, "leads.csv", *LEADS))
+    path = write(
+        tmp_path,
+        "activities.csv",
+        "Activity ID,Email,Activity Type,Activity Date",
+        "a-1,ann@acme.example,contact_form,2026-03-02T15:00:00Z",
+    )
+    report = import_events(engine, clock, inforce, path)
+    assert (report.created, report.counted, report.qualified) == (1, 1, 1)  # fit 50 + 30
+    assert lead(engine, "ann@acme.example").stage == "mql"
+
+
+def test_map_options_name_the_field_of_any_header(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(tmp_path, "odd.csv", "Contact Mail,Firma,Funktion", "ann@acme.example,Acme GmbH,Director")
+    report = import_leads(engine, clock, inforce, path, "Contact Mail=email", "Firma = company", "funktion=title")
+    assert report.created == 1
+    ann = lead(engine, "ann@acme.example")
+    assert (ann.company, ann.title) == ("Acme GmbH", "Director")
+
+
+@pytest.mark.parametrize(
+    ("item", "kind"),
+    [
+        ("Contact Mail", "leads"),
+        ("=email", "leads"),
+        ("Mail=", "leads"),
+        ("When=date_of", "events"),
+        ("X=Bad Name", "leads"),
+    ],
+)
+def test_a_bad_map_option_is_refused(item: str, kind: str) -> None:
+    with pytest.raises(InvalidInput, match="--map"):
+        imports.parse_map([item], kind)
+
+
+def test_a_file_without_an_email_column_names_what_is_missing(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(tmp_path, "no-email.csv", "Name,Company", "Ann,Acme")
+    with pytest.raises(InvalidInput, match="no column for email"):
+        import_leads(engine, clock, inforce, path)
+
+
+def test_an_unknown_column_of_an_event_file_is_refused(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(tmp_path, "events.csv", "event_id,email,type,occurred_at,mood", "e1,a@b.example,x,2026-03-02,happy")
+    with pytest.raises(InvalidInput, match="'mood'"):
+        import_events(engine, clock, inforce, path)
+
+
+def test_other_lead_columns_are_kept_as_custom_fields_that_fit_rules_can_use(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    text = agreement_text(
+        (
+            "    - {id: manager-title,",
+            "    - {id: enterprise, field: segment, equals: enterprise, points: 12}\n    - {id: manager-title,",
+        )
+    )
+    inforce = adopt_example(engine, clock, text)
+    path = write(
+        tmp_path,
+        "leads.csv",
+        "email,Segment,Fiscal Year End",
+        "ann@acme.example,Enterprise,March",
+        "bob@bolt.example,SMB,",
+    )
+    report = import_leads(engine, clock, inforce, path)
+    assert report.custom_fields == ["fiscal_year_end", "segment"]
+    assert lead(engine, "ann@acme.example").fit == 12.0
+    assert lead(engine, "bob@bolt.example").fit == 0.0
+    assert ledger(engine, "ann@acme.example") == [("fit", "enterprise", 12.0, inforce.version)]
+    with UnitOfWork(engine) as uow:
+        fields = {(n, v) for n, v in uow.session.execute(select(LeadField.name, LeadField.value))}
+        assert fields == {("segment", "Enterprise"), ("fiscal_year_end", "March"), ("segment", "SMB")}
+
+
+def test_costs_of_unknown_campaigns_are_refused_and_known_ones_are_not_doubled(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    campaigns = write(tmp_path, "campaigns.csv", "name,channel,started_on", "Spring Webinar,webinar,2026-03-01")
+    costs = write(
+        tmp_path,
+        "costs.csv",
+        "campaign,date,amount",
+        "Spring Webinar,2026-03-02,$1500",
+        "Spring Webinar,2026-03-03,250.50",
+    )
+    bad = write(tmp_path, "bad.csv", "campaign,date,amount", "Autumn Fair,2026-03-02,100", "Spring Webinar,someday,-5")
+    with UnitOfWork(engine) as uow:
+        imports.import_campaigns(uow, campaigns, {})
+        error = rejected(lambda: imports.import_costs(uow, bad, {}))
+    assert sorted(error.problems) == [
+        "row 2: campaign: no campaign named 'Autumn Fair'; import campaigns first",
+        "row 3: amount: a cost is 0 or more",
+        "row 3: date: 'someday' is not a date like 2026-03-02",
+    ]
+    assert count(engine, CampaignCost) == 0
+    for _ in range(2):
+        with UnitOfWork(engine) as uow:
+            imports.import_costs(uow, costs, {})
+    with UnitOfWork(engine) as uow:
+        stored = sorted((d, a) for d, a in uow.session.execute(select(CampaignCost.incurred_on, CampaignCost.amount)))
+    assert stored == [(date(2026, 3, 2), 1500.0), (date(2026, 3, 3), 250.5)]
+
+
+def test_bad_lead_rows_are_listed_in_row_order(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    inforce = adopt_example(engine, clock)
+    path = write(tmp_path, "leads.csv", "email,employees", "ann@acme.example,3", "ann@acme.example,4", "bad,5")
+    with UnitOfWork(engine) as uow:
+        error = rejected(lambda: imports.import_leads(uow, clock, inforce, path, {}))
+    assert [p.split(":")[0] for p in error.problems] == ["row 3", "row 4"]

@@ -1,0 +1,64 @@
+"""Reps and teams: who may take leads, with what capacity, and who manages them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from leadpact.domain.errors import InvalidInput, NotFound
+from leadpact.services import team
+from leadpact.services.clock import FixedClock
+from leadpact.store.tables import Team, User
+from leadpact.store.unit_of_work import UnitOfWork
+
+
+def test_a_rep_joins_a_team_created_on_first_mention(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine) as uow:
+        team.add_user(uow, clock, " Ann ", "rep", team="americas", capacity=3)
+        team.add_user(uow, clock, "Bob", "rep", team="americas", capacity=1)
+        team.add_user(uow, clock, "Maria", "manager")
+        team.set_manager(uow, "americas", "Maria")
+    with UnitOfWork(engine) as uow:
+        (americas,) = uow.session.scalars(select(Team)).all()
+        reps = {u.name: (u.capacity, u.available, u.team_id) for u in uow.session.scalars(select(User))}
+        assert reps == {"Ann": (3, True, americas.id), "Bob": (1, True, americas.id), "Maria": (0, True, None)}
+        assert americas.manager_id == uow.session.scalars(select(User.id).where(User.name == "Maria")).one()
+        team.set_available(uow, "Bob", False)
+    with UnitOfWork(engine) as uow:
+        assert sorted((u.name, t.name if t else None, u.available) for u, t in team.reps(uow)) == [
+            ("Ann", "americas", True),
+            ("Bob", "americas", False),
+            ("Maria", None, True),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "team_", "capacity", "named"),
+    [
+        ("Ann", "boss", "americas", 1, "role"),
+        ("  ", "rep", "americas", 1, "name"),
+        ("Ann", "rep", None, 1, "--team"),
+        ("Ann", "rep", "americas", -1, "--capacity"),
+    ],
+)
+def test_a_bad_user_is_refused_naming_what_is_wrong(
+    engine: Engine, clock: FixedClock, name: str, role: str, team_: str | None, capacity: int, named: str
+) -> None:
+    with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match=named):
+        team.add_user(uow, clock, name, role, team=team_, capacity=capacity)
+
+
+def test_two_users_cannot_share_a_name(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine) as uow:
+        team.add_user(uow, clock, "Ann", "rep", team="americas", capacity=1)
+    with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="already"):
+        team.add_user(uow, clock, "Ann", "marketing")
+
+
+def test_unknown_people_and_teams_are_not_found(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine) as uow:
+        team.add_user(uow, clock, "Maria", "manager")
+        with pytest.raises(NotFound, match="Zed"):
+            team.set_available(uow, "Zed", False)
+        with pytest.raises(NotFound, match="apac"):
+            team.set_manager(uow, "apac", "Maria")
