@@ -117,8 +117,10 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
             continue
         counted_ids.update(f.event_id for f in new_counted)
         displaced_ids.extend(d.event_id for d in displaced)
-        # an event in the same second as one already recorded may sort before it: that too is replayed
-        late = bool(displaced) or new_counted[0].at <= score.latest_at
+        # An event of the same second as the last change weighs in a decision made at that second: one already
+        # handed over is replayed; an inquiry is still decided in order, at that second, with everything in it.
+        first = new_counted[0].at
+        late = bool(displaced) or first < score.latest_at or (first == score.latest_at and score.stage == Stage.MQL)
         before = (score.engagement, score.engagement_at)
         rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
         rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]
@@ -140,7 +142,7 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         lead = uow.session.get_one(Lead, lead_id)
         if handoff.can_requalify(uow, lead):
             moments[lead_id] = replayed_moment(uow, inforce, lead)
-    leads = _load_leads(uow, list(moments))
+    leads, _accounts = _load_leads(uow, list(moments))
     roster = handoff.Roster(uow)
     with uow.session.no_autoflush:  # hand-offs only read what they do not write; one flush at the end
         for lead_id, moment in moments.items():
@@ -186,15 +188,19 @@ def _write(
         uow.session.expire_all()  # loaded leads must see the new scores
 
 
-def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Lead]:
-    """The leads, and their accounts into the session (routing reads them), in a few queries."""
+def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> tuple[dict[int, Lead], list[Account]]:
+    """The leads by id, and their accounts, which routing reads, in a few queries.
+
+    The session holds unchanged objects only weakly: the caller keeps the accounts for as long as it routes.
+    """
     leads: dict[int, Lead] = {}
     for chunk in _chunks(ids):
         leads.update((lead.id, lead) for lead in uow.session.scalars(select(Lead).where(Lead.id.in_(chunk))))
-    accounts = sorted({lead.account_id for lead in leads.values() if lead.account_id is not None})
-    for chunk in _chunks(accounts):
-        uow.session.scalars(select(Account).where(Account.id.in_(chunk))).all()
-    return leads
+    account_ids = sorted({lead.account_id for lead in leads.values() if lead.account_id is not None})
+    accounts: list[Account] = []
+    for chunk in _chunks(account_ids):
+        accounts += uow.session.scalars(select(Account).where(Account.id.in_(chunk)))
+    return leads, accounts
 
 
 def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
