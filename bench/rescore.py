@@ -416,6 +416,9 @@ def report(
     lines = [
         SECTION,
         "",
+        "This benchmark generates its own store (two years, so four daylight-saving changes; 30 % free mail; event",
+        "types the agreement does not know) to stress the rules the batch must reproduce.",
+        "",
         f"`bench/rescore.py --leads {args.leads} --events-per-lead {args.events_per_lead}"
         f"{' --service' if service else ''}`: {args.leads:,} leads, {events:,} events (30 % of the leads on",
         "free mail, 10 % of the events of a type the agreement does not know), the example agreement;",
