@@ -79,6 +79,6 @@ def set_manager(uow: UnitOfWork, team: str, manager: str) -> Team:
 
 def reps(uow: UnitOfWork) -> list[tuple[User, Team | None]]:
     rows = uow.session.execute(
-        select(User, Team).outerjoin(Team, User.team_id == Team.id).order_by(Team.name, User.name)
+        select(User, Team).outerjoin(Team, User.team_id == Team.id).order_by(Team.name.is_(None), Team.name, User.name)
     )
     return list(rows)
