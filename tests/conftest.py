@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from leadpact.services import agreements
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.database import connect, migrate
-from leadpact.store.tables import Base
+from leadpact.store.database import connect, empty, migrate
 from leadpact.store.unit_of_work import UnitOfWork
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "leadpact" / "examples" / "agreement.yaml"
@@ -49,12 +48,6 @@ def postgres_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _truncate(engine: Engine) -> None:
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A migrated, empty database on each engine."""
@@ -66,7 +59,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         sqlite.dispose()
         return
     pg: Engine = request.getfixturevalue("postgres_engine")
-    _truncate(pg)
+    empty(pg)
     yield pg
 
 

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
@@ -17,7 +17,7 @@ from leadpact.domain.lifecycle import Move, Stage
 from leadpact.services import engagement, intake, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import Assignment, Base, Event, Lead, LedgerEntry, OutboxMessage, StageChange, User
+from leadpact.store.tables import Assignment, Event, Lead, LedgerEntry, OutboxMessage, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE
 
@@ -176,14 +176,3 @@ def days(n: float) -> timedelta:
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
-
-
-def reset(engine: Engine) -> None:
-    """Empty every table, for property tests that run many examples on one database."""
-    names = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in names:
-                connection.execute(text(f"DELETE FROM {name}"))

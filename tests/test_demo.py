@@ -23,7 +23,7 @@ from leadpact.demo.summary import DemoSummary, FunnelLine
 from leadpact.demo.world import END, World
 from leadpact.services import agreements, imports, intake, team
 from leadpact.services.clock import FixedClock
-from leadpact.store.database import connect
+from leadpact.store.database import connect, empty
 from leadpact.store.tables import Base
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
@@ -181,7 +181,7 @@ def test_replacing_empties_every_table_and_keeps_the_schema(engine: Engine, cloc
         team.set_manager(uow, "americas", "alice")
         intake.capture_lead(uow, clock, agreements.in_force(uow), intake.LeadInput(email="ann@acme.com"))
     assert store.holdings(engine) == "1 lead, 1 agreement version, 1 user"
-    store.empty(engine)
+    empty(engine)
     assert store.holdings(engine) is None
     for table in Base.metadata.sorted_tables:
         assert scalar(engine, f"SELECT COUNT(*) FROM {table.name}") == 0

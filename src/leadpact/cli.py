@@ -46,7 +46,7 @@ from leadpact.services import (
 )
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
-from leadpact.store.database import DEFAULT_URL, connect, current_revision, migrate
+from leadpact.store.database import DEFAULT_URL, connect, current_revision, empty, migrate
 from leadpact.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -719,7 +719,7 @@ def demo(
         if held and not replace:
             raise Conflict(f"{where} already holds {held}; run 'leadpact demo --replace' to empty it, or use --db")
         if replace:
-            demo_store.empty(engine)
+            empty(engine)
         migrate(engine)
         started = time.perf_counter()
         with Progress(transient=True, console=err) as bar:

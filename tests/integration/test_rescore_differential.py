@@ -27,10 +27,10 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.explain import ledger_score
 from leadpact.services.rescore import rescore
+from leadpact.store.database import empty
 from leadpact.store.tables import Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, adopt_example
-from tests.factories import reset
 from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES, UNKNOWN_TYPES
 
 SETTINGS = settings(
@@ -195,7 +195,7 @@ def shuffled(history: History) -> st.SearchStrategy[History]:
 
 def replay(engine: Engine, history: History, agreement_text: str | None = None) -> InForce:
     """Feed the history through the online path, on an empty database."""
-    reset(engine)
+    empty(engine)
     inforce = adopt_example(engine, FixedClock(START - timedelta(days=1)), agreement_text)
     for step in history.steps:
         clock = FixedClock(step.at)

@@ -21,10 +21,11 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.explain import ledger_score
 from leadpact.services.facts import facts_of
+from leadpact.store.database import empty
 from leadpact.store.tables import Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import MONDAY_9AM, add_team, reset
+from tests.factories import MONDAY_9AM, add_team
 from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES, UNKNOWN_TYPES
 
 SETTINGS = settings(
@@ -121,7 +122,7 @@ def close(a: float, b: float) -> bool:
 @SETTINGS
 @given(steps=histories())
 def test_every_score_equals_the_decayed_sum_of_its_ledger_rows(engine: Engine, steps: list[Step]) -> None:
-    reset(engine)
+    empty(engine)
     inforce = adopt_example(engine, FixedClock(MONDAY_9AM - timedelta(days=1)))
     add_team(engine, FixedClock(MONDAY_9AM), "americas", {"ann": 2, "bob": 1})
     end = play(engine, inforce, steps)

@@ -20,10 +20,11 @@ from leadpact.domain.scoring import to_seconds
 from leadpact.services import intake, opportunities, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
+from leadpact.store.database import empty
 from leadpact.store.tables import Assignment, Lead, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import DESIGN_TABLE, HOT, MONDAY_9AM, add_team, capture, event, record, reset
+from tests.factories import DESIGN_TABLE, HOT, MONDAY_9AM, add_team, capture, event, record
 
 SETTINGS = settings(
     max_examples=15,
@@ -117,7 +118,7 @@ def perform(
 @SETTINGS
 @given(data=st.data())
 def test_no_sequence_of_actions_makes_a_move_outside_the_table(engine: Engine, data: st.DataObject) -> None:
-    reset(engine)
+    empty(engine)
     clock = FixedClock(MONDAY_9AM)
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})

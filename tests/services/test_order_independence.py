@@ -21,6 +21,7 @@ from leadpact.services import intake, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.explain import ledger_score
+from leadpact.store.database import empty
 from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
@@ -38,7 +39,6 @@ from tests.factories import (
     messages,
     owner_name,
     record,
-    reset,
 )
 from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES
 
@@ -71,7 +71,7 @@ def events() -> st.SearchStrategy[list[intake.EventInput]]:
 
 
 def setup(engine: Engine) -> InForce:
-    reset(engine)
+    empty(engine)
     clock = FixedClock(START)
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1})

@@ -129,11 +129,9 @@ class Simulation:
 
     def _record_campaigns(self) -> dict[str, int]:
         """The year's marketing plan is entered up front, as marketing ops does; costs are booked as they fall."""
+        plan = [campaigns.CampaignInput(c.name, c.channel, c.started_on, c.ended_on) for c in self.world.campaigns]
         with UnitOfWork(self.engine) as uow:
-            return {
-                c.name: campaigns.record_campaign(uow, c.name, c.channel, c.started_on, c.ended_on).id
-                for c in self.world.campaigns
-            }
+            return campaigns.record_campaigns(uow, plan)[0]
 
     def _load(self) -> None:
         """Sort the world into ticks: each lead, event and cost is taken at the first tick after it arrives."""

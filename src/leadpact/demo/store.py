@@ -1,15 +1,14 @@
 """Preparing the database the demo fills: its world never mixes with data already there.
 
-A database that holds leads, agreement versions or users is refused, unless the demo is asked to replace it:
-then every row of every leadpact table is deleted in one transaction (the schema stays, and is brought to the
-newest revision afterwards), so an interrupted replace leaves the database as it was.
+A database that holds leads, agreement versions or users is refused, unless the demo is asked to replace it
+(``store.database.empty``: every row deleted in one transaction, the schema kept).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-from leadpact.store.tables import AgreementVersion, Base, Lead, User
+from leadpact.store.tables import AgreementVersion, Lead, User
 
 COUNTED = ((Lead, "lead"), (AgreementVersion, "agreement version"), (User, "user"))
 
@@ -25,19 +24,3 @@ def holdings(engine: Engine) -> str | None:
                 if count:
                     found.append(f"{count:,} {words}{'' if count == 1 else 's'}")
     return ", ".join(found) or None
-
-
-def empty(engine: Engine) -> None:
-    """Delete every row of every leadpact table there is, in one transaction."""
-    present = set(inspect(engine).get_table_names())
-    names = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
-    if not names:
-        return
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-            return
-        # teams and users name each other (a team's manager is a user): check the keys once all rows are gone
-        connection.execute(text("PRAGMA defer_foreign_keys = ON"))
-        for name in names:
-            connection.execute(text(f"DELETE FROM {name}"))

@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.domain.fields import LEAD_FIELDS
-from leadpact.services import engagement, intake
+from leadpact.services import campaigns, engagement, intake
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.bulk import lookup
-from leadpact.store.tables import Campaign, CampaignCost, Lead
+from leadpact.store.tables import Campaign, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]
@@ -392,14 +392,14 @@ def _import_events(
         if email not in known:
             problems.add(line, "email", f"no lead with email {email}; import the leads first")
     problems.raise_if_any()
-    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
-    new_campaigns = sorted({p[4] for p in parsed if p[4] and p[4] not in campaigns})
+    campaign_ids = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
+    new_campaigns = sorted({p[4] for p in parsed if p[4] and p[4] not in campaign_ids})
     for name in new_campaigns:
-        campaigns[name] = intake.campaign_id(uow, name)
+        campaign_ids[name] = intake.campaign_id(uow, name)
     # Outcomes never depend on arrival order, so the file is taken lead by lead in time order: each lead is
     # loaded once and almost every event takes the in-order path.
     ordered = sorted(
-        (known[email], at, event_id, kind, campaigns[name] if name else None)
+        (known[email], at, event_id, kind, campaign_ids[name] if name else None)
         for event_id, email, kind, at, name, _ in parsed
     )
     events = [
@@ -427,34 +427,22 @@ def import_campaigns(
 ) -> ImportReport:
     rows, _ = read_rows(path, "campaigns", mapping)
     problems = Problems(str(path))
-    parsed = []
+    parsed: list[campaigns.CampaignInput] = []
     for row in rows:
         if not _required(row, "campaigns", problems):
             continue
         started, ended = _day(row, "started_on", problems), _day(row, "ended_on", problems)
         if started and ended and ended < started:
             problems.add(row.line, "ended_on", "the campaign ends before it starts")
-        parsed.append((row.values["name"], row.values.get("channel"), started, ended))
+        parsed.append(campaigns.CampaignInput(row.values["name"], row.values.get("channel"), started, ended))
     problems.raise_if_any()
-    report = ImportReport("campaigns", rows=len(rows))
-    existing = {c.name: c for c in uow.session.scalars(select(Campaign))}
-    for name, channel, started, ended in parsed:
-        campaign = existing.get(name)
-        if campaign is None:
-            campaign = Campaign(name=name)
-            uow.session.add(campaign)
-            existing[name] = campaign
-            report.created += 1
-        changes = {"channel": channel, "started_on": started, "ended_on": ended}
-        changed = any(v is not None and getattr(campaign, k) != v for k, v in changes.items())
-        for key, value in changes.items():
-            if value is not None:
-                setattr(campaign, key, value)
-        report.updated += changed and campaign.id is not None
-    report.unchanged = report.rows - report.created - report.updated
+    _, recorded = campaigns.record_campaigns(uow, parsed)
     if progress:
         progress(len(rows))
-    return report
+    unchanged = len(rows) - recorded.created - recorded.updated  # a name given twice counts once
+    return ImportReport(
+        "campaigns", rows=len(rows), created=recorded.created, updated=recorded.updated, unchanged=unchanged
+    )
 
 
 def import_costs(
@@ -462,12 +450,12 @@ def import_costs(
 ) -> ImportReport:
     rows, _ = read_rows(path, "costs", mapping)
     problems = Problems(str(path))
-    campaigns = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
+    known = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
     parsed: dict[tuple[int, date], tuple[Row, float]] = {}
     for row in rows:
         if not _required(row, "costs", problems):
             continue
-        campaign = campaigns.get(row.values["campaign"])
+        campaign = known.get(row.values["campaign"])
         if campaign is None:
             problems.add(row.line, "campaign", f"no campaign named '{row.values['campaign']}'; import campaigns first")
         day = _day(row, "date", problems)
@@ -484,18 +472,9 @@ def import_costs(
                 problems.add(row.line, "date", f"a cost for this campaign and day is already on row {first}")
             parsed[(campaign, day)] = (row, amount)
     problems.raise_if_any()
-    report = ImportReport("costs", rows=len(rows))
-    existing = {(c.campaign_id, c.incurred_on): c for c in uow.session.scalars(select(CampaignCost))}
-    for (campaign, day), (_, amount) in parsed.items():
-        cost = existing.get((campaign, day))
-        if cost is None:
-            uow.session.add(CampaignCost(campaign_id=campaign, incurred_on=day, amount=amount))
-            report.created += 1
-        elif cost.amount != amount:
-            cost.amount = amount
-            report.updated += 1
-        else:
-            report.unchanged += 1
+    recorded = campaigns.record_costs(uow, [(c, day, amount) for (c, day), (_, amount) in parsed.items()])
     if progress:
         progress(len(rows))
-    return report
+    return ImportReport(
+        "costs", rows=len(rows), created=recorded.created, updated=recorded.updated, unchanged=recorded.unchanged
+    )

@@ -9,11 +9,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from leadpact.domain.errors import InvalidInput
+from leadpact.store.tables import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///leadpact.db"
@@ -67,3 +68,19 @@ def current_revision(engine: Engine) -> str | None:
 def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     return current_revision(engine) == head
+
+
+def empty(engine: Engine) -> None:
+    """Delete every row of every leadpact table there is, in one transaction; the schema stays."""
+    present = set(inspect(engine).get_table_names())
+    names = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
+    if not names:
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            return
+        # teams and users name each other (a team's manager is a user): check the keys once all rows are gone
+        connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+        for name in names:
+            connection.execute(text(f"DELETE FROM {name}"))
