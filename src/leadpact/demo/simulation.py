@@ -24,7 +24,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,7 @@ from leadpact.demo.world import DAY, HOUR, Person, World, day_of, seconds
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.lifecycle import WORKING, Stage
-from leadpact.domain.scoring import from_seconds
+from leadpact.domain.scoring import from_seconds, local_day
 from leadpact.services import agreements, campaigns, engagement, handoff, intake, opportunities, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -167,20 +167,22 @@ class Simulation:
 
     def run(self, progress: Progress | None = None) -> None:
         """Walk the year a day at a time: one transaction per day, the clock set for every step in it."""
-        zone = ZoneInfo(self.inforce.agreement.timezone)
-        days = [list(ticks) for _, ticks in itertools.groupby(enumerate(self.ticks), lambda t: _local_day(t[1], zone))]
+        agreement = self.inforce.agreement
+        by_day = itertools.groupby(enumerate(self.ticks), lambda t: local_day(agreement, t[1]))
+        days = [list(ticks) for _, ticks in by_day]
         for done, ticks in enumerate(days, 1):
             with UnitOfWork(self.engine) as uow:
                 for index, at in ticks:
-                    self._tick(uow, index, at, zone)
+                    self._tick(uow, index, at)
             if progress is not None:
                 progress(done, len(days))
 
-    def _tick(self, uow: UnitOfWork, index: int, at: int, zone: ZoneInfo) -> None:
+    def _tick(self, uow: UnitOfWork, index: int, at: int) -> None:
         self._act_until(uow, at)
         self.clock.at = from_seconds(at)
         self._arrive(uow, index)
-        if datetime.fromtimestamp(at, zone).weekday() in self.inforce.agreement.working_hours.days:
+        agreement = self.inforce.agreement
+        if local_day(agreement, at).weekday() in agreement.working_hours.days:
             handoff.check_sla(uow, self.clock, self.inforce)
         self._react(uow, at)
 
@@ -328,10 +330,6 @@ def _ticks(agreement: Agreement, start: date, end: date) -> list[int]:
     return sorted({at for at in out if seconds(start) <= at < end_at} | {end_at})
 
 
-def _local_day(at: int, zone: ZoneInfo) -> date:
-    return datetime.fromtimestamp(at, zone).date()
-
-
 def _lead_input(person: Person) -> intake.LeadInput:
     return intake.LeadInput(
         email=person.email,
@@ -345,5 +343,5 @@ def _lead_input(person: Person) -> intake.LeadInput:
         country=person.country,
         source=person.source,
         campaign=person.campaign,
-        created_at=datetime.fromtimestamp(person.created_at, UTC),
+        created_at=from_seconds(person.created_at),
     )
