@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from leadpact.analytics import funnel
+from leadpact.analytics.history import Context
+from leadpact.analytics.report import Kind, Report, clean
 from leadpact.config import DATABASE_ENV, Settings
 from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
@@ -40,6 +43,7 @@ from leadpact.services import (
     imports,
     intake,
     opportunities,
+    reports,
     rescore,
     sales,
     team,
@@ -62,13 +66,22 @@ agreement_app = typer.Typer(help="Check, adopt, list, show and compare lead agre
 lead_app = typer.Typer(help="Look at leads.", no_args_is_help=True)
 rep_app = typer.Typer(help="Sales reps and their teams.", no_args_is_help=True)
 sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Close the loop: funnel, costs and ROI, SLA, reasons, grades, sourcing, attribution, forecast.\n\n"
+    "Every report reads the recorded history as of --at (now by default), can be limited to a range of dates "
+    "with --from and --to (in the agreement's time zone), and prints a table, --json or --csv.",
+    no_args_is_help=True,
+)
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(lead_app, name="lead")
 app.add_typer(rep_app, name="rep")
 app.add_typer(sla_app, name="sla")
+app.add_typer(report_app, name="report")
 
 # Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
 out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
+wide = out if sys.stdout.isatty() else Console(markup=False, highlight=False, width=1000)
+"""Report tables piped to a file keep every column whole."""
 err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 At = Annotated[
@@ -78,6 +91,14 @@ At = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 Rep = Annotated[str | None, typer.Option("--rep", help="The rep acting; defaults to the lead's owner.")]
 LeadRef = Annotated[str, typer.Argument(help="The lead's email address or id.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the computation runs: 'app' (the database itself) or 'duckdb' (a copy read from the database, "
+        "faster on large histories).",
+    ),
+]
 
 
 @dataclasses.dataclass
@@ -450,18 +471,7 @@ def sla_check(at: At = None) -> None:
 
 
 @app.command("rescore")
-def rescore_cmd(
-    at: At = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            "--engine",
-            help="Where the batch runs: 'app' (the database itself) or 'duckdb' (reads the database, faster on "
-            "large histories).",
-        ),
-    ] = "app",
-    as_json: Json = False,
-) -> None:
+def rescore_cmd(at: At = None, engine: EngineOption = "app", as_json: Json = False) -> None:
     """Recompute every lead from its raw events under the agreement in force, and amend what is out of line.
 
     Run it after adopting a new agreement version. The ledger gets adjustment rows (history is never
@@ -691,6 +701,98 @@ def _count_rows(file: Path) -> int | None:
             return max(sum(1 for _ in handle) - 1, 0)
     except OSError:
         return None  # the import itself reports the file as unreadable
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+
+From = Annotated[
+    str | None, typer.Option("--from", help="First local date covered (YYYY-MM-DD, the agreement's time zone).")
+]
+To = Annotated[str | None, typer.Option("--to", help="Last local date covered, inclusive (YYYY-MM-DD).")]
+Csv = Annotated[bool, typer.Option("--csv", help="Print CSV for spreadsheets instead of a table.")]
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{option}: '{text}' is not a date like 2026-01-31") from exc
+
+
+def show_report(
+    compute: Callable[[Context], Report],
+    first: str | None,
+    last: str | None,
+    at: str | None,
+    engine: str,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Compute a report over the configured database and print it as asked."""
+    if as_json and as_csv:
+        raise InvalidInput("--json and --csv: choose one")
+    start, end, clock = parse_day(first, "--from"), parse_day(last, "--to"), clock_for(at)
+    with err.status("computing the report"):
+        report = with_agreement(lambda uow, inforce: reports.run(uow, clock, inforce, compute, start, end, engine))
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    elif as_csv:
+        report.write_csv(sys.stdout)
+    else:
+        print_report(report)
+
+
+def print_report(report: Report) -> None:
+    scope = report.scope
+    covered = f"{scope.get('from') or 'the beginning'} to {scope.get('to') or 'now'}" if scope else ""
+    out.print(f"{report.title}: {covered}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
+    for part in (report, *report.sections):
+        table = Table(title=part.title if part is not report else None, title_justify="left", box=box.SIMPLE_HEAD)
+        for column in part.columns:
+            table.add_column(column.title, justify="left" if column.kind == Kind.TEXT else "right")
+        for row in part.rows:
+            table.add_row(*(cell(column.kind, row.get(column.key)) for column in part.columns))
+        wide.print(table)
+    for note in report.notes:
+        out.print(f"  {note}")
+
+
+def cell(kind: Kind, value: Any) -> str:
+    """A value as a reader expects it: money with a $ and thousands, shares as percentages, '-' for none."""
+    value = clean(value)
+    if value is None:
+        return "-"
+    if kind == Kind.TEXT:
+        return str(value)
+    if kind == Kind.COUNT:
+        return f"{value:,}"
+    if kind == Kind.MONEY:
+        return f"${value:,.0f}"
+    if kind == Kind.SHARE:
+        return f"{100 * value:.1f} %"
+    if kind in (Kind.DAYS, Kind.HOURS):
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+@report_app.command("funnel")
+def report_funnel(
+    by: Annotated[str, typer.Option(help="Group by source, campaign, month (of capture) or grade.")] = "source",
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Leads captured in the period and how far they got: MQL, SAL, SQL, opportunity, won, revenue.
+
+    A lead counts at every stage it ever reached, even if it was recycled or lost later. Shows each step's
+    conversion rate and the median days between first arrivals at each stage.
+    """
+    show_report(lambda ctx: funnel.funnel(ctx, by), first, last, at, engine, as_json, as_csv)
 
 
 # --- the demo ---------------------------------------------------------------------------------------------

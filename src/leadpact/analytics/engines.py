@@ -9,6 +9,7 @@ itself here: its scanner extensions would have to be downloaded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import ibis
@@ -40,7 +41,21 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("id", "event_id", "lead_id", "type", "occurred_at", "counted"),
     "score_ledger": ("lead_id", "at", "kind", "item", "points"),
 }
-"""The tables and columns the analytics read; the DuckDB copy holds exactly these."""
+"""The tables and columns the rescore reads; its DuckDB copy holds exactly these."""
+
+REPORT_TABLES: dict[str, tuple[str, ...] | None] = {
+    **ANALYTICS_COLUMNS,
+    "leads": None,
+    "campaigns": None,
+    "campaign_costs": None,
+    "stage_changes": None,
+    "assignments": None,
+    "opportunities": None,
+    "opportunity_changes": None,
+    "users": None,
+    "teams": None,
+}
+"""The tables the reports and the backtest read (None: every column)."""
 
 
 def connect_app(url: str | URL) -> Backend:
@@ -64,23 +79,30 @@ def connect_app(url: str | URL) -> Backend:
     raise InvalidInput(f"analytics run on SQLite or PostgreSQL application databases, not {backend}")
 
 
-def copy_to_duckdb(app: Backend) -> Backend:
-    """An in-memory DuckDB holding the analytics tables read from ``app``."""
+Tables = Mapping[str, tuple[str, ...] | None]
+
+
+def copy_to_duckdb(app: Backend, tables: Tables = ANALYTICS_COLUMNS) -> Backend:
+    """An in-memory DuckDB holding ``tables`` (name: columns, None for all) read from ``app``."""
     duck = ibis.duckdb.connect()
-    for name, columns in ANALYTICS_COLUMNS.items():
+    for name, columns in tables.items():
+        table = app.table(name)
         # Passed as a memtable expression: Ibis 12 fails to drop the view it makes for a bare Arrow table.
-        duck.create_table(name, ibis.memtable(app.table(name).select(*columns).to_pyarrow()))
+        duck.create_table(name, ibis.memtable((table.select(*columns) if columns else table).to_pyarrow()))
     return duck
 
 
-def connect(url: str | URL, engine: str = "app") -> Backend:
-    """An Ibis connection holding the store's tables on ``engine`` ("app" or "duckdb"); disconnect it after use."""
+def connect(url: str | URL, engine: str = "app", tables: Tables = ANALYTICS_COLUMNS) -> Backend:
+    """An Ibis connection holding the store's tables on ``engine`` ("app" or "duckdb"); disconnect it after use.
+
+    On DuckDB it holds a copy of ``tables`` only.
+    """
     if engine not in ENGINES:
         raise InvalidInput(f"--engine: '{engine}' is not one of {', '.join(ENGINES)}")
     app = connect_app(url)
     if engine == "app":
         return app
     try:
-        return copy_to_duckdb(app)
+        return copy_to_duckdb(app, tables)
     finally:
         app.disconnect()

@@ -227,8 +227,15 @@ class _Fields:
         return ibis.coalesce(text_, column.cast("string")), _union([distinct, as_text], {"value": "string"})
 
 
-def judge_fit(con: Backend, agreement: Agreement) -> Judged:
-    """Judge each fit rule on the distinct values of its field, in Python, and join the verdicts back."""
+ANSWERS = "answers."
+"""The prefix of the qualification answers a rep records after the hand-off."""
+
+
+def judge_fit(con: Backend, agreement: Agreement, *, answers: bool = True) -> Judged:
+    """Judge each fit rule on the distinct values of its field, in Python, and join the verdicts back.
+
+    Without ``answers`` the qualification answers are taken as not given: the fit a lead had before sales.
+    """
     by_field: dict[str, list[int]] = {}
     for i, rule in enumerate(agreement.fit_rules):
         by_field.setdefault(rule.condition.field, []).append(i)
@@ -236,8 +243,12 @@ def judge_fit(con: Backend, agreement: Agreement) -> Judged:
     points: dict[int, Column] = {}
     for f, (name, indices) in enumerate(by_field.items()):
         rules = [agreement.fit_rules[i] for i in indices]
-        value, distinct = fields.value(name, f"f{f}")
-        judged = _judgements(rules, distinct.to_pyarrow().column("value").to_pylist(), f"v{f}")
+        if not answers and name.startswith(ANSWERS):
+            value, distinct = ibis.null("string"), None
+        else:
+            value, distinct = fields.value(name, f"f{f}")
+        values = distinct.to_pyarrow().column("value").to_pylist() if distinct is not None else []
+        judged = _judgements(rules, values, f"v{f}")
         table = None
         if judged[f"v{f}"]:
             schema = {f"v{f}": value.type().copy(nullable=True), **{f"v{f}_{j}": "boolean" for j in range(len(rules))}}
