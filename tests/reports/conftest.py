@@ -42,8 +42,8 @@ COLD: dict[str, Any] = {"title": "Engineer", "industry": "banking", "employees":
 ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @dataclass
@@ -175,7 +175,7 @@ def _demo_postgres(url: str) -> Engine:
         if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    engine = connect(parsed.set(database=name))
+    engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
     migrate(engine)
     empty(engine)
     return engine
