@@ -744,12 +744,14 @@ def show_report(
         print_report(report)
 
 
-def print_report(report: Report) -> None:
+def print_report(report: Report, heading: bool = True) -> None:
     scope = report.scope
-    covered = f"{scope.get('from') or 'the beginning'} to {scope.get('to') or 'now'}" if scope else ""
-    out.print(f"{report.title}: {covered}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
+    if heading:
+        covered = f"{scope.get('from') or 'the beginning'} to {scope.get('to') or 'now'}"
+        out.print(f"{report.title}: {covered}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
     for part in (report, *report.sections):
-        table = Table(title=part.title if part is not report else None, title_justify="left", box=box.SIMPLE_HEAD)
+        title = part.title if part is not report or not heading else None
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
         for column in part.columns:
             table.add_column(column.title, justify="left" if column.kind == Kind.TEXT else "right")
         for row in part.rows:
@@ -775,6 +777,61 @@ def cell(kind: Kind, value: Any) -> str:
     if kind in (Kind.DAYS, Kind.HOURS):
         return f"{value:,.1f}"
     return f"{value:,.2f}"
+
+
+@agreement_app.command("backtest")
+def agreement_backtest(
+    file: Annotated[Path, typer.Argument(help="The candidate agreement YAML file.")],
+    against: Annotated[
+        int | None, typer.Option("--against", help="The version to compare with (default: the one in force).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Count MQLs and won deals from this local date (YYYY-MM-DD).")
+    ] = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+) -> None:
+    """Replay the recorded history under a candidate agreement and compare it with a version, changing nothing.
+
+    Side by side per month: MQLs, the share that became opportunities and won (as recorded), the won revenue
+    each would have qualified (recall), the MQLs the candidate adds or drops, leads per rep per week, and
+    every lead whose qualification changes. Use it before adopting a new version.
+    """
+    text, first, clock = _read(file), parse_day(since, "--since"), clock_for(at)
+    with err.status("replaying the history under both agreements"):
+        result = with_agreement(
+            lambda uow, inforce: reports.backtest(uow, clock, inforce, text, str(file), against, first, engine)
+        )
+    if as_json:
+        out.print_json(to_json(result.as_dict()))
+        return
+    print_report(result.months)
+    print_report(result.load, heading=False)
+    total = result.months.rows[-1]
+    out.print(
+        f"{len(result.changed):,} leads change: {total['added']:,} more MQLs under the candidate "
+        f"({total['added_never_converted']:,} of them never had an opportunity), {total['dropped']:,} fewer."
+    )
+    for change in result.changed[:CHANGED_SHOWN]:
+        rec = change["recorded"]
+        fate = "won" if rec["won"] else "had an opportunity" if rec["opportunity"] else "no opportunity"
+        out.print(
+            f"  {change['email']} (lead {change['id']}): {_mql(change['current'])} -> "
+            f"{_mql(change['candidate'])}; recorded: {fate}"
+        )
+    if len(result.changed) > CHANGED_SHOWN:
+        out.print(f"  ... and {len(result.changed) - CHANGED_SHOWN:,} more: --json lists them all.")
+
+
+CHANGED_SHOWN = 20
+
+
+def _mql(outcome: dict[str, Any]) -> str:
+    moment = outcome["qualified_at"]
+    if outcome["mql"]:
+        return f"MQL on {moment[:10]}"
+    return "no MQL in the period" + (f" (MQL on {moment[:10]})" if moment else "")
 
 
 @report_app.command("funnel")

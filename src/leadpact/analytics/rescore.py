@@ -289,7 +289,8 @@ class Counting:
     def verdicts(self, events: Table, *, known_only: bool) -> Table:
         """The events with their verdict: event_id, lead_id, occurred_at, points, counted.
 
-        With ``known_only`` the events of types the agreement does not know are left out; otherwise they are
+        With ``known_only`` each event also carries its type and the events of types the agreement does not
+        know are left out; otherwise they are
         kept (their points null) and each event also carries its ``id`` and the verdict ``stored`` for it.
         """
         r = self.rules
@@ -321,7 +322,7 @@ class Counting:
             conditions.append(e.rule_cap.isnull() | (rank < e.rule_cap))
         counted = functools.reduce(operator.and_, conditions) if conditions else ibis.literal(True)
         kept = (
-            ("event_id", "lead_id", "occurred_at")
+            ("event_id", "lead_id", "type", "occurred_at")
             if known_only
             else ("id", "event_id", "lead_id", "occurred_at", "stored")
         )

@@ -11,11 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
+from leadpact.analytics import backtest as analytics_backtest
 from leadpact.analytics import engines
+from leadpact.analytics.backtest import Backtest, Side
 from leadpact.analytics.history import Context, scope_for
 from leadpact.analytics.report import Report
+from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.scoring import to_seconds
+from leadpact.services import agreements
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
@@ -53,3 +57,21 @@ def run(
     """Compute one report over the store."""
     with context(uow, clock, inforce, first, last, engine) as ctx:
         return compute(ctx)
+
+
+def backtest(
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    text: str,
+    source: str,
+    against: int | None = None,
+    since: date | None = None,
+    engine: str = "app",
+) -> Backtest:
+    """Replay the history under the candidate agreement in ``text`` and under a stored version (the one in force)."""
+    candidate = parse_agreement(text, source)
+    row, current = agreements.load_version(uow, against)
+    label = f"version {row.version}" + (" (in force)" if row.version == inforce.version else "")
+    with context(uow, clock, InForce(row.version, current), since, None, engine) as ctx:
+        return analytics_backtest.backtest(ctx, Side(label, current), Side(source, candidate))

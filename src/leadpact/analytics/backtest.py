@@ -1,0 +1,332 @@
+"""The backtest: what a candidate agreement would have done with the recorded history, next to the one in force.
+
+Both agreements replay every lead's events (``replay``) up to the backtest's moment; nothing stored changes.
+A lead is an MQL of the period under an agreement when its replayed first qualification falls in the period
+(from ``--since``, by ``at``). Months are the local months of the agreement in force. What the leads went on
+to do is what was recorded: whether the lead ever had an opportunity, was won, and its won revenue.
+
+- Per month of qualification, for each agreement: its MQLs, and the shares of them that became opportunities
+  and that were won.
+- Recall, per month in which deals were won: the won deals (closed in the period) and their revenue, and the
+  share of that revenue each agreement had qualified (the lead qualified by the time the deal was opened),
+  and what the candidate missed.
+- Added and dropped: the candidate's MQLs the version in force did not have, how many of them never had an
+  opportunity, and the MQLs in force the candidate would not have produced.
+- Load: each agreement's MQLs of the period routed by its own routing rules to teams, shared among a team's
+  reps by capacity, per week of the period, next to the leads each rep was actually assigned per week.
+- Changed: every lead whose qualification in the period differs, with both outcomes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+
+from leadpact.analytics.history import DAY, Context, Scope, month_of, opportunities, seconds
+from leadpact.analytics.replay import qualifications
+from leadpact.analytics.report import Column, Kind, Report, Row, share
+from leadpact.analytics.rescore import Column as Expr
+from leadpact.analytics.rescore import Table, judge_fit
+from leadpact.domain.agreement import Agreement, FitRule
+from leadpact.domain.scoring import from_seconds
+
+WEEK = 7 * DAY
+
+
+@dataclass(frozen=True)
+class Side:
+    """One agreement of the comparison and how to name it."""
+
+    label: str
+    agreement: Agreement
+
+
+@dataclass(frozen=True)
+class Backtest:
+    current: str
+    candidate: str
+    months: Report
+    load: Report
+    changed: tuple[Row, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current,
+            "candidate": self.candidate,
+            "scope": dict(self.months.scope),
+            "months": self.months.as_dict()["rows"],
+            "columns": self.months.as_dict()["columns"],
+            "load": self.load.as_dict()["rows"],
+            "changed": list(self.changed),
+        }
+
+
+def routes(con: Any, agreement: Agreement) -> Table:
+    """Every lead's team under the agreement's routing rules (first match wins): lead_id, team."""
+    rules = agreement.handoff.routing
+    tests = tuple(FitRule(f"route-{i}", rule.when, 1.0) for i, rule in enumerate(rules) if rule.when)
+    judged = judge_fit(con, dataclasses.replace(agreement, fit_rules=tests))
+    fallback = next((rule.team for rule in rules if rule.when is None), None)
+    conditional = [rule for rule in rules if rule.when]
+    branches = [(points.notnull(), rule.team) for points, rule in zip(judged.points, conditional, strict=True)]
+    team: Expr = ibis.cases(*branches, else_=fallback) if branches else ibis.literal(fallback, type="string")
+    return judged.chain.select(lead_id=judged.leads.id, team=team)
+
+
+def keep(con: Any, expr: Table) -> Table:
+    """The expression computed once into a temporary table: later queries read it instead of nesting it."""
+    return con.create_table(f"leadpact_backtest_{uuid.uuid4().hex}", expr, temp=True)
+
+
+def per_lead(ctx: Context, current: Agreement, candidate: Agreement) -> Table:
+    """Every lead with both replays, both routings and its recorded outcome, kept in a temporary table.
+
+    The parts are kept one by one: as one query they would nest deeper than SQLite's parser allows.
+    """
+    con, at = ctx.con, ctx.scope.at
+    cur, cand = keep(con, qualifications(con, current, at)), keep(con, qualifications(con, candidate, at))
+    cur_team, cand_team = keep(con, routes(con, current)), keep(con, routes(con, candidate))
+    deals = opportunities(ctx)
+    won = deals.won.fill_null(False)
+    outcome = keep(
+        con,
+        deals.group_by("lead_id").aggregate(
+            opportunity=deals.count(), won=deals.id.count(where=won), revenue=deals.amount.sum(where=won)
+        ),
+    )
+    leads = ctx.table("leads")
+    t = cur.join(cand, cur.lead_id == cand.lead_id).select(
+        cur.lead_id, cur_at=cur.qualified_at, cand_at=cand.qualified_at
+    )
+    t = t.join(leads, t.lead_id == leads.id).select(t, email=leads.email)
+    t = t.left_join(cur_team, t.lead_id == cur_team.lead_id).select(t, cur_team=cur_team.team)
+    t = t.left_join(cand_team, t.lead_id == cand_team.lead_id).select(t, cand_team=cand_team.team)
+    t = t.left_join(outcome, t.lead_id == outcome.lead_id).select(
+        t,
+        opportunity=outcome.opportunity.fill_null(0) > 0,
+        won=outcome.won.fill_null(0) > 0,
+        revenue=outcome.revenue.fill_null(0.0),
+    )
+    return keep(con, t)
+
+
+def _in_period(scope: Scope, moment: Expr) -> Expr:
+    return moment.notnull() & scope.within(moment)
+
+
+def _month_rows(ctx: Context, t: Table, bounds: tuple[int, int] | None) -> dict[str, Row]:
+    """Per month of qualification, each side's MQLs and how many became opportunities and were won."""
+    cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
+    rows: dict[str, Row] = {}
+    for side, moment, mine, other in (("cur", t.cur_at, cur_in, cand_in), ("cand", t.cand_at, cand_in, cur_in)):
+        flagged = t.mutate(month=month_of(ctx.agreement, moment, bounds), other=other).filter(mine)
+        counts = flagged.group_by("month").aggregate(
+            mql=flagged.count(),
+            opportunity=flagged.lead_id.count(where=flagged.opportunity),
+            won=flagged.lead_id.count(where=flagged.won),
+            alone=flagged.lead_id.count(where=~flagged.other),
+            alone_dead=flagged.lead_id.count(where=~flagged.other & ~flagged.opportunity),
+        )
+        for c in counts.to_pyarrow().to_pylist():
+            row = rows.setdefault(c["month"], _empty_month(c["month"]))
+            row.update({f"{side}_mql": c["mql"], f"{side}_opportunity": c["opportunity"], f"{side}_won": c["won"]})
+            if side == "cand":
+                row.update(added=c["alone"], added_never_converted=c["alone_dead"])
+            else:
+                row.update(dropped=c["alone"])
+    return rows
+
+
+def _empty_month(month: str) -> Row:
+    keys = ("cur_mql", "cur_opportunity", "cur_won", "cand_mql", "cand_opportunity", "cand_won")
+    extra = ("added", "added_never_converted", "dropped", "won_deals", "won_revenue", "cur_revenue", "cand_revenue")
+    return {"month": month, **dict.fromkeys(keys, 0), **dict.fromkeys(extra, 0)}
+
+
+def _recall_rows(ctx: Context, t: Table, rows: dict[str, Row], bounds: tuple[int, int] | None) -> None:
+    """Per month deals were won in: the won deals, and the revenue each side had qualified before the deal."""
+    deals = opportunities(ctx)
+    won = deals.filter(deals.won.fill_null(False) & ctx.scope.within(deals.closed))
+    j = won.join(t, won.lead_id == t.lead_id)
+
+    def qualified(moment: Expr) -> Expr:
+        return moment.notnull() & (moment <= j.created)
+
+    per_month = j.select(
+        month=month_of(ctx.agreement, j.closed, bounds),
+        amount=j.amount,
+        cur=ibis.cases((qualified(j.cur_at), j.amount), else_=0.0),
+        cand=ibis.cases((qualified(j.cand_at), j.amount), else_=0.0),
+    )
+    sums = per_month.group_by("month").aggregate(
+        won_deals=per_month.count(),
+        won_revenue=per_month.amount.sum(),
+        cur_revenue=per_month.cur.sum(),
+        cand_revenue=per_month.cand.sum(),
+    )
+    for s in sums.to_pyarrow().to_pylist():
+        row = rows.setdefault(s["month"], _empty_month(s["month"]))
+        row.update({k: s[k] for k in ("won_deals", "won_revenue", "cur_revenue", "cand_revenue")})
+
+
+def _finish(row: Row) -> Row:
+    """Shares from the counts."""
+    return {
+        **row,
+        "cur_opportunity_share": share(row["cur_opportunity"], row["cur_mql"]),
+        "cand_opportunity_share": share(row["cand_opportunity"], row["cand_mql"]),
+        "cur_won_share": share(row["cur_won"], row["cur_mql"]),
+        "cand_won_share": share(row["cand_won"], row["cand_mql"]),
+        "cur_recall": share(row["cur_revenue"], row["won_revenue"]),
+        "cand_recall": share(row["cand_revenue"], row["won_revenue"]),
+        "cand_missed_revenue": row["won_revenue"] - row["cand_revenue"],
+    }
+
+
+MONTH_COLUMNS = (
+    Column("month", "month", Kind.TEXT),
+    Column("cur_mql", "MQL now"),
+    Column("cand_mql", "MQL cand."),
+    Column("cur_opportunity_share", "→opp now", Kind.SHARE),
+    Column("cand_opportunity_share", "→opp cand.", Kind.SHARE),
+    Column("cur_won_share", "→won now", Kind.SHARE),
+    Column("cand_won_share", "→won cand.", Kind.SHARE),
+    Column("won_deals", "deals won"),
+    Column("won_revenue", "revenue won", Kind.MONEY),
+    Column("cur_recall", "recall now", Kind.SHARE),
+    Column("cand_recall", "recall cand.", Kind.SHARE),
+    Column("cand_missed_revenue", "missed by cand.", Kind.MONEY),
+    Column("added", "added MQL"),
+    Column("added_never_converted", "added, no opp"),
+    Column("dropped", "dropped MQL"),
+)
+SUMMED = (
+    "cur_mql",
+    "cur_opportunity",
+    "cur_won",
+    "cand_mql",
+    "cand_opportunity",
+    "cand_won",
+    "added",
+    "added_never_converted",
+    "dropped",
+    "won_deals",
+    "won_revenue",
+    "cur_revenue",
+    "cand_revenue",
+)
+
+
+def _period(ctx: Context, t: Table) -> tuple[int, int]:
+    """The period's first and last second: from --since (or the first MQL of either side) to ``at``."""
+    if ctx.scope.start is not None:
+        return ctx.scope.start, ctx.scope.at
+    firsts = t.aggregate(cur=t.cur_at.min(), cand=t.cand_at.min()).to_pyarrow().to_pylist()[0]
+    known = [v for v in firsts.values() if v is not None]
+    return (min(known) if known else ctx.scope.at), ctx.scope.at
+
+
+def _load(ctx: Context, t: Table, weeks: float) -> Report:
+    """Each rep's MQLs per week under each side (the team's MQLs shared by capacity), and what they got."""
+    per_team = []
+    for side, moment, team in (("cur", t.cur_at, t.cur_team), ("cand", t.cand_at, t.cand_team)):
+        mine = t.filter(_in_period(ctx.scope, moment))
+        per_team.append(mine.select(side=ibis.literal(side), team=mine[team.get_name()]))
+    both = per_team[0].union(per_team[1], distinct=False)
+    team_counts = {
+        (r["side"], r["team"]): r["n"]
+        for r in both.group_by(["side", "team"]).aggregate(n=both.count()).to_pyarrow().to_pylist()
+    }
+    users, teams = ctx.table("users"), ctx.table("teams")
+    reps = users.filter(users.role == "rep").join(teams, users.team_id == teams.id)
+    reps = reps.select(rep_id=users.id, rep=users.name, team=teams.name, capacity=users.capacity)
+    a = ctx.table("assignments")
+    started = a.select(user_id=a.user_id, at=seconds(a.assigned_at))
+    started = started.filter(ctx.scope.within(started.at))
+    got = started.group_by("user_id").aggregate(n=started.count())
+    joined = reps.left_join(got, reps.rep_id == got.user_id).select(reps, assigned=got.n.fill_null(0))
+    people = joined.to_pyarrow().to_pylist()
+    capacity: dict[str, int] = {}
+    for p in people:
+        capacity[p["team"]] = capacity.get(p["team"], 0) + max(p["capacity"], 0)
+    rows = []
+    for p in sorted(people, key=lambda p: (p["team"], p["rep"])):
+        portion = share(max(p["capacity"], 0), capacity[p["team"]]) or 0.0
+        rows.append(
+            {
+                "rep": p["rep"],
+                "team": p["team"],
+                "capacity": p["capacity"],
+                "cur_per_week": team_counts.get(("cur", p["team"]), 0) * portion / weeks,
+                "cand_per_week": team_counts.get(("cand", p["team"]), 0) * portion / weeks,
+                "assigned_per_week": p["assigned"] / weeks,
+            }
+        )
+    return Report(
+        name="backtest_load",
+        title="Leads per rep per week",
+        columns=(
+            Column("rep", "rep", Kind.TEXT),
+            Column("team", "team", Kind.TEXT),
+            Column("capacity", "capacity"),
+            Column("cur_per_week", "MQL/week now", Kind.NUMBER),
+            Column("cand_per_week", "MQL/week cand.", Kind.NUMBER),
+            Column("assigned_per_week", "assigned/week (recorded)", Kind.NUMBER),
+        ),
+        rows=tuple(rows),
+        scope=ctx.scope.describe(ctx.agreement),
+        notes=(f"Over {weeks:.1f} weeks; a team's MQLs are shared among its reps in proportion to capacity.",),
+    )
+
+
+def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
+    cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
+    differs = t.filter(cur_in != cand_in).order_by("lead_id")
+    rows = differs.select(
+        "lead_id", "email", "cur_at", "cand_at", "opportunity", "won", "revenue", cur_in=cur_in, cand_in=cand_in
+    )
+    out = []
+    for r in rows.to_pyarrow().to_pylist():
+        out.append(
+            {
+                "id": r["lead_id"],
+                "email": r["email"],
+                "current": _outcome(r["cur_in"], r["cur_at"]),
+                "candidate": _outcome(r["cand_in"], r["cand_at"]),
+                "recorded": {"opportunity": r["opportunity"], "won": r["won"], "revenue": r["revenue"]},
+            }
+        )
+    return tuple(out)
+
+
+def _outcome(qualified: bool, moment: int | None) -> dict[str, Any]:
+    """Whether the lead is an MQL of the period, and when it first qualified (in the period or not)."""
+    return {"mql": qualified, "qualified_at": from_seconds(moment).isoformat() if moment is not None else None}
+
+
+def backtest(ctx: Context, current: Side, candidate: Side) -> Backtest:
+    """Replay the history under both agreements and compare them."""
+    t = per_lead(ctx, current.agreement, candidate.agreement)
+    start, end = _period(ctx, t)
+    bounds = (start, end)
+    rows = _month_rows(ctx, t, bounds)
+    _recall_rows(ctx, t, rows, bounds)
+    months = [_finish(rows[m]) for m in sorted(rows)]
+    total = _finish({"month": "all", **{k: sum(r[k] for r in months) for k in SUMMED}})
+    weeks = max((end - start) / WEEK, 1 / 7)
+    report = Report(
+        name="backtest",
+        title=f"Backtest of {candidate.label} against {current.label}",
+        columns=MONTH_COLUMNS,
+        rows=(*months, total),
+        scope=ctx.scope.describe(ctx.agreement),
+        notes=(
+            "now: the version compared against; cand.: the candidate. Recall: the share of won revenue whose lead "
+            "the agreement had qualified by the time the deal was opened.",
+        ),
+    )
+    return Backtest(current.label, candidate.label, report, _load(ctx, t, weeks), _changed(ctx, t))

@@ -1,0 +1,117 @@
+"""Replaying qualification: when each lead would first have become an MQL under an agreement, from its history.
+
+The replay asks of every lead what the agreement's qualification rule says about its recorded events, without
+the stage history: the rule is replayed, not looked up. Fit is judged on the lead's current fields before
+sales' answers (see ``history``), so it is the same at every moment. The events counted are those the
+agreement counts (its types, ``once``, ``max_per_day`` on local days), up to the replay's moment. At each
+second in which counted events happened, the score is the fit plus the engagement then, all of that second's
+events included; the lead qualifies at the first such second at which its grade is in ``qualified.grades``
+and the score reaches ``score_at_least``, or at which an ``immediate`` event happened and its grade is in
+``immediate_grades``. A lead whose fit alone meets the rule qualifies when it was captured. Only the first
+qualification is replayed: whether a recycled lead came back depends on what sales did, which a replay
+cannot know.
+
+The engagement at each event second is a running sum: with h the half-life and r the lead's first counted
+second, E(t) = 2^(-(t - r)/h) · Σ points_j · 2^((t_j - r)/h) over the seconds t_j ≤ t. The factors stay
+within floating point as long as a lead's history spans fewer than about 1,000 half-lives; a longer one is
+refused rather than computed wrong.
+
+Each lead's peak score, the highest score it reached at any of those seconds (or its fit, if higher), is
+what the grade calibration report bands and ranks leads by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from leadpact.analytics.engines import Backend
+from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, real
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.errors import InvalidInput
+from leadpact.domain.scoring import DAY_SECONDS, LN2
+
+SAFE_EXPONENT = 700.0
+"""e^700 is about 1e304: the largest growth factor the running sum may take before floating point overflows."""
+
+ROUNDING = 1e-9
+"""A score within this of the threshold reaches it: running sums and stepwise decay differ in the last bits."""
+
+
+def fits(con: Backend, agreement: Agreement) -> Table:
+    """Every lead's fit before sales' answers and its grade: lead_id, fit, grade."""
+    judged = judge_fit(con, agreement, answers=False)
+    fit = real(con, 0.0)
+    for points in judged.points:  # summed in rule order, as the online path sums them
+        fit = fit + points.fill_null(0.0)
+    t = judged.chain.select(
+        lead_id=judged.leads.id, created=judged.leads.created_at.epoch_seconds().cast("int64"), fit=fit
+    )
+    return t.mutate(grade=grade_of(t.fit, agreement))
+
+
+def moments(con: Backend, agreement: Agreement, at: int) -> Table:
+    """The seconds with counted events up to ``at``: lead_id, occurred_at, points (their sum), immediate (0/1)."""
+    events = con.table("events")
+    v = counting(con, agreement).verdicts(events.filter(events.occurred_at <= at), known_only=True)
+    v = v.filter(v.counted)
+    immediate_types = [rule.type for rule in agreement.events.values() if rule.immediate]
+    flag = ibis.cases((v.type.isin(immediate_types), 1), else_=0) if immediate_types else ibis.literal(0)
+    return v.group_by(["lead_id", "occurred_at"]).aggregate(points=v.points.sum(), immediate=flag.max())
+
+
+def _check_span(m: Table, half_life_days: float) -> None:
+    first = m.occurred_at.min().over(group_by=m.lead_id)
+    widest = m.mutate(width=m.occurred_at - first).width.max().to_pyarrow().as_py()
+    if widest is not None and widest * LN2 / (half_life_days * DAY_SECONDS) > SAFE_EXPONENT:
+        raise InvalidInput(
+            f"a lead's history spans {widest / DAY_SECONDS:,.0f} days, more than 1,000 half-lives of "
+            f"{half_life_days:g} days: too long to replay"
+        )
+
+
+def _running(m: Table) -> Any:
+    """Each lead's seconds from its first up to the current one (one row per second, so rows are seconds)."""
+    return ibis.window(group_by=m.lead_id, order_by=m.occurred_at, rows=(None, 0))
+
+
+def scores(con: Backend, agreement: Agreement, at: int) -> Table:
+    """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade."""
+    m = moments(con, agreement, at)
+    half_life = agreement.half_life_days
+    if half_life is None:
+        engagement = m.points.sum().over(_running(m))
+    else:
+        _check_span(m, half_life)
+        first = m.occurred_at.min().over(group_by=m.lead_id)
+        growth = ((m.occurred_at - first).cast("float64") * (LN2 / (half_life * DAY_SECONDS))).exp()
+        weighted = m.mutate(growth=growth, grown=m.points * growth)
+        running = weighted.grown.sum().over(_running(weighted))
+        m = weighted.mutate(engagement=running / weighted.growth)
+        engagement = m.engagement
+    m = m.mutate(engagement=engagement)
+    f = fits(con, agreement)
+    joined = m.join(f, m.lead_id == f.lead_id)
+    return joined.select(m.lead_id, m.occurred_at, m.immediate, f.fit, f.grade, score=f.fit + m.engagement)
+
+
+def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
+    """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), peak (highest score)."""
+    rule = agreement.qualified
+    threshold = rule.score_at_least - ROUNDING
+    s = scores(con, agreement, at)
+    by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
+    by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
+    per_lead = s.group_by("lead_id").aggregate(first=s.occurred_at.min(where=by_score | by_event), top=s.score.max())
+    f = fits(con, agreement)
+    f = f.filter(f.created <= at)
+    joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
+    on_capture = f.grade.isin(list(rule.grades)) & (f.fit >= threshold)
+    first = per_lead.first
+    qualified_at = ibis.cases(
+        (on_capture & (first.isnull() | (f.created <= first)), f.created),
+        else_=first,
+    )
+    peak = ibis.cases((per_lead.top.notnull() & (per_lead.top > f.fit), per_lead.top), else_=f.fit)
+    return joined.select(f.lead_id, f.fit, f.grade, qualified_at=qualified_at, peak=peak)

@@ -1,0 +1,226 @@
+"""The replay and the backtest: the replay agrees with the domain's own rules, and a backtest compares two agreements.
+
+The replay is checked lead by lead against ``scoring.qualification_moment`` run in Python on the raw events of
+the demo world, under the agreement in force and under a stricter one; the backtest is worked out by hand on a
+small history, and checked on the demo world for the two properties a manager relies on: the agreement in
+force against itself changes nothing, and a stricter threshold only ever removes MQLs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from leadpact.analytics import engines
+from leadpact.analytics.backtest import Backtest
+from leadpact.analytics.replay import qualifications
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.scoring import Cycle, EventFact, counted_events, fit_points, qualification_moment, to_seconds
+from leadpact.services import agreements, reports
+from leadpact.services.clock import FixedClock
+from leadpact.services.facts import facts_of_many
+from leadpact.store.tables import Event, Lead
+from leadpact.store.unit_of_work import UnitOfWork
+from tests.conftest import EXAMPLE
+from tests.reports.conftest import COLD, DEMO_AT, HOT, WARM, DemoWorld, History, utc
+
+LEADPACT = Path(sys.executable).parent / "leadpact"
+STRICT = EXAMPLE.read_text().replace("qualified: {score_at_least: 60", "qualified: {score_at_least: 75")
+JAN5 = utc(2026, 1, 5, 15)
+AT = utc(2026, 6, 1)
+
+
+def day(n: float) -> timedelta:
+    return timedelta(days=n)
+
+
+def run_backtest(
+    engine: Engine,
+    text: str,
+    at: object = AT,
+    against: int | None = None,
+    since: date | None = None,
+    engine_name: str = "app",
+) -> Backtest:
+    with UnitOfWork(engine) as uow:
+        inforce = agreements.in_force(uow)
+        clock = FixedClock(at)  # type: ignore[arg-type]
+        return reports.backtest(uow, clock, inforce, text, "candidate.yaml", against, since, engine_name)
+
+
+def python_moments(engine: Engine, agreement: Agreement, at: int) -> dict[int, int | None]:
+    """Each lead's first qualification by the domain's rules, in Python: fit on its fields before answers."""
+    with UnitOfWork(engine) as uow:
+        leads = list(uow.session.scalars(select(Lead)))
+        facts = facts_of_many(uow, leads)
+        events: dict[int, list[EventFact]] = defaultdict(list)
+        rows = uow.session.execute(select(Event.lead_id, Event.occurred_at, Event.event_id, Event.type))
+        for lead_id, occurred_at, event_id, type_ in rows:
+            if occurred_at <= at:
+                events[lead_id].append(EventFact(occurred_at, event_id, type_))
+    out: dict[int, int | None] = {}
+    for lead in leads:
+        created = to_seconds(lead.created_at)
+        if created > at:
+            continue
+        before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
+        fit = sum(fit_points(agreement, before_sales).values())
+        counted = counted_events(agreement, events[lead.id])
+        out[lead.id] = qualification_moment(agreement, [(created, fit)], counted, Cycle())
+    return out
+
+
+@pytest.mark.parametrize("text", [EXAMPLE.read_text(), STRICT], ids=["in force", "stricter"])
+def test_the_replay_qualifies_every_demo_lead_when_the_domain_rules_say(demo_world: DemoWorld, text: str) -> None:
+    agreement = parse_agreement(text, "agreement.yaml")
+    at = to_seconds(DEMO_AT)
+    con = engines.connect(demo_world.engine.url, "app", engines.REPORT_TABLES)
+    try:
+        replayed = {
+            r["lead_id"]: r["qualified_at"] for r in qualifications(con, agreement, at).to_pyarrow().to_pylist()
+        }
+    finally:
+        con.disconnect()
+    expected = python_moments(demo_world.engine, agreement, at)
+    assert replayed == expected
+    assert sum(1 for moment in expected.values() if moment is not None) > 50  # the check covers many MQLs
+
+
+def test_the_agreement_in_force_against_itself_changes_nothing(demo_world: DemoWorld) -> None:
+    result = run_backtest(demo_world.engine, EXAMPLE.read_text(), DEMO_AT)
+    assert result.changed == ()
+    for row in result.months.rows:
+        assert row["cur_mql"] == row["cand_mql"]
+        assert row["cur_opportunity_share"] == row["cand_opportunity_share"]
+        assert row["cur_recall"] == row["cand_recall"]
+        assert (row["added"], row["dropped"], row["cand_missed_revenue"]) == (0, 0, 0)
+    assert [r["cur_per_week"] for r in result.load.rows] == [r["cand_per_week"] for r in result.load.rows]
+    total = result.months.rows[-1]
+    assert total["won_deals"] == demo_world.summary.won
+    assert total["won_revenue"] == pytest.approx(demo_world.summary.won_revenue)
+
+
+def test_a_stricter_threshold_only_removes_mqls_and_keeps_only_leads_the_stricter_rule_qualifies(
+    demo_world: DemoWorld,
+) -> None:
+    result = run_backtest(demo_world.engine, STRICT, DEMO_AT)
+    total = result.months.rows[-1]
+    assert total["cand_mql"] < total["cur_mql"]
+    assert total["added"] == 0
+    assert total["dropped"] == total["cur_mql"] - total["cand_mql"] == len(result.changed)
+    strict = parse_agreement(STRICT, "strict.yaml")
+    by_rule = python_moments(demo_world.engine, strict, to_seconds(DEMO_AT))
+    for change in result.changed:
+        assert change["current"]["mql"]
+        assert not change["candidate"]["mql"]
+        assert by_rule[change["id"]] is None  # the stricter rule itself never qualifies it
+    assert total["cand_revenue"] <= total["cur_revenue"]
+
+
+@pytest.fixture
+def built(history: History) -> History:
+    """Four leads under the example agreement (threshold 60), against a candidate that asks for 75:
+
+    - a: grade A (fit 50) fills in the contact form (30) on 5 January: 80, MQL under both; opportunity, won;
+    - b: grade A attends a webinar (15) on 2 February: 65, MQL now, not under the candidate;
+    - c: grade B (fit 38) fills in the contact form on 9 March: 68, MQL now only; opportunity, lost;
+    - d: grade D asks for a demo: an immediate event, but D is not among the immediate grades: never.
+    """
+    h = history
+    h.rep("ann", "americas", 2)
+    h.capture("a@alpha.example", JAN5, **HOT)
+    h.event("a@alpha.example", "contact_form", JAN5)
+    h.accept("a@alpha.example", JAN5 + day(1))
+    h.confirm("a@alpha.example", JAN5 + day(2))
+    h.convert("a@alpha.example", JAN5 + day(3), 10_000, date(2026, 3, 31))
+    h.win("a@alpha.example", JAN5 + day(20))
+    h.capture("b@beta.example", utc(2026, 2, 2, 15), **HOT)
+    h.event("b@beta.example", "webinar_attended", utc(2026, 2, 2, 15))
+    h.capture("c@gamma.example", utc(2026, 3, 9, 15), **WARM)
+    h.event("c@gamma.example", "contact_form", utc(2026, 3, 9, 15))
+    h.accept("c@gamma.example", utc(2026, 3, 10, 15))
+    h.confirm("c@gamma.example", utc(2026, 3, 11, 15))
+    h.convert("c@gamma.example", utc(2026, 3, 12, 15), 4_000, date(2026, 5, 31))
+    h.lose("c@gamma.example", utc(2026, 3, 20, 15), "no_need")
+    h.capture("d@delta.example", utc(2026, 3, 9, 16), **COLD)
+    h.event("d@delta.example", "demo_request", utc(2026, 3, 9, 16))
+    return h
+
+
+@pytest.mark.parametrize("engine_name", ["app", "duckdb"])
+def test_a_backtest_worked_out_by_hand(built: History, engine_name: str) -> None:
+    result = run_backtest(built.engine, STRICT, engine_name=engine_name)
+    months = {row["month"]: row for row in result.months.rows}
+    assert list(months) == ["2026-01", "2026-02", "2026-03", "all"]
+    assert [(months[m]["cur_mql"], months[m]["cand_mql"]) for m in ("2026-01", "2026-02", "2026-03")] == [
+        (1, 1),
+        (1, 0),
+        (1, 0),
+    ]
+    total = months["all"]
+    assert (total["cur_mql"], total["cand_mql"], total["added"], total["dropped"]) == (3, 1, 0, 2)
+    assert total["cur_opportunity_share"] == pytest.approx(2 / 3)  # a and c had opportunities, b none
+    assert total["cand_opportunity_share"] == 1  # a
+    assert total["cur_won_share"] == pytest.approx(1 / 3)
+    assert (total["won_deals"], total["won_revenue"], total["cur_recall"], total["cand_recall"]) == (1, 10_000, 1, 1)
+    assert months["2026-01"]["won_deals"] == 1  # a was won on 25 January
+    assert [c["email"] for c in result.changed] == ["b@beta.example", "c@gamma.example"]
+    c = result.changed[1]
+    assert c["current"] == {"mql": True, "qualified_at": "2026-03-09T15:00:00+00:00"}
+    assert c["candidate"] == {"mql": False, "qualified_at": None}
+    assert c["recorded"] == {"opportunity": True, "won": False, "revenue": 0.0}
+    weeks = (AT - JAN5).total_seconds() / (7 * 86_400)  # from the first MQL to the backtest's moment
+    (ann,) = result.load.rows
+    assert ann["cur_per_week"] == pytest.approx(3 / weeks)  # ann is the whole americas team
+    assert ann["cand_per_week"] == pytest.approx(1 / weeks)
+    assert ann["assigned_per_week"] == pytest.approx(3 / weeks)  # a, b and c were assigned to her
+
+
+def test_since_limits_the_period_and_against_picks_the_version(built: History) -> None:
+    february = run_backtest(built.engine, STRICT, since=date(2026, 2, 1))
+    total = february.months.rows[-1]
+    assert (total["cur_mql"], total["cand_mql"], total["won_deals"]) == (2, 0, 0)  # a qualified and won in January
+    with UnitOfWork(built.engine) as uow:
+        agreements.adopt(uow, FixedClock(utc(2026, 5, 1)), STRICT, "strict.yaml", "Dana", "Sam")
+    looser = run_backtest(built.engine, EXAMPLE.read_text())  # against version 2, the stricter one, now in force
+    assert (looser.months.rows[-1]["added"], looser.current) == (2, "version 2 (in force)")
+    assert run_backtest(built.engine, EXAMPLE.read_text(), against=1).changed == ()
+
+
+def test_the_cli_prints_json_with_months_and_changed_and_names_a_bad_line(built: History, tmp_path: Path) -> None:
+    url = built.engine.url.render_as_string(hide_password=False)
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(STRICT)
+    done = subprocess.run(
+        [LEADPACT, "--db", url, "agreement", "backtest", str(candidate), "--at", "2026-06-01T00:00:00Z", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    assert [m["month"] for m in output["months"]] == ["2026-01", "2026-02", "2026-03", "all"]
+    assert [(c["email"], c["current"]["mql"], c["candidate"]["mql"]) for c in output["changed"]] == [
+        ("b@beta.example", True, False),
+        ("c@gamma.example", True, False),
+    ]
+    table = subprocess.run(
+        [LEADPACT, "--db", url, "agreement", "backtest", str(candidate), "--at", "2026-06-01T00:00:00Z"],
+        capture_output=True,
+        text=True,
+    )
+    assert "2 leads change: 0 more MQLs under the candidate" in table.stdout
+    candidate.write_text(STRICT.replace("score_at_least: 75", "score_at_least: lots"))
+    bad = subprocess.run(
+        [LEADPACT, "--db", url, "agreement", "backtest", str(candidate)], capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    line = next(i for i, text in enumerate(STRICT.splitlines(), 1) if text.startswith("qualified:"))
+    assert f"{candidate}:{line}: qualified.score_at_least" in bad.stderr
