@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from leadpact.analytics import funnel
+from leadpact.analytics import calibration, funnel
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
 from leadpact.config import DATABASE_ENV, Settings
@@ -850,6 +850,24 @@ def report_funnel(
     conversion rate and the median days between first arrivals at each stage.
     """
     show_report(lambda ctx: funnel.funnel(ctx, by), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("grades")
+def report_grades(
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Do the grades predict revenue? Conversion to opportunity and to won by grade, priority band, score decile.
+
+    Each lead captured in the period is replayed under the agreement in force (grade before sales' answers,
+    peak score); rates come with 95 % confidence intervals, and the report says whether A beats B beats C and
+    whether the qualification threshold separates the leads that convert.
+    """
+    show_report(calibration.calibration, first, last, at, engine, as_json, as_csv)
 
 
 # --- the demo ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ against which reports are checked with counts written in plain SQL on the raw ta
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,17 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Report, Row
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoSummary
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.scoring import Cycle, EventFact, counted_events, fit_points, qualification_moment, to_seconds
 from leadpact.services import agreements, campaigns, intake, opportunities, reports, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
+from leadpact.services.facts import facts_of_many
 from leadpact.store.database import connect, empty, migrate
+from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, PG_ENV
 
@@ -153,7 +158,33 @@ def scalar(engine: Engine, sql: str, **params: Any) -> Any:
 def grouped(engine: Engine, sql: str, **params: Any) -> dict[Any, Any]:
     """``SELECT key, value ...`` as a dict."""
     with engine.connect() as connection:
-        return dict(connection.execute(text(sql), params))
+        return dict(connection.execute(text(sql), params).all())
+
+
+def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, tuple[float, int | None]]:
+    """Each lead's fit before answers and first qualification by the domain's own rules, computed in Python."""
+    with UnitOfWork(engine) as uow:
+        leads = list(uow.session.scalars(select(Lead)))
+        facts = facts_of_many(uow, leads)
+        events: dict[int, list[EventFact]] = defaultdict(list)
+        rows = uow.session.execute(select(Event.lead_id, Event.occurred_at, Event.event_id, Event.type))
+        for lead_id, occurred_at, event_id, type_ in rows:
+            if occurred_at <= at:
+                events[lead_id].append(EventFact(occurred_at, event_id, type_))
+    out: dict[int, tuple[float, int | None]] = {}
+    for lead in leads:
+        created = to_seconds(lead.created_at)
+        if created > at:
+            continue
+        before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
+        fit = sum(fit_points(agreement, before_sales).values())
+        counted = counted_events(agreement, events[lead.id])
+        out[lead.id] = fit, qualification_moment(agreement, [(created, fit)], counted, Cycle())
+    return out
+
+
+def python_moments(engine: Engine, agreement: Agreement, at: int) -> dict[int, int | None]:
+    return {lead_id: moment for lead_id, (_, moment) in python_replay(engine, agreement, at).items()}
 
 
 DEMO_AT = utc(2026, 12, 1)

@@ -11,26 +11,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from leadpact.analytics import engines
 from leadpact.analytics.backtest import Backtest
 from leadpact.analytics.replay import qualifications
-from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.scoring import Cycle, EventFact, counted_events, fit_points, qualification_moment, to_seconds
+from leadpact.domain.scoring import to_seconds
 from leadpact.services import agreements, reports
 from leadpact.services.clock import FixedClock
-from leadpact.services.facts import facts_of_many
-from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE
-from tests.reports.conftest import COLD, DEMO_AT, HOT, WARM, DemoWorld, History, utc
+from tests.reports.conftest import COLD, DEMO_AT, HOT, WARM, DemoWorld, History, python_moments, utc
 
 LEADPACT = Path(sys.executable).parent / "leadpact"
 STRICT = EXAMPLE.read_text().replace("qualified: {score_at_least: 60", "qualified: {score_at_least: 75")
@@ -54,28 +50,6 @@ def run_backtest(
         inforce = agreements.in_force(uow)
         clock = FixedClock(at)  # type: ignore[arg-type]
         return reports.backtest(uow, clock, inforce, text, "candidate.yaml", against, since, engine_name)
-
-
-def python_moments(engine: Engine, agreement: Agreement, at: int) -> dict[int, int | None]:
-    """Each lead's first qualification by the domain's rules, in Python: fit on its fields before answers."""
-    with UnitOfWork(engine) as uow:
-        leads = list(uow.session.scalars(select(Lead)))
-        facts = facts_of_many(uow, leads)
-        events: dict[int, list[EventFact]] = defaultdict(list)
-        rows = uow.session.execute(select(Event.lead_id, Event.occurred_at, Event.event_id, Event.type))
-        for lead_id, occurred_at, event_id, type_ in rows:
-            if occurred_at <= at:
-                events[lead_id].append(EventFact(occurred_at, event_id, type_))
-    out: dict[int, int | None] = {}
-    for lead in leads:
-        created = to_seconds(lead.created_at)
-        if created > at:
-            continue
-        before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
-        fit = sum(fit_points(agreement, before_sales).values())
-        counted = counted_events(agreement, events[lead.id])
-        out[lead.id] = qualification_moment(agreement, [(created, fit)], counted, Cycle())
-    return out
 
 
 @pytest.mark.parametrize("text", [EXAMPLE.read_text(), STRICT], ids=["in force", "stricter"])

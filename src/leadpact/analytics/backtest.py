@@ -20,13 +20,12 @@ to do is what was recorded: whether the lead ever had an opportunity, was won, a
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import ibis
 
-from leadpact.analytics.history import DAY, Context, Scope, month_of, opportunities, seconds
+from leadpact.analytics.history import DAY, Context, Scope, keep, month_of, opportunities, seconds
 from leadpact.analytics.replay import qualifications
 from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Column as Expr
@@ -75,11 +74,6 @@ def routes(con: Any, agreement: Agreement) -> Table:
     branches = [(points.notnull(), rule.team) for points, rule in zip(judged.points, conditional, strict=True)]
     team: Expr = ibis.cases(*branches, else_=fallback) if branches else ibis.literal(fallback, type="string")
     return judged.chain.select(lead_id=judged.leads.id, team=team)
-
-
-def keep(con: Any, expr: Table) -> Table:
-    """The expression computed once into a temporary table: later queries read it instead of nesting it."""
-    return con.create_table(f"leadpact_backtest_{uuid.uuid4().hex}", expr, temp=True)
 
 
 def per_lead(ctx: Context, current: Agreement, candidate: Agreement) -> Table:

@@ -12,6 +12,7 @@ would credit the grade with the rep's own findings. Calendar months and days are
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -84,6 +85,14 @@ class Context:
 
     def table(self, name: str) -> Table:
         return self.con.table(name)
+
+
+def keep(con: Backend, expr: Table) -> Table:
+    """The expression computed once into a temporary table: later queries read it instead of nesting it.
+
+    Queries built from several replays would otherwise nest deeper than SQLite's parser allows.
+    """
+    return con.create_table(f"leadpact_kept_{uuid.uuid4().hex}", expr, temp=True)
 
 
 def seconds(moment: Column) -> Column:
