@@ -76,8 +76,11 @@ def _running(m: Table) -> Any:
     return ibis.window(group_by=m.lead_id, order_by=m.occurred_at, rows=(None, 0))
 
 
-def scores(con: Backend, agreement: Agreement, at: int) -> Table:
-    """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade."""
+def scores(con: Backend, agreement: Agreement, at: int, fit: Table | None = None) -> Table:
+    """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade.
+
+    ``fit`` is the leads' ``fits`` when the caller has it already.
+    """
     m = moments(con, agreement, at)
     half_life = agreement.half_life_days
     if half_life is None:
@@ -91,7 +94,7 @@ def scores(con: Backend, agreement: Agreement, at: int) -> Table:
         m = weighted.mutate(engagement=running / weighted.growth)
         engagement = m.engagement
     m = m.mutate(engagement=engagement)
-    f = fits(con, agreement)
+    f = fits(con, agreement) if fit is None else fit
     joined = m.join(f, m.lead_id == f.lead_id)
     return joined.select(m.lead_id, m.occurred_at, m.immediate, f.fit, f.grade, score=f.fit + m.engagement)
 
@@ -100,11 +103,11 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
-    s = scores(con, agreement, at)
+    f = fits(con, agreement)
+    s = scores(con, agreement, at, f)
     by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
     by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
     per_lead = s.group_by("lead_id").aggregate(first=s.occurred_at.min(where=by_score | by_event), top=s.score.max())
-    f = fits(con, agreement)
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
     on_capture = f.grade.isin(list(rule.grades)) & (f.fit >= threshold)
