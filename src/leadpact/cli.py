@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from leadpact.analytics import calibration, funnel
+from leadpact.analytics import calibration, costs, funnel, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
 from leadpact.config import DATABASE_ENV, Settings
@@ -850,6 +850,41 @@ def report_funnel(
     conversion rate and the median days between first arrivals at each stage.
     """
     show_report(lambda ctx: funnel.funnel(ctx, by), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("costs")
+def report_costs(
+    by: Annotated[str, typer.Option(help="Group by source (the campaigns' channel) or campaign.")] = "source",
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Cost, cost per lead, MQL, SQL, opportunity and won deal, and ROI by source or campaign.
+
+    Cost is the campaign costs whose local day is in the range (and not after --at); leads are the cohort
+    captured in the range. A campaign with no cost recorded is listed as such, never as zero.
+    """
+    show_report(lambda ctx: costs.costs(ctx, by), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("sourced")
+def report_sourced(
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Share of pipeline and revenue from marketing-sourced and sales-sourced leads.
+
+    A lead is sales-sourced when its source is one of the agreement's sales_sources. Pipeline is the deals
+    opened in the range; revenue is the deals won with their close in the range.
+    """
+    show_report(sourced.sourced, first, last, at, engine, as_json, as_csv)
 
 
 @report_app.command("grades")

@@ -131,3 +131,12 @@ def test_the_diff_reads_both_ways() -> None:
     new = parsed(("    competitor:    {disqualify: true}\n", ""))
     assert "removed" in line_about(diff_agreements(parsed(), new), "competitor")
     assert "added" in line_about(diff_agreements(new, parsed()), "competitor")
+
+
+def test_sources_sales_counts_as_its_own_show_old_and_new() -> None:
+    more = parsed(("sales_sources: [outbound]", "sales_sources: [outbound, sales_referral]"))
+    (line,) = diff_agreements(parsed(), more)
+    assert line.startswith("lead sources that are sales' own")
+    assert in_order(line, "outbound", "outbound, sales_referral")
+    (line,) = diff_agreements(parsed(), parsed(("sales_sources: [outbound]", "")))
+    assert in_order(line, "outbound", "none")  # without the key no source is sales' own

@@ -71,6 +71,7 @@ def test_the_example_agreement_parses_with_every_section_read() -> None:
     assert a.reject_reasons["bad_data"].disqualify
     assert a.lost_reasons["proposal"] == ("price", "competitor_won", "timing")
     assert a.stage_names() == ("discovery", "proposal", "negotiation")
+    assert a.sales_sources == ("outbound",)
 
 
 def test_yes_and_no_stay_text_and_country_codes_are_not_booleans() -> None:
@@ -342,6 +343,40 @@ def test_every_problem_is_reported_at_once_each_with_its_line_and_path() -> None
         assert match is not None, problem
         found.append((int(match.group(1)), match.group(2)))
     assert sorted(found) == sorted(expected)
+
+
+SALES_SOURCES = "sales_sources: [outbound]"
+
+
+def test_without_sales_sources_every_source_is_marketings() -> None:
+    a = parse_agreement(agreement_text((SALES_SOURCES, "")), SOURCE)
+    assert a.sales_sources == ()
+
+
+def test_sales_sources_are_read_as_text_in_the_order_given() -> None:
+    a = parse_agreement(agreement_text((SALES_SOURCES, 'sales_sources: [outbound, "Sales Referral", yes]')), SOURCE)
+    assert a.sales_sources == ("outbound", "Sales Referral", "yes")  # yes stays the text "yes"
+    assert parse_agreement(agreement_text((SALES_SOURCES, "sales_sources: []")), SOURCE).sales_sources == ()
+
+
+def test_sales_sources_must_be_a_list() -> None:
+    rest = one_problem((SALES_SOURCES, "sales_sources: outbound"), marker="sales_sources", path="sales_sources")
+    assert "list" in rest
+
+
+@pytest.mark.parametrize("item", ['""', '"  "', "{name: outbound}", "[outbound]", "~"])
+def test_a_sales_source_must_be_non_empty_text_and_is_named_by_index(item: str) -> None:
+    rest = one_problem(
+        (SALES_SOURCES, f"sales_sources: [outbound, {item}]"), marker="sales_sources", path="sales_sources[1]"
+    )
+    assert "text" in rest
+
+
+def test_a_sales_source_given_twice_in_any_case_is_refused() -> None:
+    rest = one_problem(
+        (SALES_SOURCES, "sales_sources: [outbound, Outbound]"), marker="sales_sources", path="sales_sources[1]"
+    )
+    assert "'Outbound' appears twice" in rest
 
 
 def test_a_yaml_syntax_error_names_its_line() -> None:

@@ -60,7 +60,8 @@ def export_csv(directory: Path, leads: int, seed: int, progress: Callable[[int],
         lead_rows.writerow(LEAD_COLUMNS)
         event_rows.writerow(EVENT_COLUMNS)
         for n, p in enumerate(world.people(), 1):
-            first_touches[(p.campaign, day_of(p.created_at))] += 1
+            if p.campaign is not None:  # sales' own prospects: no campaign, no campaign cost
+                first_touches[(p.campaign, day_of(p.created_at))] += 1
             fields = (p.email, p.first_name, p.last_name, p.title, p.company, p.domain, p.industry, p.employees)
             lead_rows.writerow((*fields, p.country, p.source, p.campaign, iso(p.created_at)))
             event_rows.writerows((t.event_id, p.email, t.type, iso(t.occurred_at), t.campaign) for t in p.touches)

@@ -49,6 +49,8 @@ Progress = Callable[[int, int], None]
 
 WORKING_TICKS = (time(7), time(9), time(11), time(13), time(15), time(17))
 QUIET_TICK = time(12)
+DEAL_STEPS = frozenset({"stage", "won", "lost"})
+"""What a rep does to an open deal, planned in order when the deal opens; postponing one postpones the rest."""
 
 
 def example_agreement() -> str:
@@ -97,6 +99,7 @@ class Simulation:
         self.seq = 0
         self.last_assignment = 0
         self.away: dict[str, tuple[int, int]] = {}
+        self.deferred: dict[int, int] = {}  # deal id: when its step postponed for an away rep happens
         self.sent = Counter[str]()
         count = len(self.ticks)
         self.captures: list[list[Person]] = [[] for _ in range(count)]
@@ -138,7 +141,8 @@ class Simulation:
         first_touches: Counter[tuple[str, date]] = Counter()
         for person in self.world.people():
             self.by_number[person.number] = person
-            first_touches[(person.campaign, day_of(person.created_at))] += 1
+            if person.campaign is not None:  # what sales prospects itself costs no campaign anything
+                first_touches[(person.campaign, day_of(person.created_at))] += 1
             self.captures[self._tick_of(person.arrives_at)].append(person)
             for n, touch in enumerate(person.touches):
                 self.arrivals[self._tick_of(touch.arrives_at)].append((person.number, n))
@@ -244,9 +248,15 @@ class Simulation:
             if due.kind in ("away", "back"):
                 team.set_available(uow, due.rep, due.kind == "back")
                 continue
+            if due.kind in DEAL_STEPS and due.at < self.deferred.get(due.ref, due.at):
+                # an earlier step of this deal waits for its rep to be back: this one follows it
+                self._plan(self.deferred[due.ref], due.kind, due.rep, due.lead_id, due.ref, due.value)
+                continue
             away = self.away.get(due.rep)
             if away is not None and away[0] <= due.at < away[1]:  # the rep does it when back
                 self._plan(away[1] + HOUR, due.kind, due.rep, due.lead_id, due.ref, due.value)
+                if due.kind in DEAL_STEPS:
+                    self.deferred[due.ref] = max(self.deferred.get(due.ref, 0), away[1] + HOUR)
                 continue
             lead = uow.session.get_one(Lead, due.lead_id)
             if lead.owner_id == self.rep_ids[due.rep]:

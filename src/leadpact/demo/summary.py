@@ -4,7 +4,8 @@ Stages count leads that ever reached them (a lead recycled and qualified again c
 are a rep's moves from mql, sal or sql back to nurture or out, by reason. A lead's grade at arrival is the
 grade of the fit it had when it was captured, before any qualification answer, so it tells whether the
 agreement's grades predict what happens next. Costs are the campaigns' daily costs, by channel; a lead's
-source is its first-touch channel, so the two line up.
+source is its first-touch channel, so the two line up. A source no campaign cost was booked for (the leads
+sales prospects itself) has no cost, rather than a cost of zero.
 """
 
 from __future__ import annotations
@@ -47,15 +48,15 @@ class FunnelLine:
     opportunities: int
     won: int
     revenue: float
-    cost: float = 0.0
+    cost: float | None = None  # None: no cost booked
 
     @property
     def cost_per_lead(self) -> float | None:
-        return self.cost / self.leads if self.leads else None
+        return self.cost / self.leads if self.cost is not None and self.leads else None
 
     @property
     def cost_per_won(self) -> float | None:
-        return self.cost / self.won if self.won else None
+        return self.cost / self.won if self.cost is not None and self.won else None
 
     @property
     def opportunity_rate(self) -> float:
@@ -208,7 +209,7 @@ def _line(
     members: set[int],
     mql: set[int],
     opportunities: list[tuple[int, float, bool | None]],
-    cost: float = 0.0,
+    cost: float | None = None,
 ) -> FunnelLine:
     mine = [(amount, won) for lead, amount, won in opportunities if lead in members]
     return FunnelLine(
@@ -231,9 +232,9 @@ def _by_source(
     spent = select(Campaign.channel, func.sum(CampaignCost.amount)).join(
         Campaign, Campaign.id == CampaignCost.campaign_id
     )
-    costs: dict[str | None, float] = dict(uow.session.execute(spent.group_by(Campaign.channel)).all())
-    names = sorted(set(members) | {c or "(none)" for c in costs})
-    lines = [_line(n, members[n], mql, opportunities, float(costs.get(n) or 0.0)) for n in names]
+    costs = {c or "(none)": float(amount) for c, amount in uow.session.execute(spent.group_by(Campaign.channel))}
+    names = sorted(set(members) | set(costs))
+    lines = [_line(n, members[n], mql, opportunities, costs.get(n)) for n in names]
     return tuple(sorted(lines, key=lambda line: (-line.revenue, -line.leads, line.name)))
 
 

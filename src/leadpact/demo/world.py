@@ -8,8 +8,11 @@
 - Some accounts are in a buying window for a few months: their people read pricing, ask for demos and reply
   to sales. A person's hidden ``intent`` says how much; fit and intent set how much a person engages, what
   they do, how sales judges them and whether they buy.
-- Every person arrives through one campaign (their first touch); its channel is the lead's source. Campaigns
+- Most people arrive through one campaign (their first touch); its channel is the lead's source. Campaigns
   cost money by their channel's model: a booth, clicks, a price per syndicated lead or per purchased record.
+- A few are prospected by sales itself (source ``outbound``): an SDR picks a person at a well-fitting
+  account and sends a short sequence of emails; a prospect who answers books a meeting. No campaign brings
+  them, so they cost no campaign money.
 - Events arrive when they happen, except trade-show scans (uploaded days after the show), a few late syncs,
   and a few retries that send an event id twice.
 
@@ -41,6 +44,12 @@ START = date(2025, 11, 24)
 END = date(2026, 11, 21)
 """The day after the world's last day."""
 EMEA = frozenset({"DE", "FR", "GB", "NL", "ES", "IT", "SE", "PL", "CH"})
+OUTBOUND = "outbound"
+"""The source of the people sales prospects itself."""
+OUTBOUND_SHARE = 0.05
+"""Outbound's weight among the first-touch channels, before each person's fit shifts it (SDRs pick good fits)."""
+SEQUENCE_DAYS = (0, 3, 8, 15)
+"""The days, from the prospect's entry, on which an SDR's sequence sends its emails."""
 _SLUG = re.compile(r"[^a-z]")
 
 
@@ -70,7 +79,7 @@ class Person:
     employees: int | None
     country: str | None
     source: str
-    campaign: str
+    campaign: str | None  # None: prospected by sales, no campaign brought them
     created_at: int
     arrives_at: int
     fit: float  # hidden: closeness to the ideal customer, 0..1
@@ -235,8 +244,11 @@ class World:
         intent = 0.5 + 0.5 * rng.random() if in_market else 0.05 + 0.3 * rng.random()
         channel = self._channel(rng, fit, intent)
         region = "emea" if account.country.code in EMEA else "americas"
-        campaign = self._campaign(rng, channel, region)
-        created, arrives = self._first_moment(rng, campaign, account.country)
+        campaign = None if channel == OUTBOUND else self._campaign(rng, channel, region)
+        if campaign is None:
+            created, arrives = self._prospected(rng, account.country)
+        else:
+            created, arrives = self._first_moment(rng, campaign, account.country)
         free_mail = rng.random() < 0.06 + 0.4 * (title.power < 0.05) + 0.25 * (account.employees < 20)
         email = _email(rng, first, last, account, number, used, free_mail)
         given = _given_fields(rng, channel)
@@ -253,7 +265,7 @@ class World:
             employees=account.employees if "employees" in given else None,
             country=account.country.code,
             source=channel,
-            campaign=campaign.name,
+            campaign=campaign.name if campaign is not None else None,
             created_at=created,
             arrives_at=arrives,
             fit=fit,
@@ -261,25 +273,37 @@ class World:
             power=title.power,
             account_employees=account.employees,
             in_market=in_market,
-            touches=person.touches(campaign, number),
+            touches=person.touches(channel, campaign, number),
         )
 
     def _channel(self, rng: random.Random, fit: float, intent: float) -> str:
-        """The first-touch channel: good-fit people come more through shows and partners, poor fit through lists."""
+        """The first-touch channel: good-fit people come more through shows and partners, poor fit through lists;
+        sales prospects good fits itself."""
         shift = {
             "trade_show": 0.5 + fit,
             "partner": 0.3 + 1.4 * fit,
             "purchased_list": 1.4 - fit,
             "content_syndication": 1.2 - 0.5 * fit,
             "webinar": 0.8 + 0.4 * intent,
+            OUTBOUND: 4 * fit**2,
         }
-        channels = list(CHANNEL_SHARES)
-        weights = _cumulative([CHANNEL_SHARES[c] * shift.get(c, 1.0) for c in channels])
+        shares = {**CHANNEL_SHARES, OUTBOUND: OUTBOUND_SHARE}
+        channels = list(shares)
+        weights = _cumulative([shares[c] * shift.get(c, 1.0) for c in channels])
         return channels[_weighted(rng, weights)]
 
     def _campaign(self, rng: random.Random, channel: str, region: str) -> Campaign:
         options, cumulative = self._choices[(channel, region)]
         return options[_weighted(rng, cumulative)]
+
+    def _prospected(self, rng: random.Random, country: Country) -> tuple[int, int]:
+        """(when an SDR enters a prospect, the same): a weekday of the year, in the prospect's working hours."""
+        days = (self.end - self.start).days
+        day = self.start + timedelta(days=rng.randrange(days))
+        while day.weekday() >= 5:
+            day = self.start + timedelta(days=rng.randrange(days))
+        at = min(seconds(day, rng.uniform(8, 17) - country.utc_offset), self.end_at - DAY)
+        return at, at
 
     def _first_moment(self, rng: random.Random, campaign: Campaign, country: Country) -> tuple[int, int]:
         """(when the person responded, when leadpact hears of it): scans are uploaded days after a show."""
@@ -336,7 +360,7 @@ def _email(
 def _given_fields(rng: random.Random, channel: str) -> frozenset[str]:
     """Which firmographics besides company and country the source supplies: lists and syndication vendors
     sell them; a badge scan has what registration asked; a web form has the fields the visitor filled in."""
-    if channel in ("purchased_list", "content_syndication"):
+    if channel in ("purchased_list", "content_syndication", OUTBOUND):  # an SDR researched the account
         return frozenset({"industry", "employees"})
     industry, employees = (0.6, 0.4) if channel == "trade_show" else (0.6, 0.7)
     return frozenset(
@@ -379,9 +403,12 @@ class _Behaviour:
             return max(curiosity, self.intent)
         return curiosity
 
-    def touches(self, first: Campaign, number: int) -> tuple[Touch, ...]:
-        self.bought = first.channel == "purchased_list"
-        self._first(first)
+    def touches(self, channel: str, first: Campaign | None, number: int) -> tuple[Touch, ...]:
+        self.bought = channel in ("purchased_list", OUTBOUND)  # neither asked to hear from us
+        if first is None:
+            self._sequence()
+        else:
+            self._first(first)
         self._follow_ups()
         self._emails()
         self._webinars()
@@ -410,6 +437,19 @@ class _Behaviour:
             kind = "demo_request" if roll < 0.12 * self.intent else "contact_form" if roll < 0.2 else "form_submit"
             self.add(at, kind, campaign.name)
         # a purchased record did nothing yet: it is a name on a list until it opens an email
+
+    def _sequence(self) -> None:
+        """An SDR's outreach: a few emails; one opened may get an answer that books a meeting, ending it."""
+        rng = self.rng
+        for days in SEQUENCE_DAYS:
+            sent = self.created + days * DAY
+            if rng.random() >= 0.3 + 0.4 * self.intent:
+                continue
+            opened = sent + int(rng.expovariate(1 / (6 * HOUR)))
+            self.add(opened, "email_open")
+            if rng.random() < 0.04 + 0.25 * self.intent * (0.4 + 0.6 * self.power):
+                self.add(opened + rng.randint(HOUR, 2 * DAY), "demo_request")  # the meeting is booked
+                return
 
     def _follow_ups(self) -> None:
         """The first three weeks: a few visits to pricing and content while the first interest lasts."""

@@ -2,9 +2,10 @@
 
 A lead agreement states who a good lead is (fit rules and grades), what a lead's actions are worth and how
 fast that worth fades (engagement points with a half-life), when a lead is handed to sales (the
-qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing), and why a
-lead may be sent back or a deal lost (reasons). These classes hold a parsed, validated agreement; the file
-format is read by ``agreement_file`` and the rules are applied by ``scoring``, ``lifecycle`` and ``routing``.
+qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing), why a
+lead may be sent back or a deal lost (reasons), and which lead sources are sales' own prospecting rather
+than marketing's (sales sources). These classes hold a parsed, validated agreement; the file format is read
+by ``agreement_file`` and the rules are applied by ``scoring``, ``lifecycle`` and ``routing``.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class Agreement:
     reject_reasons: dict[str, RejectReason]
     lost_reasons: dict[str, tuple[str, ...]]
     sales_stages: tuple[SalesStage, ...]
+    sales_sources: tuple[str, ...] = ()  # lead sources sales works itself (outbound prospecting, its referrals)
 
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.sales_stages)

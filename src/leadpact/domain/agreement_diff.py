@@ -102,6 +102,7 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
     _keyed(lines, "reject reason", old.reject_reasons, new.reject_reasons, describe_reason)
     _keyed(lines, "lost reasons at stage", old.lost_reasons, new.lost_reasons, lambda r: ", ".join(r))
     _changed(lines, "sales stages", _stages(old), _stages(new))
+    _changed(lines, "lead sources that are sales' own", _sources(old), _sources(new))
     return lines
 
 
@@ -133,6 +134,10 @@ def _routing(a: Agreement) -> str:
     return "; ".join(
         f"{describe_condition(r.when)} -> {r.team}" if r.when else f"otherwise -> {r.team}" for r in a.handoff.routing
     )
+
+
+def _sources(a: Agreement) -> str:
+    return ", ".join(a.sales_sources) or "none"
 
 
 def _stages(a: Agreement) -> str:

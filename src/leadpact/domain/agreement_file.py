@@ -219,7 +219,7 @@ class _Parser:
                 "reasons",
                 "sales_stages",
             ),
-            optional=("holidays", "questions"),
+            optional=("holidays", "questions", "sales_sources"),
         )
         if top is None:
             return None
@@ -229,6 +229,7 @@ class _Parser:
         hours = self.working_hours(top["working_hours"]) if "working_hours" in top else None
         holidays = self.holidays(top["holidays"]) if "holidays" in top else ()
         questions = self.questions(top["questions"]) if "questions" in top else {}
+        sales_sources = self.sales_sources(top["sales_sources"]) if "sales_sources" in top else ()
         fit = self.fit(top["fit"], questions) if "fit" in top else None
         engagement = self.engagement(top["engagement"]) if "engagement" in top else None
         stages = r.each(top["sales_stages"], "sales_stages", self.stage) if "sales_stages" in top else []
@@ -272,6 +273,7 @@ class _Parser:
             reject_reasons=reasons[0],
             lost_reasons=reasons[1],
             sales_stages=tuple(stages),
+            sales_sources=sales_sources,
         )
 
     def unique(self, names: list[str], node: yaml.Node | None, path: str, what: str) -> None:
@@ -347,6 +349,25 @@ class _Parser:
                 self.r.fail(value, f"questions.{key}", "list at least one possible answer")
             out[key] = tuple(answers)
         return out
+
+    def sales_sources(self, node: yaml.Node) -> tuple[str, ...]:
+        """The lead sources sales prospects itself; an empty list names none."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for i, item in enumerate(self.r.seq(node, "sales_sources") or []):
+            where = f"sales_sources[{i}]"
+            value = self.r.text(item, where)
+            if value is None:
+                continue
+            source = value.strip()
+            if not source:
+                self.r.fail(item, where, "expected text")
+            elif source.lower() in seen:  # sources compare without regard to case
+                self.r.fail(item, where, f"source '{source}' appears twice")
+            else:
+                seen.add(source.lower())
+                out.append(source)
+        return tuple(out)
 
     def condition(
         self, m: dict[str, yaml.Node], node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]
