@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from leadpact.analytics import calibration, costs, funnel, sourced
+from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
 from leadpact.config import DATABASE_ENV, Settings
@@ -885,6 +885,80 @@ def report_sourced(
     opened in the range; revenue is the deals won with their close in the range.
     """
     show_report(sourced.sourced, first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("sla")
+def report_sla(
+    by: Annotated[str, typer.Option(help="Group by rep, team or source.")] = "rep",
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """How fast sales accepted and first contacted the leads handed to them.
+
+    Per assignment started in the range: accepted and contacted within the SLA, never contacted, median and
+    90th-percentile working hours to first contact, breaches and reassignments, as of --at.
+    """
+    show_report(lambda ctx: sla.sla(ctx, by), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("reasons")
+def report_reasons(
+    by: Annotated[str, typer.Option(help="Group by stage, source or rep.")] = "stage",
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Why reps sent leads back and why deals were lost, with counts and shares.
+
+    Reject and lost reasons in the range, each a share of its group's rejects or losses; a second table
+    follows the recycled leads to the opportunities and wins they reached later.
+    """
+    show_report(lambda ctx: reasons.reasons(ctx, by), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("attribution")
+def report_attribution(
+    model: Annotated[
+        str, typer.Option(help="How credit is shared: first, last, linear, u_shaped, w_shaped or time_decay.")
+    ] = "u_shaped",
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Pipeline and revenue credited to campaigns from the touches before each deal.
+
+    Pipeline is the deals created in the range that are open or won; revenue is the deals won in the range.
+    Deals with no campaign touch are shown as (no touch), so the totals match the deals' amounts. The notes
+    state the model's rule; docs/reports.md has them all.
+    """
+    show_report(lambda ctx: attribution.attribution(ctx, model), first, last, at, engine, as_json, as_csv)
+
+
+@report_app.command("forecast")
+def report_forecast(
+    first: From = None,
+    last: To = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+    as_csv: Csv = False,
+) -> None:
+    """Open pipeline per expected close month, weighted by the agreement's stage probabilities and by history.
+
+    --from and --to filter the expected close dates. The historical weight of a stage is the share of the
+    closed deals that passed through it and were won; the stage table shows both weights per stage.
+    """
+    show_report(forecast.forecast, first, last, at, engine, as_json, as_csv)
 
 
 @report_app.command("grades")

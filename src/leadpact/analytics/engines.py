@@ -45,6 +45,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
 
 REPORT_TABLES: dict[str, tuple[str, ...] | None] = {
     **ANALYTICS_COLUMNS,
+    "events": (*ANALYTICS_COLUMNS["events"], "campaign_id"),
     "leads": None,
     "campaigns": None,
     "campaign_costs": None,

@@ -16,18 +16,27 @@ from leadpact.domain.agreement import Agreement, Duration
 _MAX_DAYS = 3660  # a calendar with no working time in ten years is a broken calendar, not a long wait
 
 
+def working_window(agreement: Agreement, day: date) -> tuple[int, int] | None:
+    """The local day's working window [opens, closes) in UTC seconds; None on a day off or a holiday.
+
+    A closing hour that falls into a spring-forward gap may come out before the opening: such a window holds
+    no working time.
+    """
+    hours = agreement.working_hours
+    if day.weekday() not in hours.days or day in agreement.holidays:
+        return None
+    zone = ZoneInfo(agreement.timezone)
+    opens = datetime.combine(day, hours.start, tzinfo=zone)
+    closes = datetime.combine(day, hours.end, tzinfo=zone)
+    return int(opens.timestamp()), int(closes.timestamp())
+
+
 def _windows(agreement: Agreement, start: date) -> Iterator[tuple[int, int]]:
     """Working windows [from, to) in UTC seconds, day by day from ``start``."""
-    zone = ZoneInfo(agreement.timezone)
-    hours = agreement.working_hours
-    holidays = set(agreement.holidays)
     for offset in range(_MAX_DAYS):
-        day = start + timedelta(days=offset)
-        if day.weekday() not in hours.days or day in holidays:
-            continue
-        opens = datetime.combine(day, hours.start, tzinfo=zone)
-        closes = datetime.combine(day, hours.end, tzinfo=zone)
-        yield int(opens.timestamp()), int(closes.timestamp())
+        window = working_window(agreement, start + timedelta(days=offset))
+        if window is not None:
+            yield window
 
 
 def working_seconds(agreement: Agreement, duration: Duration) -> float:
