@@ -99,7 +99,7 @@ class Simulation:
         self.seq = 0
         self.last_assignment = 0
         self.away: dict[str, tuple[int, int]] = {}
-        self.deferred: dict[int, int] = {}  # deal id: when its step postponed for an away rep happens
+        self.deferred: dict[int, tuple[int, int]] = {}  # deal id: (at, seq) of its step postponed for an away rep
         self.sent = Counter[str]()
         count = len(self.ticks)
         self.captures: list[list[Person]] = [[] for _ in range(count)]
@@ -248,15 +248,15 @@ class Simulation:
             if due.kind in ("away", "back"):
                 team.set_available(uow, due.rep, due.kind == "back")
                 continue
-            if due.kind in DEAL_STEPS and due.at < self.deferred.get(due.ref, due.at):
+            if due.kind in DEAL_STEPS and (due.at, due.seq) < self.deferred.get(due.ref, (0, 0)):
                 # an earlier step of this deal waits for its rep to be back: this one follows it
-                self._plan(self.deferred[due.ref], due.kind, due.rep, due.lead_id, due.ref, due.value)
+                self._plan(self.deferred[due.ref][0], due.kind, due.rep, due.lead_id, due.ref, due.value)
                 continue
             away = self.away.get(due.rep)
             if away is not None and away[0] <= due.at < away[1]:  # the rep does it when back
                 self._plan(away[1] + HOUR, due.kind, due.rep, due.lead_id, due.ref, due.value)
-                if due.kind in DEAL_STEPS:
-                    self.deferred[due.ref] = max(self.deferred.get(due.ref, 0), away[1] + HOUR)
+                if due.kind in DEAL_STEPS:  # the deal's later steps wait for this one, planned just now
+                    self.deferred[due.ref] = max(self.deferred.get(due.ref, (0, 0)), (away[1] + HOUR, self.seq))
                 continue
             lead = uow.session.get_one(Lead, due.lead_id)
             if lead.owner_id == self.rep_ids[due.rep]:
