@@ -1,4 +1,8 @@
-"""The demo world: generated from a seed, run through the real services, summed up from what was stored."""
+"""The demo world: generated from a seed, run through the real services, told by the reports as of its year's end.
+
+The reports' own numbers are checked against plain SQL on the demo world in tests/reports; here the facts only
+the demo gives are checked against the stored history, and the reports it prints show a lively world.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,57 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
+from leadpact.analytics import funnel
+from leadpact.analytics.history import Context
+from leadpact.analytics.report import Report, Row
 from leadpact.cli import app
 from leadpact.demo import store
 from leadpact.demo.export import export_csv
 from leadpact.demo.simulation import run_demo
-from leadpact.demo.summary import DemoSummary, FunnelLine
-from leadpact.demo.world import END, World
-from leadpact.services import agreements, imports, intake, team
+from leadpact.demo.summary import DemoYear, story
+from leadpact.demo.world import END, START, World
+from leadpact.domain.scoring import to_seconds
+from leadpact.services import agreements, imports, intake, reports, team
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, empty
-from leadpact.store.tables import Base
+from leadpact.store.tables import Assignment, Base, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 
 LEADPACT = Path(sys.executable).parent / "leadpact"
+YEAR_END = datetime.combine(END, time(), UTC)
+"""The demo year's last moment: midnight UTC after its last day."""
 
 
-def scalar(engine: Engine, sql: str) -> int:
+def scalar(engine: Engine, sql: str, **params: Any) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(text(sql)).scalar_one() or 0)
+        return int(connection.execute(text(sql), params).scalar_one() or 0)
 
 
-def grouped(engine: Engine, sql: str) -> dict[str, int]:
+def grouped(engine: Engine, sql: str, **params: Any) -> dict[str, int]:
     with engine.connect() as connection:
-        return {str(name): int(n) for name, n in connection.execute(text(sql))}
+        return {str(name): int(n) for name, n in connection.execute(text(sql), params)}
+
+
+def money(engine: Engine, sql: str) -> float:
+    with engine.connect() as connection:
+        return float(connection.execute(text(sql)).scalar_one() or 0.0)
+
+
+def column(engine: Engine, sql: str, **params: Any) -> set[str]:
+    with engine.connect() as connection:
+        return {str(value) for value in connection.execute(text(sql), params).scalars()}
 
 
 def fresh_sqlite(template: Path, path: Path) -> Engine:
@@ -46,69 +70,95 @@ def fresh_sqlite(template: Path, path: Path) -> Engine:
     return connect(f"sqlite:///{path}")
 
 
+@dataclass(frozen=True)
+class Demo:
+    """A demo world's database and the year run_demo described."""
+
+    engine: Engine
+    year: DemoYear
+
+    def story(self) -> dict[str, Report]:
+        """The reports the demo prints, by name."""
+        with UnitOfWork(self.engine) as uow:
+            return {report.name: report for report in story(uow, agreements.in_force(uow), self.year)}
+
+    def report(self, compute: Callable[[Context], Report]) -> Report:
+        """Any report as of the year's end, as the demo's hints run it."""
+        with UnitOfWork(self.engine) as uow:
+            return reports.run(uow, FixedClock(self.year.ended_at), agreements.in_force(uow), compute)
+
+
+def rows_by(report: Report) -> dict[str, Row]:
+    return {str(row["group"]): row for row in report.rows}
+
+
 @pytest.fixture(scope="module")
-def large_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> DemoSummary:
+def large_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Demo]:
     engine = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("large") / "leadpact.db")
-    try:
-        return run_demo(engine, leads=1200, seed=11)
-    finally:
-        engine.dispose()
+    yield Demo(engine, run_demo(engine, leads=1200, seed=11))
+    engine.dispose()
 
 
-def test_a_small_demo_runs_the_whole_loop_and_its_summary_matches_the_stored_history(engine: Engine) -> None:
-    summary = run_demo(engine, leads=300, seed=7)
-    assert summary.inquiries == scalar(engine, "SELECT COUNT(*) FROM leads") == 300
-    for stage, reached in (("mql", summary.mql), ("sal", summary.sal), ("sql", summary.sql)):
-        assert reached == scalar(
-            engine, f"SELECT COUNT(DISTINCT lead_id) FROM stage_changes WHERE to_stage = '{stage}'"
-        )
-    assert summary.opportunities == scalar(engine, "SELECT COUNT(*) FROM opportunities")
-    assert summary.opportunity == scalar(engine, "SELECT COUNT(DISTINCT lead_id) FROM opportunities") <= summary.sql
-    assert summary.won == scalar(engine, "SELECT COUNT(*) FROM opportunities WHERE won")
-    assert summary.won_revenue == pytest.approx(scalar(engine, "SELECT SUM(amount) FROM opportunities WHERE won"))
-    assert summary.won == scalar(engine, "SELECT COUNT(*) FROM leads WHERE stage = 'customer'")
-    assert summary.rejected_by_reason == grouped(
+def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history_shows(engine: Engine) -> None:
+    demo = Demo(engine, run_demo(engine, leads=300, seed=7))
+    year = demo.year
+    assert (year.seed, year.first_day, year.last_day, year.ended_at) == (7, START, END - timedelta(days=1), YEAR_END)
+    assert year.leads == scalar(engine, "SELECT COUNT(*) FROM leads") == 300
+    assert year.accounts == scalar(engine, "SELECT COUNT(*) FROM accounts") > 0
+    assert year.campaigns == scalar(engine, "SELECT COUNT(*) FROM campaigns") > 0
+    assert year.events_recorded == scalar(engine, "SELECT COUNT(*) FROM events") < year.events_sent
+    assert 0 < year.late_events < year.events_sent
+    assert year.threshold == 60  # the example agreement's qualification score
+    with UnitOfWork(engine) as uow:  # nothing happens after the year's end: reports as of it see everything
+        last = [uow.session.scalar(select(func.max(moment))) for moment in (StageChange.at, Assignment.assigned_at)]
+    assert all(moment is not None and to_seconds(moment) <= to_seconds(YEAR_END) for moment in last)
+
+    # the hints name the busiest rep (by open leads, or all leads when none is open), one of those leads, and
+    # the customer of the biggest deal won
+    still_open = scalar(engine, "SELECT COUNT(*) FROM assignments WHERE ended_at IS NULL") > 0
+    held = "FROM assignments a JOIN users u ON u.id = a.user_id JOIN leads l ON l.id = a.lead_id WHERE " + (
+        "a.ended_at IS NULL" if still_open else "1 = 1"
+    )
+    per_rep = grouped(engine, f"SELECT u.name, COUNT(*) {held} GROUP BY u.name")
+    assert year.example_rep is not None
+    assert per_rep[year.example_rep] == max(per_rep.values())
+    assert year.example_lead in column(engine, f"SELECT l.email {held} AND u.name = :rep", rep=year.example_rep)
+    biggest = column(
         engine,
-        "SELECT reason, COUNT(*) FROM stage_changes WHERE by_user_id IS NOT NULL "
-        "AND from_stage IN ('mql', 'sal', 'sql') AND to_stage IN ('recycled', 'disqualified') GROUP BY reason",
+        "SELECT l.email FROM opportunities o JOIN leads l ON l.id = o.lead_id "
+        "WHERE o.won AND o.amount = (SELECT MAX(amount) FROM opportunities WHERE won)",
     )
-    assert summary.lost_by_reason == grouped(
-        engine, "SELECT lost_reason, COUNT(*) FROM opportunities WHERE NOT won GROUP BY lost_reason"
-    )
-    sla = summary.sla
-    assert sla.assignments == scalar(engine, "SELECT COUNT(*) FROM assignments")
-    assert sla.accept_breaches == scalar(
-        engine, "SELECT COUNT(*) FROM assignments WHERE accept_breached_at IS NOT NULL"
-    )
-    assert sla.reassigned == scalar(engine, "SELECT COUNT(*) FROM assignments WHERE end_reason LIKE '%_breach'")
-    assert sla.never_contacted == scalar(
-        engine,
-        "SELECT COUNT(DISTINCT lead_id) FROM stage_changes s WHERE to_stage = 'mql' AND NOT EXISTS "
-        "(SELECT 1 FROM assignments a WHERE a.lead_id = s.lead_id AND a.contacted_at IS NOT NULL)",
-    )
-    assert summary.total_cost == pytest.approx(scalar(engine, "SELECT SUM(amount) FROM campaign_costs"), abs=1)
-    assert sum(line.leads for line in summary.sources) == 300
-    assert sum(line.cost or 0.0 for line in summary.sources) == pytest.approx(summary.total_cost)
-    outbound = next(line for line in summary.sources if line.name == "outbound")  # sales' own prospects
-    assert outbound.leads > 0
-    assert (outbound.cost, outbound.cost_per_lead) == (None, None)  # no campaign cost: none, not zero
-    assert summary.events_recorded == scalar(engine, "SELECT COUNT(*) FROM events") < summary.events_sent
-    # the world is lively enough to show every part of the loop
-    assert summary.mql > summary.sal > summary.sql > 0
-    assert min(summary.won, summary.lost, len(summary.rejected_by_reason)) > 0
-    assert min(sla.accept_breaches, sla.reassigned, sla.never_contacted) > 0
-    assert None not in (summary.example_rep, summary.example_lead, summary.example_customer)
+    assert year.example_customer in biggest
+
+    # the reports it prints, as of the year's end, show every part of the loop
+    told = demo.story()
+    assert list(told) == ["funnel", "costs", "sla", "reasons", "grades"]
+    assert {report.scope["at"] for report in told.values()} == {"2026-11-21T00:00:00Z"}
+    total = rows_by(told["funnel"])["all"]
+    assert total["leads"] == 300
+    assert total["mql"] > total["sal"] > total["sql"] > 0
+    assert total["won"] > 0
+    costs = rows_by(told["costs"])
+    assert costs["outbound"]["leads"] > 0
+    assert costs["outbound"]["cost"] is None  # sales' own prospects cost no campaign money: none, not zero
+    assert costs["all"]["cost"] == pytest.approx(money(engine, "SELECT SUM(amount) FROM campaign_costs"))
+    sla = rows_by(told["sla"])["all"]
+    assert min(sla["accept_breaches"], sla["reassigned"], sla["never_contacted"]) > 0
+    kinds = Counter(row["kind"] for row in told["reasons"].rows if row["group"] == "all")
+    assert min(kinds["reject"], kinds["lost"]) > 0
+    assert [row["group"] for row in told["grades"].rows] == ["A", "B", "C", "D"]
 
 
-def test_the_same_seed_gives_the_same_funnel_and_another_seed_another(tmp_path: Path, sqlite_template: Path) -> None:
-    summaries = []
+def test_the_same_seed_gives_the_same_reports_and_another_seed_others(tmp_path: Path, sqlite_template: Path) -> None:
+    told = []
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         engine = fresh_sqlite(sqlite_template, tmp_path / f"{name}.db")
-        summaries.append(run_demo(engine, leads=120, seed=seed))
+        demo = Demo(engine, run_demo(engine, leads=120, seed=seed))
+        told.append((demo.year, demo.story()))
         engine.dispose()
-    first, again, other = summaries
+    first, again, other = told
     assert first == again
-    assert first != other
+    assert first[1]["funnel"].rows != other[1]["funnel"].rows
 
 
 def test_the_generator_streams_people_and_is_the_same_for_a_seed() -> None:
@@ -118,32 +168,45 @@ def test_the_generator_streams_people_and_is_the_same_for_a_seed() -> None:
     assert len({email for email, _ in first}) == 50
 
 
-def test_good_grades_turn_into_opportunities_and_revenue_more_often_than_poor_ones(large_world: DemoSummary) -> None:
-    by_grade = {line.name: line for line in large_world.grades}
-    good = [by_grade["A"], by_grade["B"]]
-    poor = [by_grade["C"], by_grade["D"]]
+def test_good_grades_turn_into_opportunities_and_revenue_more_often_than_poor_ones(large_world: Demo) -> None:
+    grades = rows_by(large_world.story()["grades"])
+    by_grade = rows_by(large_world.report(partial(funnel.funnel, by="grade")))
+    good, poor = ["A", "B"], ["C", "D"]
 
-    def rate(lines: list[FunnelLine], attribute: str) -> float:
-        return float(sum(getattr(line, attribute) for line in lines)) / sum(line.leads for line in lines)
+    def rate(rows: dict[str, Row], names: list[str], key: str) -> float:
+        return sum(float(rows[n][key]) for n in names) / sum(int(rows[n]["leads"]) for n in names)
 
     # hundreds of leads on each side; the gap is several-fold, far beyond what chance moves
-    assert sum(line.leads for line in good) > 150
-    assert sum(line.leads for line in poor) > 600
-    assert rate(good, "opportunities") > 3 * rate(poor, "opportunities")
-    assert rate(good, "revenue") > 2 * rate(poor, "revenue")
+    assert sum(grades[n]["leads"] for n in good) > 150
+    assert sum(grades[n]["leads"] for n in poor) > 600
+    assert rate(grades, good, "opportunities") > 3 * rate(grades, poor, "opportunities")
+    assert rate(by_grade, good, "revenue") > 2 * rate(by_grade, poor, "revenue")
+    rates = [grades[n]["opportunity_rate"] for n in (*good, *poor)]
+    assert rates == sorted(rates, reverse=True)
 
 
-def test_reps_breach_the_sla_sometimes_and_some_leads_come_back_after_recycling(large_world: DemoSummary) -> None:
-    sla = large_world.sla
-    assert 0 < sla.accept_breaches < sla.awaiting_accept / 2
-    assert 0 < sla.never_contacted < sla.handed_over / 2
-    assert large_world.requalified > 0
-    assert large_world.open_opportunities > 0
+def test_reps_breach_the_sla_sometimes_and_some_leads_come_back_after_recycling(large_world: Demo) -> None:
+    told = large_world.story()
+    sla = rows_by(told["sla"])["all"]
+    assert 0 < sla["accept_breaches"] < sla["awaiting"] / 2
+    assert 0 < sla["reassigned"] < sla["assignments"] / 2
+    engine = large_world.engine
+    handed_over = scalar(engine, "SELECT COUNT(DISTINCT lead_id) FROM stage_changes WHERE to_stage = 'mql'")
+    never_contacted = scalar(
+        engine,
+        "SELECT COUNT(DISTINCT lead_id) FROM stage_changes s WHERE to_stage = 'mql' AND NOT EXISTS "
+        "(SELECT 1 FROM assignments a WHERE a.lead_id = s.lead_id AND a.contacted_at IS NOT NULL)",
+    )
+    assert 0 < never_contacted < handed_over / 2
+    (recycled,) = (part for part in told["reasons"].sections if part.name == "reasons.recycled")
+    came_back = {row["kind"]: row for row in recycled.rows if row["reason"] == "all"}
+    assert came_back["reject"]["opportunity"] > 0  # leads sales sent back reached a deal later
+    assert scalar(engine, "SELECT COUNT(*) FROM opportunities WHERE won IS NULL") > 0  # deals still open at the end
 
 
 def test_an_exported_world_imports_back_without_problems(tmp_path: Path, sqlite_engine: Engine) -> None:
     exported = export_csv(tmp_path / "world", leads=80, seed=9)
-    clock = FixedClock(datetime.combine(END, time(), UTC))  # the import happens after the world's year
+    clock = FixedClock(YEAR_END)  # the import happens after the world's year
     inforce = adopt_example(sqlite_engine, clock)
     with UnitOfWork(sqlite_engine) as uow:
         campaigns = imports.import_campaigns(uow, tmp_path / "world" / "campaigns.csv", {})
@@ -159,13 +222,27 @@ def test_an_exported_world_imports_back_without_problems(tmp_path: Path, sqlite_
     assert leads.campaigns_created == []  # every lead's campaign is in the campaigns file
 
 
-def test_the_cli_prints_the_funnel_and_refuses_a_database_that_holds_data(tmp_path: Path) -> None:
+def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(app, ["--db", url, "demo", "--leads", "100", "--seed", "2"])
     assert result.exit_code == 0, result.output
-    for words in ("Funnel", "MQL: handed to sales", "By source", "By grade at arrival", "never contacted"):
+    titles = ("Funnel by source", "Costs and ROI by source", "SLA by team", "Reject and lost reasons by stage")
+    for words in (*titles, "Conversion by grade", "The reports, as of the year's end (2026-11-21T00:00:00Z)"):
         assert words in result.output
-    assert f"leadpact --db {url} queue " in result.output
+    assert "Recycled, then converted" not in result.output  # a report's sections are left to 'leadpact report'
+    totals = [line.split() for line in result.output.splitlines() if line.strip().startswith("all ")]
+    assert totals[0][1] == "100"  # the funnel's last row: every lead
+    engine = connect(url)
+    spent = money(engine, "SELECT SUM(amount) FROM campaign_costs")
+    assert totals[1][1] == f"${spent:,.0f}"  # the costs' last row: every cost, up to the year's end
+    words = " ".join(result.output.split())  # long lines may wrap
+    for hint in (
+        f"leadpact --db {url} queue ",
+        f"leadpact --db {url} report sla --by rep --at 2026-11-21T00:00:00Z",
+        "(qualified: score_at_least) from 60 to 75",
+        f"leadpact --db {url} agreement backtest FILE --at 2026-11-21T00:00:00Z",
+    ):
+        assert hint in words
 
     again = subprocess.run([LEADPACT, "--db", url, "demo", "--leads", "100"], capture_output=True, text=True)
     assert again.returncode == 2
@@ -174,7 +251,8 @@ def test_the_cli_prints_the_funnel_and_refuses_a_database_that_holds_data(tmp_pa
 
     replaced = CliRunner().invoke(app, ["--db", url, "demo", "--leads", "60", "--replace"])
     assert replaced.exit_code == 0, replaced.output
-    assert scalar(connect(url), "SELECT COUNT(*) FROM leads") == 60
+    assert scalar(engine, "SELECT COUNT(*) FROM leads") == 60
+    engine.dispose()
 
 
 def test_replacing_empties_every_table_and_keeps_the_schema(engine: Engine, clock: FixedClock) -> None:

@@ -24,7 +24,7 @@ from leadpact.analytics.report import Kind, Report, clean
 from leadpact.config import DATABASE_ENV, Settings
 from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
-from leadpact.demo.summary import DemoSummary, FunnelLine, SlaSummary
+from leadpact.demo.summary import DemoYear, story
 from leadpact.domain.agreement_diff import (
     describe_condition,
     describe_event,
@@ -985,16 +985,18 @@ def report_grades(
 @app.command()
 def demo(
     leads: Annotated[int, typer.Option(help="How many leads the world has.")] = 2000,
-    seed: Annotated[int, typer.Option(help="The world's seed: the same seed gives the same world and funnel.")] = 7,
+    seed: Annotated[int, typer.Option(help="The world's seed: the same seed gives the same world and reports.")] = 7,
     replace: Annotated[
         bool, typer.Option("--replace", help="Empty the database first: every lead, agreement, rep and campaign.")
     ] = False,
 ) -> None:
-    """Build a year of a realistic B2B world into the database, run it through the whole loop, print the funnel.
+    """Build a year of a realistic B2B world into the database, run it through the whole loop, print its reports.
 
     Accounts, people, campaigns with their costs, a year of engagement, and reps who accept, reject, call late
-    or never, convert, win and lose, all under the example agreement. Then explore it with 'lead list',
-    'queue REP' and 'lead show EMAIL'.
+    or never, convert, win and lose, all under the example agreement. Then the reports as of the year's end:
+    the funnel and costs by source, the SLA by team, reject and lost reasons, and whether the grades predict
+    conversion; and commands to explore further: 'lead show EMAIL', 'queue REP', more reports, and
+    'agreement backtest FILE' to try a change to the agreement on the year's history.
     """
     if leads < 1:
         raise InvalidInput("--leads: a world needs at least 1 lead")
@@ -1010,124 +1012,76 @@ def demo(
         started = time.perf_counter()
         with Progress(transient=True, console=err) as bar:
             task = bar.add_task("simulating a year", total=None)
-            summary = run_demo(engine, leads, seed, lambda done, total: bar.update(task, completed=done, total=total))
+            year = run_demo(engine, leads, seed, lambda done, total: bar.update(task, completed=done, total=total))
         seconds = time.perf_counter() - started
     finally:
         engine.dispose()
-    _print_demo(summary, where, seconds)
+    with err.status("computing the reports"):
+        told = with_agreement(lambda uow, inforce: story(uow, inforce, year))
+    _print_year(year, where, seconds)
+    out.print(f"\nThe reports, as of the year's end ({_moment(year.ended_at)}):")
+    for report in told:
+        out.print()
+        # a report's further sections are left to 'leadpact report', which the hints name: one screen or two here
+        print_report(dataclasses.replace(report, sections=()), heading=False)
+    _print_hints(year)
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f} %" if whole else "-"
+def _moment(at: datetime) -> str:
+    """A UTC moment as --at takes it."""
+    return at.isoformat().replace("+00:00", "Z")
 
 
-def _money(amount: float | None) -> str:
-    return f"${amount:,.0f}" if amount is not None else "-"
-
-
-def _print_demo(s: DemoSummary, where: str, seconds: float) -> None:
+def _print_year(year: DemoYear, where: str, seconds: float) -> None:
     out.print(
-        f"A year of leads, {s.first_day} to {s.last_day}, run through the example agreement into {where} "
-        f"in {seconds:.0f} s (seed {s.seed})."
-    )
-    out.print(
-        f"{s.inquiries:,} leads at {s.accounts:,} accounts from {s.campaigns} campaigns; {s.events_sent:,} events "
-        f"delivered, {s.events_recorded:,} recorded (retried deliveries stored once), {s.late_events:,} of them "
-        "a day or more late."
-    )
-    for table in (_funnel_table(s), _reasons_table(s), _sources_table(s), _grades_table(s)):
-        out.print(table)
-    _print_sla(s.sla)
-    _print_hints(s)
-
-
-def _funnel_table(s: DemoSummary) -> Table:
-    table = _table("Funnel", "stage", "leads", "")
-    table.add_row("inquiries", f"{s.inquiries:,}", "")
-    table.add_row("MQL: handed to sales", f"{s.mql:,}", f"{_percent(s.mql, s.inquiries)} of inquiries")
-    table.add_row("SAL: accepted by a rep", f"{s.sal:,}", f"{_percent(s.sal, s.mql)} of MQL")
-    table.add_row("SQL: qualified by a rep", f"{s.sql:,}", f"{_percent(s.sql, s.sal)} of SAL")
-    table.add_row(
-        "opportunity", f"{s.opportunity:,}", f"{s.opportunities:,} deals, {s.open_opportunities:,} still open"
-    )
-    table.add_row("won: customers", f"{s.won:,}", f"{_money(s.won_revenue)} revenue")
-    table.add_row("lost", f"{s.lost:,}", "deals, each with a reason (below)")
-    table.add_row("recycled now", f"{s.recycled:,}", f"{s.requalified:,} leads came back as MQL after a cooldown")
-    table.add_row("disqualified", f"{s.disqualified:,}", "")
-    return table
-
-
-def _reasons_table(s: DemoSummary) -> Table:
-    table = _table("Reasons", "rejected by sales", "leads", "lost", "deals")
-    rejected, lost = list(s.rejected_by_reason.items()), list(s.lost_by_reason.items())
-    for i in range(max(len(rejected), len(lost))):
-        r = rejected[i] if i < len(rejected) else ("", "")
-        lo = lost[i] if i < len(lost) else ("", "")
-        table.add_row(r[0], str(r[1]), lo[0], str(lo[1]))
-    return table
-
-
-def _sources_table(s: DemoSummary) -> Table:
-    numbers = ("leads", "MQL", "opps", "won", "revenue", "cost", "per lead", "per won")
-    table = _table("By source (first touch)", "source", *numbers)
-    for line in s.sources:
-        table.add_row(*_funnel_cells(line), _money(line.cost), _money(line.cost_per_lead), _money(line.cost_per_won))
-    table.add_row("all", f"{s.inquiries:,}", "", "", f"{s.won:,}", _money(s.won_revenue), _money(s.total_cost), "", "")
-    return table
-
-
-def _grades_table(s: DemoSummary) -> Table:
-    table = _table("By grade at arrival", "grade", "leads", "MQL", "opps", "won", "revenue", "opps per lead")
-    for line in s.grades:
-        table.add_row(*_funnel_cells(line), _percent(line.opportunities, line.leads))
-    return table
-
-
-def _print_sla(a: SlaSummary) -> None:
-    out.print("SLA")
-    out.print(
-        f"  accepted within the SLA: {a.accepted_in_time:,} of {a.awaiting_accept:,} hand-offs "
-        f"({_percent(a.accepted_in_time, a.awaiting_accept)}); accepted late: {a.accepted_late:,}"
-    )
-    out.print(f"  first contact within the SLA: {a.contacted_in_time:,}; late: {a.contacted_late:,}")
-    out.print(
-        f"  breaches recorded: {a.accept_breaches:,} to accept, {a.contact_breaches:,} to call; "
-        f"{a.reassigned:,} leads reassigned"
+        f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement into {where} "
+        f"in {seconds:.0f} s (seed {year.seed})."
     )
     out.print(
-        f"  handed to sales but never contacted: {a.never_contacted:,} of {a.handed_over:,} "
-        f"({_percent(a.never_contacted, a.handed_over)})"
+        f"{year.leads:,} leads at {year.accounts:,} accounts from {year.campaigns} campaigns; {year.events_sent:,} "
+        f"events delivered, {year.events_recorded:,} recorded (retried deliveries stored once), "
+        f"{year.late_events:,} of them a day or more late."
     )
 
 
-def _table(title: str, first: str, *numbers: str) -> Table:
-    """A summary table: names on the left, numbers right-aligned."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column(first)
-    for name in numbers:
-        table.add_column(name, justify="right")
-    return table
-
-
-def _funnel_cells(line: FunnelLine) -> tuple[str, ...]:
-    counts = (line.leads, line.mql, line.opportunities, line.won)
-    return (line.name, *(f"{n:,}" for n in counts), _money(line.revenue))
-
-
-def _print_hints(s: DemoSummary) -> None:
+def _print_hints(year: DemoYear) -> None:
     url = state.settings.database_url
     command = "leadpact" if url == DEFAULT_URL else f"leadpact --db {url}"
-    hints = [(f"{command} lead list --stage sal", "accepted leads, highest score first")]
-    if s.example_rep:
-        hints.append((f"{command} queue {s.example_rep}", "a rep's open leads, hottest first, with their SLA"))
-    if s.example_lead:
-        hints.append((f"{command} lead show {s.example_lead}", "why it scores what it does, its SLA and history"))
-    if s.example_customer:
-        hints.append((f"{command} lead show {s.example_customer}", "the biggest deal won"))
-    width = max(len(c) for c, _ in hints)
-    out.print("\nLook around:")
-    for hint, why in hints:
-        out.print(f"  {hint.ljust(width)}   # {why}")
+    at = f"--at {_moment(year.ended_at)}"
+    looks = [(f"{command} lead list --stage sal", "accepted leads, highest score first")]
+    if year.example_rep:
+        looks.append((f"{command} queue {year.example_rep}", "a rep's open leads, hottest first, with their SLA"))
+    if year.example_lead:
+        looks.append((f"{command} lead show {year.example_lead}", "why it scores what it does, its SLA and history"))
+    if year.example_customer:
+        looks.append((f"{command} lead show {year.example_customer}", "the biggest deal won"))
+    _print_commands("Look around:", looks)
+    _print_commands(
+        "More reports, as of the year's end like those above (without --at they look from now):",
+        [
+            (f"{command} report funnel --by campaign {at}", "which campaigns brought revenue"),
+            (f"{command} report sla --by rep {at}", "who keeps the SLA, who lets leads wait"),
+            (f"{command} report reasons {at}", "as above, then which recycled leads converted later"),
+            (f"{command} report grades {at}", "as above, then by priority band, score decile, threshold"),
+            (f"{command} report attribution {at}", "revenue credited to the campaigns deals touched"),
+            (f"{command} report forecast {at}", "the open pipeline by expected close month"),
+        ],
+    )
+    out.print(
+        f"\nTry a change before adopting it: save the agreement in force in a file ('{command} agreement show "
+        f"--raw' prints it), raise its qualification score (qualified: score_at_least) from {year.threshold:g} to "
+        f"{year.threshold + 15:g}, and replay the year under both versions; the backtest lists every lead that "
+        "would change, and changes nothing:"
+    )
+    out.print(f"  {command} agreement backtest FILE {at}", soft_wrap=True)
+
+
+def _print_commands(title: str, commands: list[tuple[str, str]]) -> None:
+    """Commands in a column, each with why to run it; a long line is left whole, so it copies as one command."""
+    width = max(len(command) for command, _ in commands)
+    out.print(f"\n{title}")
+    for command, why in commands:
+        out.print(f"  {command.ljust(width)}   # {why}", soft_wrap=True)
 
 
 def main() -> None:

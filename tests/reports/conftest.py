@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Report, Row
 from leadpact.demo.simulation import run_demo
-from leadpact.demo.summary import DemoSummary
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.scoring import Cycle, EventFact, counted_events, fit_points, qualification_moment, to_seconds
 from leadpact.services import agreements, campaigns, intake, opportunities, reports, sales, team
@@ -194,7 +193,6 @@ DEMO_AT = utc(2026, 12, 1)
 @dataclass(frozen=True)
 class DemoWorld:
     engine: Engine
-    summary: DemoSummary
 
 
 def _demo_postgres(url: str) -> Engine:
@@ -224,6 +222,6 @@ def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         if not url:
             pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
         engine = _demo_postgres(url)
-    summary = run_demo(engine, leads=500, seed=7)
-    yield DemoWorld(engine, summary)
+    run_demo(engine, leads=500, seed=7)
+    yield DemoWorld(engine)
     engine.dispose()

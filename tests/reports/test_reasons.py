@@ -14,7 +14,7 @@ from leadpact.analytics.report import Report
 from leadpact.domain.errors import InvalidInput
 from leadpact.store.tables import Opportunity, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.reports.conftest import DEMO_AT, DemoWorld, History, run_report, utc
+from tests.reports.conftest import DEMO_AT, DemoWorld, History, grouped, run_report, utc
 
 AT = utc(2026, 6, 1)
 CLOSE = date(2026, 6, 30)
@@ -233,10 +233,17 @@ def test_the_demo_reasons_match_counts_from_the_raw_tables(demo_world: DemoWorld
     for got, expected in ((by_stage, expected_stage), (by_rep, expected_rep)):
         counts = {(r["group"], r["kind"], r["reason"]): r["count"] for r in got.rows if r["group"] != "all"}
         assert counts == dict(expected)
-    summary = demo_world.summary
     totals = {(r["kind"], r["reason"]): r["count"] for r in by_stage.rows if r["group"] == "all"}
-    assert {reason: n for (kind, reason), n in totals.items() if kind == "reject"} == summary.rejected_by_reason
-    assert {reason: n for (kind, reason), n in totals.items() if kind == "lost"} == summary.lost_by_reason
+    rejected_by_reason = grouped(
+        engine,
+        "SELECT reason, COUNT(*) FROM stage_changes WHERE by_user_id IS NOT NULL "
+        "AND from_stage IN ('mql', 'sal', 'sql') AND to_stage IN ('recycled', 'disqualified') GROUP BY reason",
+    )
+    lost_by_reason = grouped(
+        engine, "SELECT lost_reason, COUNT(*) FROM opportunities WHERE NOT won GROUP BY lost_reason"
+    )
+    assert {reason: n for (kind, reason), n in totals.items() if kind == "reject"} == rejected_by_reason
+    assert {reason: n for (kind, reason), n in totals.items() if kind == "lost"} == lost_by_reason
     shares: dict[tuple[str, str], float] = {}
     for r in by_rep.rows:
         shares[(r["group"], r["kind"])] = shares.get((r["group"], r["kind"]), 0.0) + r["share"]

@@ -27,6 +27,7 @@ from typing import Any
 import ibis
 
 from leadpact.analytics.engines import Backend
+from leadpact.analytics.history import keep
 from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, real
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.errors import InvalidInput
@@ -79,9 +80,10 @@ def _running(m: Table) -> Any:
 def scores(con: Backend, agreement: Agreement, at: int, fit: Table | None = None) -> Table:
     """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade.
 
-    ``fit`` is the leads' ``fits`` when the caller has it already.
+    ``fit`` is the leads' ``fits`` when the caller has it already. The steps are kept in temporary tables:
+    SQLite plans the windows over a join of them as one query very slowly.
     """
-    m = moments(con, agreement, at)
+    m = keep(con, moments(con, agreement, at))
     half_life = agreement.half_life_days
     if half_life is None:
         engagement = m.points.sum().over(_running(m))
@@ -93,8 +95,8 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table | None = None
         running = weighted.grown.sum().over(_running(weighted))
         m = weighted.mutate(engagement=running / weighted.growth)
         engagement = m.engagement
-    m = m.mutate(engagement=engagement)
-    f = fits(con, agreement) if fit is None else fit
+    m = keep(con, m.mutate(engagement=engagement))
+    f = keep(con, fits(con, agreement)) if fit is None else fit
     joined = m.join(f, m.lead_id == f.lead_id)
     return joined.select(m.lead_id, m.occurred_at, m.immediate, f.fit, f.grade, score=f.fit + m.engagement)
 
@@ -103,11 +105,13 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
-    f = fits(con, agreement)
+    f = keep(con, fits(con, agreement))
     s = scores(con, agreement, at, f)
     by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
     by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
-    per_lead = s.group_by("lead_id").aggregate(first=s.occurred_at.min(where=by_score | by_event), top=s.score.max())
+    per_lead = keep(
+        con, s.group_by("lead_id").aggregate(first=s.occurred_at.min(where=by_score | by_event), top=s.score.max())
+    )
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
     on_capture = f.grade.isin(list(rule.grades)) & (f.fit >= threshold)

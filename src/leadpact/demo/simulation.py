@@ -11,8 +11,8 @@ hours) and one at noon on other days, a day's ticks in one transaction. At each 
    win or lose, each after a delay in the rep's own working hours, or never.
 
 A planned action runs only if the lead is still where the rep left it: a lead reassigned after a breach,
-withdrawn by late events or taken back by marketing is no longer theirs. The year ends on a fixed day, so a
-seed always gives the same funnel.
+withdrawn by late events or taken back by marketing is no longer theirs. The year ends on a fixed day, at its
+last tick: a seed always gives the same history, and reports read as of that moment always the same numbers.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sqlalchemy import Engine, select
 
 from leadpact.demo import reps
 from leadpact.demo.reps import Rep
-from leadpact.demo.summary import DemoSummary, Sent, summarize
+from leadpact.demo.summary import DemoYear, Sent, describe
 from leadpact.demo.world import DAY, HOUR, Person, World, day_of, seconds
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
@@ -57,11 +57,11 @@ def example_agreement() -> str:
     return resources.files("leadpact").joinpath("examples/agreement.yaml").read_text(encoding="utf-8")
 
 
-def run_demo(engine: Engine, leads: int = 2000, seed: int = 7, progress: Progress | None = None) -> DemoSummary:
-    """Generate the world, run its year through leadpact on ``engine`` (migrated and empty), and sum it up."""
+def run_demo(engine: Engine, leads: int = 2000, seed: int = 7, progress: Progress | None = None) -> DemoYear:
+    """Generate the world, run its year through leadpact on ``engine`` (migrated and empty), and describe it."""
     simulation = Simulation(engine, World(leads, seed))
     simulation.run(progress)
-    return simulation.summary()
+    return simulation.year()
 
 
 @dataclass(order=True)
@@ -190,11 +190,19 @@ class Simulation:
             handoff.check_sla(uow, self.clock, self.inforce)
         self._react(uow, at)
 
-    def summary(self) -> DemoSummary:
-        last_day = self.world.end - timedelta(days=1)
-        sent = Sent(self.world.seed, self.world.start, last_day, self.sent["events"], self.sent["late"])
+    def year(self) -> DemoYear:
+        """The year's facts, ended at its last tick: nothing happens after it."""
+        sent = Sent(
+            seed=self.world.seed,
+            first_day=self.world.start,
+            last_day=self.world.end - timedelta(days=1),
+            ended_at=from_seconds(self.ticks[-1]),
+            leads=len(self.by_lead),
+            events=self.sent["events"],
+            late=self.sent["late"],
+        )
         with UnitOfWork(self.engine) as uow:
-            return summarize(uow, self.inforce, sent)
+            return describe(uow, self.inforce, sent)
 
     def _arrive(self, uow: UnitOfWork, index: int) -> None:
         campaigns.record_costs(uow, self.costs[index])
