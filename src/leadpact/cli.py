@@ -747,8 +747,10 @@ def show_report(
 def print_report(report: Report, heading: bool = True) -> None:
     scope = report.scope
     if heading:
-        covered = f"{scope.get('from') or 'the beginning'} to {scope.get('to') or 'now'}"
-        out.print(f"{report.title}: {covered}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
+        dates = ""
+        if scope.get("from") or scope.get("to"):
+            dates = f", {scope.get('from') or 'the beginning'} to {scope.get('to') or 'the end'}"
+        out.print(f"{report.title}{dates}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
     for part in (report, *report.sections):
         title = part.title if part is not report or not heading else None
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
@@ -828,10 +830,10 @@ CHANGED_SHOWN = 20
 
 
 def _mql(outcome: dict[str, Any]) -> str:
-    moment = outcome["qualified_at"]
+    day = outcome["qualified_on"]
     if outcome["mql"]:
-        return f"MQL on {moment[:10]}"
-    return "no MQL in the period" + (f" (MQL on {moment[:10]})" if moment else "")
+        return f"MQL on {day}"
+    return "no MQL in the period" + (f" (MQL on {day})" if day else "")
 
 
 @report_app.command("funnel")

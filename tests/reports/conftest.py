@@ -24,7 +24,16 @@ from leadpact.analytics.history import Context
 from leadpact.analytics.report import Report, Row
 from leadpact.demo.simulation import run_demo
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.scoring import Cycle, EventFact, counted_events, fit_points, qualification_moment, to_seconds
+from leadpact.domain.scoring import (
+    Cycle,
+    EventFact,
+    by_moment,
+    counted_events,
+    decay,
+    fit_points,
+    qualification_moment,
+    to_seconds,
+)
 from leadpact.services import agreements, campaigns, intake, opportunities, reports, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -160,8 +169,15 @@ def grouped(engine: Engine, sql: str, **params: Any) -> dict[Any, Any]:
         return dict(connection.execute(text(sql), params).all())
 
 
-def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, tuple[float, int | None]]:
-    """Each lead's fit before answers and first qualification by the domain's own rules, computed in Python."""
+@dataclass(frozen=True)
+class Replayed:
+    fit: float
+    moment: int | None  # the first qualification
+    peak: float  # the highest score at any second with counted events, or the fit if higher
+
+
+def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, Replayed]:
+    """Each lead's fit before answers, first qualification and peak score by the domain's own rules, in Python."""
     with UnitOfWork(engine) as uow:
         leads = list(uow.session.scalars(select(Lead)))
         facts = facts_of_many(uow, leads)
@@ -170,7 +186,7 @@ def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, tu
         for lead_id, occurred_at, event_id, type_ in rows:
             if occurred_at <= at:
                 events[lead_id].append(EventFact(occurred_at, event_id, type_))
-    out: dict[int, tuple[float, int | None]] = {}
+    out: dict[int, Replayed] = {}
     for lead in leads:
         created = to_seconds(lead.created_at)
         if created > at:
@@ -178,12 +194,25 @@ def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, tu
         before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
         fit = sum(fit_points(agreement, before_sales).values())
         counted = counted_events(agreement, events[lead.id])
-        out[lead.id] = fit, qualification_moment(agreement, [(created, fit)], counted, Cycle())
+        moment = qualification_moment(agreement, [(created, fit)], counted, Cycle())
+        out[lead.id] = Replayed(fit, moment, _peak(agreement, fit, counted))
     return out
 
 
+def _peak(agreement: Agreement, fit: float, counted: list[EventFact]) -> float:
+    """The highest fit + engagement at the seconds with counted events, stepping the decay event by event."""
+    peak, engagement, last = fit, 0.0, None
+    for second, items in by_moment(counted, lambda e: e.at):
+        if last is not None:
+            engagement = decay(engagement, second - last, agreement.half_life_days)
+        engagement += sum(agreement.events[e.type].points for e in items)
+        last = second
+        peak = max(peak, fit + engagement)
+    return peak
+
+
 def python_moments(engine: Engine, agreement: Agreement, at: int) -> dict[int, int | None]:
-    return {lead_id: moment for lead_id, (_, moment) in python_replay(engine, agreement, at).items()}
+    return {lead_id: r.moment for lead_id, r in python_replay(engine, agreement, at).items()}
 
 
 DEMO_AT = utc(2026, 12, 1)

@@ -21,6 +21,7 @@ from leadpact.analytics import engines
 from leadpact.analytics.backtest import Backtest
 from leadpact.analytics.replay import qualifications
 from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.errors import InvalidInput
 from leadpact.domain.scoring import to_seconds
 from leadpact.services import agreements, reports
 from leadpact.services.clock import FixedClock
@@ -149,8 +150,8 @@ def test_a_backtest_worked_out_by_hand(built: History, engine_name: str) -> None
     assert months["2026-01"]["won_deals"] == 1  # a was won on 25 January
     assert [c["email"] for c in result.changed] == ["b@beta.example", "c@gamma.example"]
     c = result.changed[1]
-    assert c["current"] == {"mql": True, "qualified_at": "2026-03-09T15:00:00+00:00"}
-    assert c["candidate"] == {"mql": False, "qualified_at": None}
+    assert c["current"] == {"mql": True, "qualified_at": "2026-03-09T15:00:00+00:00", "qualified_on": "2026-03-09"}
+    assert c["candidate"] == {"mql": False, "qualified_at": None, "qualified_on": None}
     assert c["recorded"] == {"opportunity": True, "won": False, "revenue": 0.0}
     weeks = (AT - JAN5).total_seconds() / (7 * 86_400)  # from the first MQL to the backtest's moment
     (ann,) = result.load.rows
@@ -168,6 +169,8 @@ def test_since_limits_the_period_and_against_picks_the_version(built: History) -
     looser = run_backtest(built.engine, EXAMPLE.read_text())  # against version 2, the stricter one, now in force
     assert (looser.months.rows[-1]["added"], looser.current) == (2, "version 2 (in force)")
     assert run_backtest(built.engine, EXAMPLE.read_text(), against=1).changed == ()
+    with pytest.raises(InvalidInput, match="--since 2026-07-01 is after --at 2026-06-01"):
+        run_backtest(built.engine, STRICT, since=date(2026, 7, 1))
 
 
 def test_the_cli_prints_json_with_months_and_changed_and_names_a_bad_line(built: History, tmp_path: Path) -> None:

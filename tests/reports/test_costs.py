@@ -165,6 +165,18 @@ def test_with_no_cost_recorded_anywhere_the_total_has_no_cost_either(history: Hi
     assert (rows["all"]["cost"], rows["all"]["note"], rows["all"]["leads"]) == (None, "no cost recorded", 1)
 
 
+def test_by_source_a_lead_counts_under_its_campaigns_channel_whatever_source_it_was_recorded_with(
+    history: History,
+) -> None:
+    history.campaign("Webinar A", "webinar")
+    history.cost("Webinar A", date(2026, 2, 10), 300)
+    history.capture("w@web.example", FEB10, source="website", campaign="Webinar A", **COLD)
+    history.capture("x@web.example", FEB10, source="website", **COLD)
+    rows = rows_by(run_report(history.engine, lambda ctx: costs(ctx, "source"), AT))
+    assert (rows["webinar"]["cost"], rows["webinar"]["leads"], rows["webinar"]["cost_per_lead"]) == (300, 1, 300)
+    assert (rows["website"]["leads"], rows["website"]["note"]) == (1, "no cost recorded")  # x: no campaign
+
+
 def test_an_unknown_grouping_is_refused_with_the_option_named(built: History) -> None:
     with pytest.raises(InvalidInput, match="--by: 'month' is not one of source, campaign"):
         run_report(built.engine, lambda ctx: costs(ctx, "month"), AT)

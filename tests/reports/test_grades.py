@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 
 import pytest
@@ -110,16 +111,25 @@ def test_the_demo_grades_match_the_domain_rules_and_the_raw_outcomes(demo_world:
     with_deal = set(grouped(engine, "SELECT lead_id, COUNT(*) FROM opportunities GROUP BY lead_id"))
     won = set(grouped(engine, "SELECT lead_id, COUNT(*) FROM opportunities WHERE won GROUP BY lead_id"))
     expected: dict[str, list[int]] = {g.grade: [0, 0, 0] for g in agreement.grades}
-    for lead_id, (fit, _) in replayed.items():
-        counts = expected[agreement.grade_for(fit)]
-        counts[0] += 1
-        counts[1] += lead_id in with_deal
-        counts[2] += lead_id in won
+    bands: dict[str, list[int]] = {b.band: [0, 0, 0] for b in agreement.priority}
+    for lead_id, replay in replayed.items():
+        for counts in (expected[agreement.grade_for(replay.fit)], bands[agreement.band_for(replay.peak)]):
+            counts[0] += 1
+            counts[1] += lead_id in with_deal
+            counts[2] += lead_id in won
     grades = rows_by(report)
     assert {g: [grades[g]["leads"], grades[g]["opportunities"], grades[g]["won"]] for g in expected} == expected
-    qualifies = {lead_id for lead_id, (_, moment) in replayed.items() if moment is not None}
+    by_band = rows_by(report.sections[0])
+    assert {b: [by_band[b]["leads"], by_band[b]["opportunities"], by_band[b]["won"]] for b in bands} == bands
+    qualifies = {lead_id for lead_id, replay in replayed.items() if replay.moment is not None}
     threshold = rows_by(report.sections[2])
     assert threshold["qualifies"]["leads"] == len(qualifies)
     assert threshold["qualifies"]["opportunities"] == len(qualifies & with_deal)
-    decile_sizes = [row["leads"] for row in report.sections[1].rows]
-    assert sum(decile_sizes) == len(replayed)
+    # decile = floor(10 * (leads with a lower peak) / leads) + 1, peaks rounded to absorb the last bits
+    peaks = sorted(round(r.peak, 6) for r in replayed.values())
+    deciles: dict[str, int] = {}
+    for replay in replayed.values():
+        lower = bisect.bisect_left(peaks, round(replay.peak, 6))
+        key = str(10 * lower // len(peaks) + 1)
+        deciles[key] = deciles.get(key, 0) + 1
+    assert {row["group"]: row["leads"] for row in report.sections[1].rows} == deciles

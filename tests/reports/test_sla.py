@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from leadpact.services import agreements, handoff
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Assignment, User
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.reports.conftest import DEMO_AT, DemoWorld, History, rows_by, run_report, scalar
+from tests.reports.conftest import DEMO_AT, DemoWorld, History, grouped, rows_by, run_report, scalar
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -110,13 +110,15 @@ def test_the_sla_by_rep_counts_each_assignment_for_the_rep_who_held_the_lead(bui
     rows = rows_by(report(built, "rep", engine_name=engine_name))
     assert list(rows) == ["ann", "bob", "eva", "all"]  # most assignments first, the total last
     ann, bob, eva, total = rows["ann"], rows["bob"], rows["eva"], rows["all"]
-    # ann: b, e, c2. Accepted in time e and c2 (b late); contacted in time b only (c2 late); e never.
+    # ann: b, e, c2. Accepted in time e and c2 (b late); contacted in time b only (c2 late); she never called e.
     assert counts(ann) == [3, 3, 3, 2, 3, 1, 1, 1, 2, 1]
     # bob: a, c, e2. e2 came already accepted; c was due and never accepted nor contacted.
     assert counts(bob) == [3, 2, 2, 1, 3, 2, 1, 1, 0, 1]
     # eva: d, rejected unaccepted (due and settled both ways), and f, not due yet at all.
     assert counts(eva) == [2, 2, 1, 0, 1, 0, 1, 0, 0, 0]
-    assert counts(total) == [8, 7, 6, 3, 7, 3, 3, 2, 2, 2]
+    # of the leads, only d was never contacted by anyone: c and e were called by the rep who took them over
+    assert counts(total) == [8, 7, 6, 3, 7, 3, 1, 2, 2, 2]
+    assert total["never_contacted_share"] == pytest.approx(1 / 5)  # f's contact is not due yet
     assert (ann["accepted_in_sla_share"], ann["contacted_in_sla_share"]) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
     assert (bob["accepted_in_sla_share"], bob["never_contacted_share"]) == (0.5, pytest.approx(1 / 3))
     assert (eva["accepted_in_sla_share"], eva["never_contacted_share"]) == (0, 1)
@@ -134,8 +136,9 @@ def test_the_sla_by_team_and_by_source(built: History) -> None:
     teams = rows_by(report(built, "team"))
     assert list(teams) == ["americas", "emea", "all"]
     americas = teams["americas"]
-    # a, b, c, c2, e, e2: e2 awaits nothing; in time a, e, c2 accepted and a, b, e2 contacted; c and e never
-    assert counts(americas) == [6, 5, 5, 3, 6, 3, 2, 2, 2, 2]
+    # a, b, c, c2, e, e2: e2 awaits nothing; in time a, e, c2 accepted and a, b, e2 contacted; every lead of
+    # the team was contacted in the end (c by ann, e by bob), so none counts as never contacted
+    assert counts(americas) == [6, 5, 5, 3, 6, 3, 0, 2, 2, 2]
     assert americas["contacted_in_sla_share"] == 0.5
     assert (americas["median_hours_to_contact"], americas["p90_hours_to_contact"]) == (
         pytest.approx(6),
@@ -145,9 +148,9 @@ def test_the_sla_by_team_and_by_source(built: History) -> None:
     sources = rows_by(report(built, "source"))
     assert list(sources) == ["paid_search", "trade_show", "webinar", "all"]
     paid, webinar = sources["paid_search"], sources["webinar"]
-    assert counts(paid) == [4, 3, 3, 2, 4, 1, 2, 1, 2, 2]  # c, c2, e, e2
+    assert counts(paid) == [4, 3, 3, 2, 4, 1, 0, 1, 2, 2]  # c, c2, e, e2
     assert counts(webinar) == [2, 2, 2, 1, 2, 2, 0, 1, 0, 0]  # a and b
-    assert paid["never_contacted_share"] == 0.5
+    assert paid["never_contacted_share"] == 0
     assert (paid["median_hours_to_contact"], paid["p90_hours_to_contact"]) == (
         pytest.approx(7.5),  # 2 and 13
         pytest.approx(2 + 0.9 * 11),
@@ -220,7 +223,6 @@ def test_the_demo_sla_matches_counts_from_the_raw_tables(demo_world: DemoWorld) 
         "awaiting": per_rep(engine, awaiting),
         "accepted_in_sla": per_rep(engine, lambda a: and_(awaiting(a), a.accepted_at <= a.accept_due)),
         "contacted_in_sla": per_rep(engine, lambda a: a.contacted_at <= a.contact_due),
-        "never_contacted": per_rep(engine, lambda a: a.contacted_at.is_(None)),
         "accept_breaches": per_rep(engine, lambda a: a.accept_breached_at.is_not(None)),
         "contact_breaches": per_rep(engine, lambda a: a.contact_breached_at.is_not(None)),
         "reassigned": per_rep(engine, lambda a: a.end_reason.in_(("accept_breach", "contact_breach"))),
@@ -229,6 +231,19 @@ def test_the_demo_sla_matches_counts_from_the_raw_tables(demo_world: DemoWorld) 
         assert {rep: rows[rep][key] for rep in by_rep} == by_rep, key
         assert rows["all"][key] == sum(by_rep.values()), key
     assert set(rows) == {*expected["assignments"], "all"}
+    # never contacted counts leads: per rep, the leads none of the rep's assignments contacted; in all, the
+    # leads nobody contacted
+    never_by_rep = grouped(
+        engine,
+        "SELECT u.name, COUNT(*) FROM (SELECT user_id, lead_id FROM assignments GROUP BY user_id, lead_id "
+        "HAVING COUNT(contacted_at) = 0) x JOIN users u ON u.id = x.user_id GROUP BY u.name",
+    )
+    assert {rep: row["never_contacted"] for rep, row in rows.items() if rep != "all" and row["never_contacted"]} == {
+        rep: n for rep, n in never_by_rep.items() if rep in rows
+    }
+    never = "SELECT COUNT(*) FROM (SELECT lead_id FROM assignments GROUP BY lead_id HAVING COUNT(contacted_at) = 0) x"
+    assert rows["all"]["never_contacted"] == scalar(engine, never)
+    assert rows["all"]["leads_contact_due"] == scalar(engine, "SELECT COUNT(DISTINCT lead_id) FROM assignments")
     # the whole table, with another definition of awaiting: not accepted in the moment it was assigned
     whole = {
         "assignments": "1 = 1",
@@ -274,3 +289,19 @@ def test_with_no_assignment_the_total_is_zero_and_no_share_or_hour_is_made_up(hi
     assert counts(total) == [0] * len(COUNTS)
     assert total["accepted_in_sla_share"] is None
     assert total["median_hours_to_contact"] is None
+
+
+@pytest.mark.parametrize("engine_name", ["app", "duckdb"])
+def test_moments_count_in_whole_seconds_on_every_engine_as_the_service_counts_them(
+    history: History, engine_name: str
+) -> None:
+    """Accepted 0.7 s after the due moment is within its second: in time, with no breach; 1.2 s after is late."""
+    h = history
+    h.rep("ann", "americas")
+    due = chicago(MON, 13)  # 4 working hours after 09:00
+    h.handed_over("a@alpha.example", chicago(MON, 9), source="webinar")
+    h.accept("a@alpha.example", due + timedelta(seconds=0.7))
+    h.handed_over("b@beta.example", chicago(MON, 9), source="webinar")
+    h.accept("b@beta.example", due + timedelta(seconds=1.2))
+    total = rows_by(report(h, "rep", engine_name=engine_name))["all"]
+    assert (total["acceptance_due"], total["accepted_in_sla"], total["accept_breaches"]) == (2, 1, 1)

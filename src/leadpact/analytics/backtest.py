@@ -13,7 +13,10 @@ to do is what was recorded: whether the lead ever had an opportunity, was won, a
 - Added and dropped: the candidate's MQLs the version in force did not have, how many of them never had an
   opportunity, and the MQLs in force the candidate would not have produced.
 - Load: each agreement's MQLs of the period routed by its own routing rules to teams, shared among a team's
-  reps by capacity, per week of the period, next to the leads each rep was actually assigned per week.
+  reps by capacity (a relative share), per week of the period, next to the leads first dealt to each rep per
+  week as recorded (a lead reassigned after a breach counts once, for the rep it was first dealt to).
+- The per-month added and dropped MQLs count leads that qualify in the period under one agreement only; a
+  lead that qualifies under both in different months moves between months and is neither.
 - Changed: every lead whose qualification in the period differs, with both outcomes.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ibis
 
@@ -239,9 +243,11 @@ def _load(ctx: Context, t: Table, weeks: float) -> Report:
     reps = users.filter(users.role == "rep").join(teams, users.team_id == teams.id)
     reps = reps.select(rep_id=users.id, rep=users.name, team=teams.name, capacity=users.capacity)
     a = ctx.table("assignments")
-    started = a.select(user_id=a.user_id, at=seconds(a.assigned_at))
-    started = started.filter(ctx.scope.within(started.at))
-    got = started.group_by("user_id").aggregate(n=started.count())
+    # a lead's first assignment: reassignments after a breach would count the same lead again
+    first = ibis.row_number().over(group_by=a.lead_id, order_by=[a.assigned_at, a.id])
+    dealt = a.select(user_id=a.user_id, at=seconds(a.assigned_at), nth=first)
+    dealt = dealt.filter((dealt.nth == 0) & ctx.scope.within(dealt.at))
+    got = dealt.group_by("user_id").aggregate(n=dealt.count())
     joined = reps.left_join(got, reps.rep_id == got.user_id).select(reps, assigned=got.n.fill_null(0))
     people = joined.to_pyarrow().to_pylist()
     capacity: dict[str, int] = {}
@@ -269,15 +275,19 @@ def _load(ctx: Context, t: Table, weeks: float) -> Report:
             Column("capacity", "capacity"),
             Column("cur_per_week", "MQL/week now", Kind.NUMBER),
             Column("cand_per_week", "MQL/week cand.", Kind.NUMBER),
-            Column("assigned_per_week", "assigned/week (recorded)", Kind.NUMBER),
+            Column("assigned_per_week", "dealt first/week (recorded)", Kind.NUMBER),
         ),
         rows=tuple(rows),
         scope=ctx.scope.describe(ctx.agreement),
-        notes=(f"Over {weeks:.1f} weeks; a team's MQLs are shared among its reps in proportion to capacity.",),
+        notes=(
+            f"Over {weeks:.1f} weeks. Capacity is a rep's relative share of the team's new leads: a team's MQLs "
+            "are shared among its reps in proportion to it. Recorded: the leads first dealt to each rep.",
+        ),
     )
 
 
 def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
+    zone = ZoneInfo(ctx.agreement.timezone)
     cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
     differs = t.filter(cur_in != cand_in).order_by("lead_id")
     rows = differs.select(
@@ -289,17 +299,21 @@ def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
             {
                 "id": r["lead_id"],
                 "email": r["email"],
-                "current": _outcome(r["cur_in"], r["cur_at"]),
-                "candidate": _outcome(r["cand_in"], r["cand_at"]),
+                "current": _outcome(zone, r["cur_in"], r["cur_at"]),
+                "candidate": _outcome(zone, r["cand_in"], r["cand_at"]),
                 "recorded": {"opportunity": r["opportunity"], "won": r["won"], "revenue": r["revenue"]},
             }
         )
     return tuple(out)
 
 
-def _outcome(qualified: bool, moment: int | None) -> dict[str, Any]:
-    """Whether the lead is an MQL of the period, and when it first qualified (in the period or not)."""
-    return {"mql": qualified, "qualified_at": from_seconds(moment).isoformat() if moment is not None else None}
+def _outcome(zone: ZoneInfo, qualified: bool, moment: int | None) -> dict[str, Any]:
+    """Whether the lead is an MQL of the period, and when it first qualified (in the period or not): the UTC
+    moment, and its local date in the agreement's time zone, the calendar the months are counted on."""
+    if moment is None:
+        return {"mql": qualified, "qualified_at": None, "qualified_on": None}
+    at = from_seconds(moment)
+    return {"mql": qualified, "qualified_at": at.isoformat(), "qualified_on": at.astimezone(zone).date().isoformat()}
 
 
 def backtest(ctx: Context, current: Side, candidate: Side) -> Backtest:

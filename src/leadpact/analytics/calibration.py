@@ -3,7 +3,8 @@
 The leads are those captured in the date range. Each lead is replayed under the agreement in force
 (``replay``): its grade from its fit before sales' answers, and its peak score, the highest score its
 recorded events gave it. Its priority band is the band of that peak, and its score decile ranks the peaks
-of the period's leads (decile 10 holds the highest tenth; equal peaks share a decile). The threshold row
+of the period's leads: decile = floor(10 · r / n) + 1, where r is the number of leads with a lower peak and n
+their number, so decile 10 holds the highest tenth and equal peaks share a decile. The threshold row
 splits the leads into those whose replay qualifies them (the rule in force) and those it does not. The
 outcomes are what was recorded by ``at``: the lead had an opportunity, the lead won a deal. Sales works the
 leads it is handed, so leads below the threshold seldom reach an opportunity at all: the threshold rows show
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 
 import ibis
 
-from leadpact.analytics.history import Context, keep, opportunities
+from leadpact.analytics.history import Context, keep, opportunities, seconds
 from leadpact.analytics.replay import qualifications
 from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table
@@ -63,7 +64,7 @@ def per_lead(ctx: Context) -> Table:
     agreement = ctx.agreement
     q = keep(ctx.con, qualifications(ctx.con, agreement, ctx.scope.at))
     leads = ctx.table("leads")
-    created = leads.created_at.epoch_seconds().cast("int64")
+    created = seconds(leads.created_at)
     captured = leads.filter(ctx.scope.within(created)).select(lead_id=leads.id)
     deals = opportunities(ctx)
     outcome = deals.group_by("lead_id").aggregate(deals=deals.count(), won=deals.id.count(where=deals.won))

@@ -2,13 +2,14 @@
 
 - **Cost** is the sum of the campaigns' daily costs (``campaign_costs.amount``) whose day (a local date in
   the agreement's time zone) lies in the date range and is not after the local date of ``at``: a cost booked
-  for a later day has not been spent yet. By source, a cost belongs to its campaign's channel (a lead's
-  source is its first-touch channel, so the two line up; a campaign with no channel counts as "(none)"); by
-  campaign, to the campaign.
-- **Leads** are the cohort the funnel follows: the leads captured in the date range, grouped by their
-  source or by their first-touch campaign ("(none)" when they have none). MQL, SQL, opportunities and won
-  count the cohort's leads that ever reached that stage by ``at``, and won revenue is the amount of the
-  cohort's deals won by ``at``, exactly as in the funnel.
+  for a later day has not been spent yet. By source, a cost belongs to its campaign's channel (a campaign
+  with no channel counts as "(none)"); by campaign, to the campaign.
+- **Leads** are the cohort the funnel follows: the leads captured in the date range. By source, a lead
+  belongs to its first-touch campaign's channel, and to its own recorded source only when it came with no
+  campaign (or one with no channel): costs and leads then line up even where the recorded source is free
+  text. By campaign, a lead belongs to its first-touch campaign ("(none)" when it has none). MQL, SQL,
+  opportunities and won count the cohort's leads that ever reached that stage by ``at``, and won revenue is
+  the amount of the cohort's deals won by ``at``, exactly as in the funnel.
 - **Cost per** lead, MQL, SQL, opportunity and won deal is the cost over that count. **ROI** is
   (won revenue - cost) / cost: 1.5 means the group returned its cost and 150 % more.
 - Every campaign (by campaign) or every campaign channel (by source) is listed, whether it brought leads in
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 
-from leadpact.analytics.funnel import per_lead
+from leadpact.analytics.funnel import counts, per_lead
 from leadpact.analytics.history import FUNNEL, Context
 from leadpact.analytics.report import Column, Kind, Report, Row, per, share
 from leadpact.analytics.rescore import Table
@@ -104,17 +105,6 @@ def _groups(ctx: Context, by: str) -> list[str]:
     return [str(row["group"]) for row in rows]
 
 
-def _counts(t: Table, grouped: bool) -> list[Row]:
-    aggregates = {
-        "leads": t.lead_id.count(),
-        **{stage.value: t[stage.value].count() for stage in FUNNEL},
-        "revenue": t.revenue.sum(),
-    }
-    out = t.group_by("group").aggregate(**aggregates) if grouped else t.aggregate(**aggregates)
-    rows: list[Row] = out.to_pyarrow().to_pylist()
-    return rows
-
-
 def _row(name: str, cost: float | None, counts: Row) -> Row:
     n = {key: int(counts.get(key) or 0) for key in ("leads", *(s.value for s in FUNNEL))}
     revenue = float(counts.get("revenue") or 0.0)
@@ -140,16 +130,26 @@ def _order(row: Row) -> tuple[bool, float, int, str]:
     return (row["cost"] is None, -(row["cost"] or 0.0), -row["leads"], row["group"])
 
 
+def _leads(ctx: Context, by: str) -> Table:
+    """The funnel's cohort, grouped as the costs are: by campaign, or by the first-touch campaign's channel."""
+    if by == "campaign":
+        return per_lead(ctx, by)
+    t = per_lead(ctx, "source")
+    campaigns = ctx.table("campaigns")
+    joined = t.left_join(campaigns, t.campaign_id == campaigns.id)
+    return joined.select(*(t[c] for c in t.columns if c != "group"), group=ibis.coalesce(campaigns.channel, t.source))
+
+
 def costs(ctx: Context, by: str) -> Report:
     """Cost, cost per funnel stage and ROI, one row per ``by`` group and a last row for all of them."""
     if by not in BY:
         raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     spent, spent_in_all = _costs(ctx, by)
-    t = per_lead(ctx, by)
-    counts = {str(row["group"]): row for row in _counts(t, grouped=True)}
-    names = set(_groups(ctx, by)) | set(spent) | set(counts)
-    rows = sorted((_row(name, spent.get(name), counts.get(name, {})) for name in names), key=_order)
-    total = _row("all", spent_in_all, _counts(t, grouped=False)[0])
+    t = _leads(ctx, by)
+    reached = {str(row["group"]): row for row in counts(t, ["group"])}
+    names = set(_groups(ctx, by)) | set(spent) | set(reached)
+    rows = sorted((_row(name, spent.get(name), reached.get(name, {})) for name in names), key=_order)
+    total = _row("all", spent_in_all, counts(t, [])[0])
     return Report(
         name="costs",
         title=f"Costs and ROI by {by}",

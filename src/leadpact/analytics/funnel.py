@@ -19,13 +19,13 @@ from leadpact.analytics.history import (
     FUNNEL,
     Context,
     cohort,
-    grades,
     month_of,
     opportunities,
     quantiles,
     reached,
     span,
 )
+from leadpact.analytics.replay import fits
 from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table
 from leadpact.domain.errors import InvalidInput
@@ -79,12 +79,13 @@ def per_lead(ctx: Context, by: str) -> Table:
         return joined.select(t, group=campaigns.name.fill_null("(none)"))
     if by == "month":
         return t.mutate(group=month_of(ctx.agreement, t.created, span(t, "created")))
-    graded = grades(ctx)
+    graded = fits(ctx.con, ctx.agreement)
     joined = t.left_join(graded, t.lead_id == graded.lead_id)
     return joined.select(t, group=graded.grade)
 
 
-def _counts(t: Table, group: list[str]) -> list[Row]:
+def counts(t: Table, group: list[str]) -> list[Row]:
+    """Per group (or in all, with no group): leads, the leads that reached each funnel stage, won revenue."""
     aggregates = {
         "leads": t.lead_id.count(),
         **{stage.value: t[stage.value].count() for stage in FUNNEL},
@@ -136,7 +137,7 @@ def funnel(ctx: Context, by: str) -> Report:
         raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     t = per_lead(ctx, by)
     medians = _medians(t, ["group"])
-    rows = [_row(str(c["group"]), c, medians.get(c["group"], {})) for c in _counts(t, ["group"])]
+    rows = [_row(str(c["group"]), c, medians.get(c["group"], {})) for c in counts(t, ["group"])]
     if by == "grade":
         order = [g.grade for g in ctx.agreement.grades]
         present = {row["group"] for row in rows}
@@ -146,7 +147,7 @@ def funnel(ctx: Context, by: str) -> Report:
         rows.sort(key=lambda row: row["group"])
     else:
         rows.sort(key=lambda row: (-row["leads"], row["group"]))
-    total = _row("all", _counts(t, [])[0], _medians(t, []).get(None, {}))
+    total = _row("all", counts(t, [])[0], _medians(t, []).get(None, {}))
     return Report(
         name="funnel",
         title=f"Funnel by {by}",

@@ -3,7 +3,8 @@
 Reports look at history as of a moment (``--at``): a stage change, a deal or a cost recorded after it has not
 happened yet, and a deal closed after it is still open. Moments are compared as whole UTC seconds; the
 stored datetimes (stage changes, assignments, deals) are converted with the engine's own epoch function, which
-reads the naive-UTC values the store writes the same way on SQLite, PostgreSQL and DuckDB.
+reads the naive-UTC values the store writes the same way on SQLite, PostgreSQL and DuckDB (rounded down to
+the second, as the scoring's moments are).
 
 A lead's grade in a report is its grade under the agreement in force from its fit before sales' answers: the
 qualification answers (``answers.*``) are recorded by a rep after the hand-off, so a grade that counted them
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 import ibis
 
 from leadpact.analytics.engines import Backend
-from leadpact.analytics.rescore import Column, Table, grade_of, judge_fit, real
+from leadpact.analytics.rescore import Column, Table
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
 
@@ -96,8 +97,12 @@ def keep(con: Backend, expr: Table) -> Table:
 
 
 def seconds(moment: Column) -> Column:
-    """A stored UTC datetime as whole seconds since the epoch."""
-    return moment.epoch_seconds().cast("int64")
+    """A stored UTC datetime as whole seconds since the epoch, rounded down as ``scoring.to_seconds`` does.
+
+    The floor is explicit: PostgreSQL's and DuckDB's epoch carries the fraction of a second, which a cast to
+    an integer would round, while SQLite's drops it.
+    """
+    return moment.epoch_seconds().cast("float64").floor().cast("int64")
 
 
 def leads(ctx: Context) -> Table:
@@ -188,16 +193,6 @@ def opportunities(ctx: Context) -> Table:
     )
 
 
-def grades(ctx: Context) -> Table:
-    """Every lead's fit before sales' answers and its grade under the agreement: lead_id, fit, grade."""
-    judged = judge_fit(ctx.con, ctx.agreement, answers=False)
-    fit = real(ctx.con, 0.0)
-    for points in judged.points:
-        fit = fit + points.fill_null(0.0)
-    t = judged.chain.select(lead_id=judged.leads.id, fit=fit)
-    return t.mutate(grade=grade_of(t.fit, ctx.agreement))
-
-
 def month_starts(agreement: Agreement, lo: int, hi: int) -> list[tuple[int, str]]:
     """The local months touching [lo, hi]: (first second of the month, "YYYY-MM")."""
     zone = ZoneInfo(agreement.timezone)
@@ -221,7 +216,7 @@ def span(table: Table, column: str) -> tuple[int, int] | None:
 
 def month_of(agreement: Agreement, moment: Column, bounds: tuple[int, int] | None) -> Column:
     """The local month ("YYYY-MM") of an epoch column whose values lie within ``bounds``."""
-    if bounds is None:
+    if bounds is None or bounds[0] > bounds[1]:
         return ibis.null("string")
     starts = month_starts(agreement, *bounds)
     branches = [(moment < start, label) for (start, _), (_, label) in zip(starts[1:], starts, strict=False)]

@@ -27,7 +27,7 @@ from typing import Any
 import ibis
 
 from leadpact.analytics.engines import Backend
-from leadpact.analytics.history import keep
+from leadpact.analytics.history import keep, seconds
 from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, real
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.errors import InvalidInput
@@ -46,9 +46,7 @@ def fits(con: Backend, agreement: Agreement) -> Table:
     fit = real(con, 0.0)
     for points in judged.points:  # summed in rule order, as the online path sums them
         fit = fit + points.fill_null(0.0)
-    t = judged.chain.select(
-        lead_id=judged.leads.id, created=judged.leads.created_at.epoch_seconds().cast("int64"), fit=fit
-    )
+    t = judged.chain.select(lead_id=judged.leads.id, created=seconds(judged.leads.created_at), fit=fit)
     return t.mutate(grade=grade_of(t.fit, agreement))
 
 

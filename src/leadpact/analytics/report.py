@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any
@@ -96,9 +96,3 @@ def per(amount: float | None, count: int | None) -> float | None:
     if amount is None or not count:
         return None
     return amount / count
-
-
-def ordered(rows: Iterable[Row], key: str, order: Sequence[str] | None = None) -> list[Row]:
-    """Rows in the given order of ``key`` values (others after them, by name), or all by name."""
-    position = {name: i for i, name in enumerate(order or ())}
-    return sorted(rows, key=lambda row: (position.get(row[key], len(position)), str(row[key])))

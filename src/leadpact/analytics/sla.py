@@ -6,16 +6,19 @@ started in the date range, as they stood at ``at``: an acceptance, a contact, a 
 after ``at`` has not happened yet. A group is the assignment's rep, the team it was dealt in, or the lead's
 source.
 
-- **awaiting acceptance**: assignments that started unaccepted. An assignment that takes over a lead whose
-  previous assignment ended in a contact breach at that moment starts already accepted, and awaits nothing.
+- **awaiting acceptance**: assignments that started unaccepted. An assignment that takes over a lead after a
+  contact breach starts already accepted (at the very moment it was dealt), and awaits nothing.
 - **acceptance due**: those awaiting acceptance whose acceptance was settled by ``at``: accepted, ended, or
   past its accept-due moment. **Accepted in SLA** are those accepted by their accept-due moment; the share
   is of the acceptance due, so a lead rejected or taken away unaccepted counts against it, and one that
   may still be accepted in time does not count yet.
 - **contact due**: assignments whose first contact was settled by ``at``: contacted, ended, or past their
   contact-due moment. **Contacted in SLA** are those whose rep first contacted the lead by the contact-due
-  moment; **never contacted** are those whose rep made no contact while holding the lead. Both shares are
-  of the contact due; the rest were contacted late.
+  moment, as a share of the contact due; the rest were contacted late or not at all.
+- **never contacted** counts leads, not assignments: the group's leads with a contact due that nobody in the
+  group contacted by ``at``, as a share of the group's leads with a contact due. A lead reassigned after a
+  breach and then called by the next rep was contacted: it counts against the first rep in the rep's row,
+  and not against the team it stayed in.
 - **hours to contact**: for the assignments contacted by ``at``, the working hours of the agreement's
   calendar from the assignment's start to the first contact; the report gives their median and 90th
   percentile (linear interpolation between the nearest values, as numpy's default).
@@ -51,6 +54,7 @@ COUNTS = (
     "accepted_in_sla",
     "contact_due",
     "contacted_in_sla",
+    "leads_contact_due",
     "never_contacted",
     "accept_breaches",
     "contact_breaches",
@@ -66,7 +70,8 @@ COLUMNS = (
     Column("contact_due", "contact due"),
     Column("contacted_in_sla", "contacted in SLA"),
     Column("contacted_in_sla_share", "contacted in SLA %", Kind.SHARE),
-    Column("never_contacted", "never contacted"),
+    Column("leads_contact_due", "leads due a contact"),
+    Column("never_contacted", "leads never contacted"),
     Column("never_contacted_share", "never contacted %", Kind.SHARE),
     Column("median_hours_to_contact", "median hours to contact", Kind.HOURS),
     Column("p90_hours_to_contact", "p90 hours to contact", Kind.HOURS),
@@ -103,13 +108,10 @@ def assignments(ctx: Context) -> Table:
         contact_breached=_by_at(ctx, a.contact_breached_at),
         ended=_by_at(ctx, a.ended_at),
         end_reason=ibis.cases((seconds(a.ended_at) <= ctx.scope.at, a.end_reason), else_=ibis.null("string")),
+        # a contact breach deals the lead on already accepted: its acceptance is the very moment it was dealt
+        started_accepted=(a.accepted_at == a.assigned_at).fill_null(False),
     )
-    t = t.filter(ctx.scope.within(t.assigned))
-    # A contact breach hands the lead on already accepted, in the same moment the breached assignment ends.
-    breached = a.filter(a.end_reason == "contact_breach")
-    handed = breached.select(handed_lead=breached.lead_id, handed_at=seconds(breached.ended_at)).distinct()
-    joined = t.left_join(handed, (t.lead_id == handed.handed_lead) & (t.assigned == handed.handed_at))
-    return joined.select(t, started_accepted=handed.handed_lead.notnull())
+    return t.filter(ctx.scope.within(t.assigned))
 
 
 def _grouped(ctx: Context, t: Table, by: str) -> Table:
@@ -136,12 +138,13 @@ def per_assignment(ctx: Context, by: str) -> Table:
     contact_due = t.contacted.notnull() | ended | (t.contact_due <= at)
     return t.select(
         "group",
+        "lead_id",
+        contacted_any=t.contacted.notnull(),
         awaiting=awaiting,
         acceptance_due=awaiting & (t.accepted.notnull() | ended | (t.accept_due <= at)),
         accepted_in_sla=awaiting & t.accepted.notnull() & (t.accepted <= t.accept_due),
         contact_due=contact_due,
         contacted_in_sla=t.contacted.notnull() & (t.contacted <= t.contact_due),
-        never_contacted=contact_due & t.contacted.isnull(),
         accept_breaches=t.accept_breached.notnull(),
         contact_breaches=t.contact_breached.notnull(),
         reassigned=t.end_reason.isin(REASSIGNED).fill_null(False),
@@ -149,13 +152,28 @@ def per_assignment(ctx: Context, by: str) -> Table:
     )
 
 
+PER_ASSIGNMENT = tuple(name for name in COUNTS[1:] if name not in ("leads_contact_due", "never_contacted"))
+
+
 def _counts(t: Table, group: list[str]) -> list[Row]:
     aggregates = {
         "assignments": t.count(),
-        **{name: t.count(where=t[name].fill_null(False)) for name in COUNTS[1:]},
+        **{name: t.count(where=t[name].fill_null(False)) for name in PER_ASSIGNMENT},
     }
     grouped = t.group_by(group).aggregate(**aggregates) if group else t.aggregate(**aggregates)
+    leads = t.group_by([*group, "lead_id"]).aggregate(
+        due=t.lead_id.count(where=t.contact_due), reached=t.lead_id.count(where=t.contacted_any)
+    )
+    never = {
+        "leads_contact_due": leads.count(where=leads.due > 0),
+        "never_contacted": leads.count(where=(leads.due > 0) & (leads.reached == 0)),
+    }
+    per_lead = leads.group_by(group).aggregate(**never) if group else leads.aggregate(**never)
     rows: list[Row] = grouped.to_pyarrow().to_pylist()
+    by_group = {tuple(r[g] for g in group): r for r in per_lead.to_pyarrow().to_pylist()}
+    for row in rows:
+        found = by_group.get(tuple(row[g] for g in group), {})
+        row.update({name: found.get(name, 0) for name in never})
     return rows
 
 
@@ -171,7 +189,7 @@ def _row(name: str, counts: Row, hours: Row | None) -> Row:
         **n,
         "accepted_in_sla_share": share(n["accepted_in_sla"], n["acceptance_due"]),
         "contacted_in_sla_share": share(n["contacted_in_sla"], n["contact_due"]),
-        "never_contacted_share": share(n["never_contacted"], n["contact_due"]),
+        "never_contacted_share": share(n["never_contacted"], n["leads_contact_due"]),
         "median_hours_to_contact": hours["median"] if hours else None,
         "p90_hours_to_contact": hours["p90"] if hours else None,
     }
@@ -194,6 +212,7 @@ def sla(ctx: Context, by: str) -> Report:
         scope=ctx.scope.describe(ctx.agreement),
         notes=(
             "Assignments started in the range; shares are of those whose acceptance or contact was due or "
-            "settled by then; hours are working hours from assignment to first contact.",
+            "settled by then; never contacted counts leads nobody in the group called; hours are working "
+            "hours from assignment to first contact.",
         ),
     )

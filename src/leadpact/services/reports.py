@@ -70,6 +70,8 @@ def backtest(
     engine: str = "app",
 ) -> Backtest:
     """Replay the history under the candidate agreement in ``text`` and under a stored version (the one in force)."""
+    if since is not None and since > clock.now().date():
+        raise InvalidInput(f"--since {since} is after --at {clock.now():%Y-%m-%d}: there is no history to replay")
     candidate = parse_agreement(text, source)
     row, current = agreements.load_version(uow, against)
     label = f"version {row.version}" + (" (in force)" if row.version == inforce.version else "")

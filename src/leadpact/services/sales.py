@@ -41,8 +41,9 @@ def accept(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str
     lifecycle.move(uow, lead, Move.ACCEPT, now, by_user_id=user.id, version=inforce.version)
     current = _assignment(uow, lead)
     current.accepted_at = now
-    if current.accept_due < now and current.accept_breached_at is None:
-        current.accept_breached_at = current.accept_due  # late is late, whenever the SLA check runs
+    # late is late, whenever the SLA check runs; moments count in whole seconds, as everywhere
+    if to_seconds(current.accept_due) < to_seconds(now) and current.accept_breached_at is None:
+        current.accept_breached_at = current.accept_due
 
 
 def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: str, rep: str | None = None) -> None:
@@ -74,7 +75,8 @@ def contact(uow: UnitOfWork, clock: Clock, lead: Lead, rep: str | None = None) -
     if current.contacted_at is not None:
         return False
     current.contacted_at = clock.now()
-    if current.contact_due < current.contacted_at and current.contact_breached_at is None:
+    late = to_seconds(current.contact_due) < to_seconds(current.contacted_at)
+    if late and current.contact_breached_at is None:
         current.contact_breached_at = current.contact_due  # late is late, whenever the SLA check runs
     return True
 
