@@ -48,7 +48,7 @@ from typing import Any
 
 import ibis
 
-from leadpact.analytics.history import Context, leads, opportunities, reached
+from leadpact.analytics.history import Context, fetch, leads, opportunities, reached
 from leadpact.analytics.report import Column, Kind, Report, Row
 from leadpact.analytics.rescore import Table, decay_factor, real
 from leadpact.domain.errors import InvalidInput
@@ -201,11 +201,6 @@ def _sums(t: Table, value: str) -> dict[str, Any]:
     }
 
 
-def _fetch(t: Table) -> list[Row]:
-    rows: list[Row] = t.to_pyarrow().to_pylist()
-    return rows
-
-
 def per_campaign(ctx: Context, model: str) -> list[Row]:
     """One row per campaign a journey touched: campaign, channel, pipeline, revenue, deals."""
     c = credits(ctx, model)
@@ -214,20 +209,20 @@ def per_campaign(ctx: Context, model: str) -> list[Row]:
     named = sums.inner_join(campaigns, sums.campaign_id == campaigns.id).select(
         sums.pipeline, sums.revenue, sums.deals, campaign=campaigns.name, channel=campaigns.channel
     )
-    return [_row(r["campaign"], r["channel"], r) for r in _fetch(named)]
+    return [_row(r["campaign"], r["channel"], r) for r in fetch(named)]
 
 
 def untouched(ctx: Context) -> Row:
     """The deals with no touch before their moment, as one row."""
     d, t = deals(ctx), touches(ctx)
     bare = d.anti_join(t, [d.lead_id == t.lead_id, t.at < d.moment])
-    return _row(NO_TOUCH, None, _fetch(bare.aggregate(**_sums(bare, "amount")))[0])
+    return _row(NO_TOUCH, None, fetch(bare.aggregate(**_sums(bare, "amount")))[0])
 
 
 def everything(ctx: Context) -> Row:
     """All the deals credited, as one row: their amounts and how many there are."""
     d = deals(ctx)
-    return _row("all", None, _fetch(d.aggregate(**_sums(d, "amount")))[0])
+    return _row("all", None, fetch(d.aggregate(**_sums(d, "amount")))[0])
 
 
 def _row(campaign: str, channel: str | None, sums: Row) -> Row:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import ibis
 
@@ -35,7 +34,7 @@ from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Column as Expr
 from leadpact.analytics.rescore import Table, judge_fit
 from leadpact.domain.agreement import Agreement, FitRule
-from leadpact.domain.scoring import from_seconds
+from leadpact.domain.scoring import from_seconds, local_day
 
 WEEK = 7 * DAY
 
@@ -287,7 +286,6 @@ def _load(ctx: Context, t: Table, weeks: float) -> Report:
 
 
 def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
-    zone = ZoneInfo(ctx.agreement.timezone)
     cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
     differs = t.filter(cur_in != cand_in).order_by("lead_id")
     rows = differs.select(
@@ -299,21 +297,21 @@ def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
             {
                 "id": r["lead_id"],
                 "email": r["email"],
-                "current": _outcome(zone, r["cur_in"], r["cur_at"]),
-                "candidate": _outcome(zone, r["cand_in"], r["cand_at"]),
+                "current": _outcome(ctx.agreement, r["cur_in"], r["cur_at"]),
+                "candidate": _outcome(ctx.agreement, r["cand_in"], r["cand_at"]),
                 "recorded": {"opportunity": r["opportunity"], "won": r["won"], "revenue": r["revenue"]},
             }
         )
     return tuple(out)
 
 
-def _outcome(zone: ZoneInfo, qualified: bool, moment: int | None) -> dict[str, Any]:
+def _outcome(agreement: Agreement, qualified: bool, moment: int | None) -> dict[str, Any]:
     """Whether the lead is an MQL of the period, and when it first qualified (in the period or not): the UTC
     moment, and its local date in the agreement's time zone, the calendar the months are counted on."""
     if moment is None:
         return {"mql": qualified, "qualified_at": None, "qualified_on": None}
-    at = from_seconds(moment)
-    return {"mql": qualified, "qualified_at": at.isoformat(), "qualified_on": at.astimezone(zone).date().isoformat()}
+    day = local_day(agreement, moment).isoformat()
+    return {"mql": qualified, "qualified_at": from_seconds(moment).isoformat(), "qualified_on": day}
 
 
 def backtest(ctx: Context, current: Side, candidate: Side) -> Backtest:

@@ -22,8 +22,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import ibis
 
@@ -32,6 +31,7 @@ from leadpact.analytics.history import FUNNEL, Context
 from leadpact.analytics.report import Column, Kind, Report, Row, per, share
 from leadpact.analytics.rescore import Table
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.scoring import local_day
 
 BY = ("source", "campaign")
 
@@ -60,10 +60,9 @@ COLUMNS = (
 
 def cost_days(ctx: Context) -> tuple[date | None, date | None, date]:
     """The local dates costs are counted on: (first or None, last or None, the day of ``at``)."""
-    zone = ZoneInfo(ctx.agreement.timezone)
 
     def day(moment: int) -> date:
-        return datetime.fromtimestamp(moment, zone).date()
+        return local_day(ctx.agreement, moment)
 
     scope = ctx.scope
     first = day(scope.start) if scope.start is not None else None

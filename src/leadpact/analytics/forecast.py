@@ -24,15 +24,14 @@ their amount (within the same close-date range as the table, so they add up to i
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import ibis
 
-from leadpact.analytics.history import Context, opportunities, seconds
+from leadpact.analytics.history import Context, fetch, opportunities, seconds
 from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table, real
+from leadpact.domain.scoring import local_day
 
 COLUMNS = (
     Column("month", "close month", Kind.TEXT),
@@ -52,10 +51,6 @@ STAGE_COLUMNS = (
     Column("deals", "open deals"),
     Column("amount", "open amount", Kind.MONEY),
 )
-
-
-def local_date(ctx: Context, moment: int) -> date:
-    return datetime.fromtimestamp(moment, ZoneInfo(ctx.agreement.timezone)).date()
 
 
 def stage_history(ctx: Context) -> Table:
@@ -85,9 +80,9 @@ def open_deals(ctx: Context) -> Table:
     deals = opportunities(ctx)
     t = deals.filter(deals.closed.isnull())
     if ctx.scope.start is not None:
-        t = t.filter(t.close_date >= local_date(ctx, ctx.scope.start))
+        t = t.filter(t.close_date >= local_day(ctx.agreement, ctx.scope.start))
     if ctx.scope.end is not None:
-        t = t.filter(t.close_date < local_date(ctx, ctx.scope.end))
+        t = t.filter(t.close_date < local_day(ctx.agreement, ctx.scope.end))
     history = stage_history(ctx)
     rate = history.won.cast("float64") / history.closed.cast("float64")
     joined = t.left_join(history, t.stage == history.stage).select(t, rate=rate)
@@ -97,7 +92,7 @@ def open_deals(ctx: Context) -> Table:
         amount=joined.amount.cast("float64"),
         year=joined.close_date.year().cast("int64"),
         month=joined.close_date.month().cast("int64"),
-        overdue=(joined.close_date < local_date(ctx, ctx.scope.at)).ifelse(1, 0),
+        overdue=(joined.close_date < local_day(ctx.agreement, ctx.scope.at)).ifelse(1, 0),
         probability=probability(ctx, joined.stage),
         rate=joined.rate,
     )
@@ -111,11 +106,6 @@ def _sums(t: Table) -> dict[str, Any]:
         "by_agreement": (t.amount * t.probability).sum(),
         "by_history": (t.amount * t.rate).sum(),
     }
-
-
-def _fetch(t: Table) -> list[Row]:
-    rows: list[Row] = t.to_pyarrow().to_pylist()
-    return rows
 
 
 def _month_row(month: str, sums: Row) -> Row:
@@ -134,10 +124,10 @@ def _month_row(month: str, sums: Row) -> Row:
 
 def stages(ctx: Context, deals: Table) -> list[Row]:
     """The stage table: the agreement's stages in order, then any other stage history or open deals hold."""
-    history = {r["stage"]: r for r in _fetch(stage_history(ctx))}
+    history = {r["stage"]: r for r in fetch(stage_history(ctx))}
     now = {
         r["stage"]: r
-        for r in _fetch(deals.group_by("stage").aggregate(deals=deals.id.count(), amount=deals.amount.sum()))
+        for r in fetch(deals.group_by("stage").aggregate(deals=deals.id.count(), amount=deals.amount.sum()))
     }
     listed = {s.name: s.probability for s in ctx.agreement.sales_stages}
     others = sorted((set(history) | set(now)) - set(listed) - {None})
@@ -164,7 +154,7 @@ def _notes(ctx: Context, stage_rows: list[Row]) -> tuple[str, ...]:
         "Weighted by agreement: amount times the agreement's probability of the deal's stage. Weighted by history: "
         "amount times the share won of the deals closed by then that passed through the stage. A stage with no "
         "closed deal through it has no historical rate: its deals add nothing to the history-weighted figure.",
-        f"overdue: open deals whose expected close date is before {local_date(ctx, ctx.scope.at).isoformat()}.",
+        f"overdue: open deals whose expected close date is before {local_day(ctx.agreement, ctx.scope.at)}.",
     ]
     unrated = [r for r in stage_rows if r["rate"] is None and r["deals"]]
     for r in unrated:
@@ -184,11 +174,11 @@ def _notes(ctx: Context, stage_rows: list[Row]) -> tuple[str, ...]:
 def forecast(ctx: Context) -> Report:
     """Open pipeline per expected close month, weighted two ways, a total row, and the per-stage table."""
     t = open_deals(ctx)
-    months = _fetch(t.group_by(["year", "month"]).aggregate(**_sums(t)))
+    months = fetch(t.group_by(["year", "month"]).aggregate(**_sums(t)))
     rows = sorted(
         (_month_row(f"{r['year']:04d}-{r['month']:02d}", r) for r in months), key=lambda row: str(row["month"])
     )
-    total = _month_row("all", _fetch(t.aggregate(**_sums(t)))[0])
+    total = _month_row("all", fetch(t.aggregate(**_sums(t)))[0])
     stage_rows = stages(ctx, t)
     scope = ctx.scope.describe(ctx.agreement)
     return Report(

@@ -16,8 +16,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Any
 
 import ibis
 
@@ -25,6 +25,7 @@ from leadpact.analytics.engines import Backend
 from leadpact.analytics.rescore import Column, Table
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
+from leadpact.domain.scoring import from_seconds, local_day, local_day_bounds
 
 DAY = 86_400
 HOUR = 3_600
@@ -51,28 +52,21 @@ class Scope:
         return condition
 
     def describe(self, agreement: Agreement) -> dict[str, str | None]:
-        zone = ZoneInfo(agreement.timezone)
-
         def day(moment: int | None, shift: int = 0) -> str | None:
-            return None if moment is None else (datetime.fromtimestamp(moment + shift, zone).date().isoformat())
+            return None if moment is None else local_day(agreement, moment + shift).isoformat()
 
         return {
             "from": day(self.start),
             "to": day(self.end, -1),
-            "at": datetime.fromtimestamp(self.at, ZoneInfo("UTC")).isoformat().replace("+00:00", "Z"),
+            "at": from_seconds(self.at).isoformat().replace("+00:00", "Z"),
             "timezone": agreement.timezone,
         }
 
 
 def scope_for(agreement: Agreement, at: int, first: date | None, last: date | None) -> Scope:
     """The scope of the local dates ``first`` to ``last`` (inclusive, either open) as of ``at``."""
-    zone = ZoneInfo(agreement.timezone)
-
-    def midnight(day: date) -> int:
-        return int(datetime.combine(day, datetime.min.time(), tzinfo=zone).timestamp())
-
-    start = midnight(first) if first is not None else None
-    end = midnight(last + timedelta(days=1)) if last is not None else None
+    start = local_day_bounds(agreement, first)[0] if first is not None else None
+    end = local_day_bounds(agreement, last)[1] if last is not None else None
     return Scope(at=at, start=start, end=end)
 
 
@@ -86,6 +80,12 @@ class Context:
 
     def table(self, name: str) -> Table:
         return self.con.table(name)
+
+
+def fetch(expr: Table) -> list[dict[str, Any]]:
+    """The rows of a (small, aggregated) expression as plain dicts."""
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows
 
 
 def keep(con: Backend, expr: Table) -> Table:
@@ -195,12 +195,11 @@ def opportunities(ctx: Context) -> Table:
 
 def month_starts(agreement: Agreement, lo: int, hi: int) -> list[tuple[int, str]]:
     """The local months touching [lo, hi]: (first second of the month, "YYYY-MM")."""
-    zone = ZoneInfo(agreement.timezone)
-    first = datetime.fromtimestamp(lo, zone)
+    first = local_day(agreement, lo)
     year, month = first.year, first.month
     out: list[tuple[int, str]] = []
     while True:
-        start = int(datetime(year, month, 1, tzinfo=zone).timestamp())
+        start = local_day_bounds(agreement, date(year, month, 1))[0]
         if start > hi:
             return out
         out.append((start, f"{year:04d}-{month:02d}"))

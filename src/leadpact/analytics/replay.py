@@ -75,10 +75,10 @@ def _running(m: Table) -> Any:
     return ibis.window(group_by=m.lead_id, order_by=m.occurred_at, rows=(None, 0))
 
 
-def scores(con: Backend, agreement: Agreement, at: int, fit: Table | None = None) -> Table:
+def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
     """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade.
 
-    ``fit`` is the leads' ``fits`` when the caller has it already. The steps are kept in temporary tables:
+    ``fit`` is the leads' ``fits``. The steps are kept in temporary tables:
     SQLite plans the windows over a join of them as one query very slowly.
     """
     m = keep(con, moments(con, agreement, at))
@@ -94,9 +94,8 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table | None = None
         m = weighted.mutate(engagement=running / weighted.growth)
         engagement = m.engagement
     m = keep(con, m.mutate(engagement=engagement))
-    f = keep(con, fits(con, agreement)) if fit is None else fit
-    joined = m.join(f, m.lead_id == f.lead_id)
-    return joined.select(m.lead_id, m.occurred_at, m.immediate, f.fit, f.grade, score=f.fit + m.engagement)
+    joined = m.join(fit, m.lead_id == fit.lead_id)
+    return joined.select(m.lead_id, m.occurred_at, m.immediate, fit.fit, fit.grade, score=fit.fit + m.engagement)
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:

@@ -17,13 +17,13 @@ from the zone's UTC offsets over the span, as ``rescore.local_day`` finds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import ibis
 
 from leadpact.analytics.engines import Backend
 from leadpact.analytics.rescore import Column, Table, local_day, utc_offsets
+from leadpact.domain import scoring
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.calendar import working_window
 
@@ -42,22 +42,16 @@ class WorkingDay:
     before: int
 
 
-def _moment(day: date, clock: time, zone: ZoneInfo) -> int:
-    return int(datetime.combine(day, clock, tzinfo=zone).timestamp())
-
-
 def working_days(agreement: Agreement, lo: int, hi: int) -> list[WorkingDay]:
     """The local days from the one holding ``lo`` to the one holding ``hi`` (UTC seconds), in order."""
-    zone = ZoneInfo(agreement.timezone)
-    first = datetime.fromtimestamp(lo, zone).date()
-    last = datetime.fromtimestamp(hi, zone).date()
+    first, last = scoring.local_day(agreement, lo), scoring.local_day(agreement, hi)
     out: list[WorkingDay] = []
     before = 0
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
         window = working_window(agreement, day)
         if window is None:
-            opens = closes = _moment(day, time(), zone)
+            opens = closes = scoring.local_day_bounds(agreement, day)[0]
         else:  # a window swallowed by a spring-forward gap holds no time, as in the calendar
             opens, closes = window[0], max(window)
         out.append(WorkingDay((day - EPOCH).days, opens, closes, before))

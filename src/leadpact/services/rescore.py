@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, text, update
 
 from leadpact.analytics import engines
+from leadpact.analytics.history import fetch
 from leadpact.analytics.rescore import Batch, batch
 from leadpact.domain.scoring import to_seconds
 from leadpact.services.agreements import InForce
@@ -66,14 +67,9 @@ def hold_still(uow: UnitOfWork) -> None:
             raw.execute("BEGIN IMMEDIATE")
 
 
-def _rows(expr: Any) -> list[Row]:
-    rows: list[Row] = expr.to_pyarrow().to_pylist()
-    return rows
-
-
 def find_changes(work: Batch, at: int) -> Changes:
     leads = int(work.con.table("leads").count().execute())
-    return Changes(leads, _rows(work.adjustments(at)), _rows(work.verdict_changes()), _rows(work.lead_changes()))
+    return Changes(leads, fetch(work.adjustments(at)), fetch(work.verdict_changes()), fetch(work.lead_changes()))
 
 
 def _apply(uow: UnitOfWork, changes: Changes, version: int) -> None:
