@@ -49,8 +49,22 @@ class UnknownReason(LeadpactError):
     code = "unknown_reason"
 
 
+class NotAuthenticated(LeadpactError):
+    """No valid session or API token came with the request, or the login was wrong."""
+
+    code = "not_authenticated"
+
+
 class NotPermitted(LeadpactError):
+    """The person or token is known, but their role may not do this (or not to this lead)."""
+
     code = "not_permitted"
+
+
+class CsrfFailed(LeadpactError):
+    """A form came without the token of the session that was shown it."""
+
+    code = "csrf_failed"
 
 
 class Conflict(LeadpactError):

@@ -37,3 +37,13 @@ def parse_moment(text: str, what: str = "time") -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+class RunningClock:
+    """Real time flowing from a chosen start: a world built up to a past moment is served as if it were now."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset

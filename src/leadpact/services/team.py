@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from leadpact.domain.errors import InvalidInput, NotFound
+from leadpact.domain.permissions import ROLE_NAMES, SIDES, Role
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Team, User
 from leadpact.store.unit_of_work import UnitOfWork
 
-ROLES = ("admin", "marketing", "manager", "rep")
+ROLES = ROLE_NAMES
 
 
 def team_named(uow: UnitOfWork, name: str, create: bool = False) -> Team:
@@ -38,10 +39,16 @@ def add_user(
     team: str | None = None,
     capacity: int = 0,
     email: str | None = None,
+    side: str | None = None,
 ) -> User:
-    """Add a person; a rep joins a team (created when new) with a capacity, their share of new leads."""
+    """Add a person; a rep joins a team (created when new) with a capacity, their share of new leads.
+
+    A manager may manage for a side of the agreement (marketing or sales), and then signs for it.
+    """
     if role not in ROLES:
         raise InvalidInput(f"role: '{role}' is not one of {', '.join(ROLES)}")
+    if side is not None and (role != Role.MANAGER or side not in SIDES):
+        raise InvalidInput(f"side: only a manager has a side, one of {', '.join(SIDES)}")
     if not name.strip():
         raise InvalidInput("name: a user needs a name")
     if capacity < 0:
@@ -59,6 +66,7 @@ def add_user(
         available=True,
         rr_credit=0.0,
         created_at=clock.now(),
+        side=side,
     )
     uow.session.add(user)
     uow.session.flush()

@@ -90,6 +90,8 @@ class User(Base):
     rr_credit: Mapped[float] = mapped_column(Float, default=0.0)
     last_assigned_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    side: Mapped[str | None] = mapped_column(String(20))  # a manager's: "marketing" or "sales"
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in
 
 
 class Account(Base):
@@ -253,3 +255,62 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a failure: not before then
+
+
+class ApiToken(Base):
+    """A program's key to the API: only its SHA-256 is kept; it acts with its role until revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a secret whose SHA-256 is kept here, with the form token."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgreementCandidate(Base):
+    """A proposed next version of the agreement, waiting for both owners to sign it."""
+
+    __tablename__ = "agreement_candidates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    against_version: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.version"))
+    marketing_signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    marketing_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sales_signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sales_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    adopted_version: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.version"))
+
+
+class CaptureForm(Base):
+    """A web form on the company's own site that posts leads to ``/capture/{key}``."""
+
+    __tablename__ = "capture_forms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(String(50))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    event_type: Mapped[str] = mapped_column(String(100))
+    origins: Mapped[str] = mapped_column(Text)  # allowed browser origins, one per line
+    field_map: Mapped[str] = mapped_column(Text)  # JSON: the form's field name -> the lead's field
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,63 @@
+"""The application: the JSON API, public form capture, the web UI and (for ``serve``) the worker, in one app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from leadpact.api import errors
+from leadpact.api.routes import ROUTERS
+from leadpact.config import Settings
+from leadpact.services.clock import Clock, SystemClock
+from leadpact.store.database import connect
+from leadpact.web import PAGES, STATIC
+from leadpact.web.render import error_page
+from leadpact.worker import Worker
+
+DESCRIPTION = """\
+The lead agreement between marketing and sales, enforced on every lead.
+
+Authenticate with an API token (`leadpact token create NAME --role ROLE`) sent as `Authorization: Bearer TOKEN`.
+Every error answers `{"code", "detail"}`; the code is stable, the detail names the field or row at fault.
+"""
+
+
+def create_app(settings: Settings, clock: Clock | None = None, worker_every: float | None = None) -> FastAPI:
+    """The app on ``settings``' database; with ``worker_every`` seconds, the worker runs beside it."""
+    engine = connect(settings.database_url)
+    clock = clock or SystemClock()
+    worker = Worker(engine, clock, settings, worker_every) if worker_every else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="leadpact",
+        version=version("leadpact"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.settings = settings
+    errors.install(app, error_page)
+    for router in ROUTERS:
+        app.include_router(router)
+    for page in PAGES:
+        app.include_router(page, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,147 @@
+"""Signing in: passwords (argon2), browser sessions and API tokens.
+
+Only digests are stored: a password's argon2 hash, and the SHA-256 of each session secret and API token (they
+are long random strings, so a fast digest is enough); what the browser or the program holds cannot be read
+back from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import delete, select
+
+from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound
+from leadpact.domain.permissions import ROLE_NAMES, Principal, Role
+from leadpact.services.clock import Clock
+from leadpact.services.team import user_named
+from leadpact.store.tables import ApiToken, User, WebSession
+from leadpact.store.unit_of_work import UnitOfWork
+
+SESSION_DAYS = 14
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "lpt_"
+_hasher = PasswordHasher()
+_WRONG = "wrong name or password"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(Role(user.role), user.name, user.id, user.side)
+
+
+def set_password(uow: UnitOfWork, name: str, password: str) -> User:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password: needs at least {MIN_PASSWORD} characters")
+    user = user_named(uow, name)
+    user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _checked(uow: UnitOfWork, name: str, password: str) -> User:
+    user = uow.session.scalars(select(User).where(User.name == name.strip())).first()
+    if user is None or user.password_hash is None:
+        _hasher.hash(password)  # as slow as a real check: the answer's timing does not tell which names exist
+        raise NotAuthenticated(_WRONG)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except VerificationError as exc:
+        raise NotAuthenticated(_WRONG) from exc
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str) -> tuple[str, WebSession]:
+    """A new session for the person; returns the secret for the cookie and the session (with its form token)."""
+    user = _checked(uow, name, password)
+    now = clock.now()
+    uow.session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    secret = secrets.token_urlsafe(32)
+    session = WebSession(
+        digest=digest(secret),
+        user_id=user.id,
+        csrf=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(days=SESSION_DAYS),
+    )
+    uow.session.add(session)
+    uow.session.flush()
+    return secret, session
+
+
+def session_of(uow: UnitOfWork, clock: Clock, secret: str) -> tuple[WebSession, User]:
+    row = uow.session.execute(
+        select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.digest == digest(secret))
+    ).first()
+    if row is None or row[0].expires_at <= clock.now():
+        raise NotAuthenticated("your session has ended; please sign in again")
+    return row[0], row[1]
+
+
+def log_out(uow: UnitOfWork, secret: str) -> None:
+    uow.session.execute(delete(WebSession).where(WebSession.digest == digest(secret)))
+
+
+def create_token(uow: UnitOfWork, clock: Clock, name: str, role: str, user: str | None = None) -> tuple[str, ApiToken]:
+    """A new API token; the secret is returned once, only its digest is kept.
+
+    A token acting for a person (``user``) takes that person's role and what is theirs (a rep's leads).
+    """
+    if not name.strip():
+        raise InvalidInput("name: a token needs a name that says who uses it")
+    acting = user_named(uow, user) if user else None
+    if acting is not None:
+        role = acting.role
+    if role not in ROLE_NAMES:
+        raise InvalidInput(f"role: '{role}' is not one of {', '.join(ROLE_NAMES)}")
+    if role == Role.REP and acting is None:
+        raise InvalidInput("--user: a rep's token acts for that rep; name them")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        digest=digest(secret),
+        role=role,
+        user_id=acting.id if acting else None,
+        created_at=clock.now(),
+    )
+    uow.session.add(token)
+    uow.session.flush()
+    return secret, token
+
+
+def token_principal(uow: UnitOfWork, secret: str) -> Principal:
+    row = uow.session.execute(
+        select(ApiToken, User).outerjoin(User, User.id == ApiToken.user_id).where(ApiToken.digest == digest(secret))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("the API token is not known")
+    token, user = row
+    if token.revoked_at is not None:
+        raise NotAuthenticated(f"the API token '{token.name}' was revoked")
+    if user is not None:
+        return principal_of(user)
+    return Principal(Role(token.role), f"token '{token.name}'")
+
+
+def revoke_token(uow: UnitOfWork, clock: Clock, token_id: int) -> ApiToken:
+    token = uow.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"there is no API token {token_id}; see 'leadpact token list'")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+    return token
+
+
+def tokens(uow: UnitOfWork) -> list[tuple[ApiToken, str | None]]:
+    rows = uow.session.execute(
+        select(ApiToken, User.name).outerjoin(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    )
+    return [(token, name) for token, name in rows]

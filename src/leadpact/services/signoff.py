@@ -1,0 +1,75 @@
+"""Changing the agreement: a manager uploads a candidate, both owners sign it, and then it is in force.
+
+The marketing owner and the sales owner are managers for those sides; each signs with their own account. A
+candidate is adopted (the next version, signed by both names) the moment its second signature lands. A
+candidate that changes nothing against the version in force is refused at upload.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.errors import Conflict, NotFound, NotPermitted
+from leadpact.domain.permissions import Action, Principal
+from leadpact.services import agreements
+from leadpact.services.clock import Clock
+from leadpact.store.tables import AgreementCandidate, AgreementVersion, User
+from leadpact.store.unit_of_work import UnitOfWork
+
+
+def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str) -> AgreementCandidate:
+    """Store a candidate that parses; a broken file raises ``InvalidAgreement`` with every problem's line."""
+    by.require(Action.PROPOSE_AGREEMENT)
+    agreement = parse_agreement(text, source)
+    latest = uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()
+    if latest is not None and latest.text == text:
+        raise Conflict(f"{source} is identical to version {latest.version}, which is already in force")
+    if by.user_id is None:
+        raise NotPermitted(f"{by.name} is not a person; a candidate is uploaded by a manager's own account")
+    candidate = AgreementCandidate(
+        name=agreement.name,
+        source=source,
+        text=text,
+        uploaded_by=by.user_id,
+        uploaded_at=clock.now(),
+        against_version=latest.version if latest else None,
+    )
+    uow.session.add(candidate)
+    uow.session.flush()
+    return candidate
+
+
+def candidate(uow: UnitOfWork, candidate_id: int) -> AgreementCandidate:
+    found = uow.session.get(AgreementCandidate, candidate_id)
+    if found is None:
+        raise NotFound(f"there is no agreement candidate {candidate_id}")
+    return found
+
+
+def candidates(uow: UnitOfWork) -> list[AgreementCandidate]:
+    return list(uow.session.scalars(select(AgreementCandidate).order_by(AgreementCandidate.id.desc())))
+
+
+def sign(uow: UnitOfWork, clock: Clock, by: Principal, candidate_id: int) -> AgreementCandidate:
+    """Sign for the signer's side; the second signature adopts the candidate as the next version."""
+    by.require(Action.SIGN_AGREEMENT)
+    found = candidate(uow, candidate_id)
+    if found.adopted_version is not None:
+        raise Conflict(f"candidate {candidate_id} was already adopted as version {found.adopted_version}")
+    if by.side is None or by.user_id is None:
+        raise NotPermitted(f"{by.name} manages for neither side of the agreement, so cannot sign it")
+    now = clock.now()
+    if by.side == "marketing":
+        if found.marketing_signed_by is not None:
+            raise Conflict(f"candidate {candidate_id} is already signed for marketing")
+        found.marketing_signed_by, found.marketing_signed_at = by.user_id, now
+    else:
+        if found.sales_signed_by is not None:
+            raise Conflict(f"candidate {candidate_id} is already signed for sales")
+        found.sales_signed_by, found.sales_signed_at = by.user_id, now
+    if found.marketing_signed_by is not None and found.sales_signed_by is not None:
+        marketing = uow.session.get_one(User, found.marketing_signed_by).name
+        sales = uow.session.get_one(User, found.sales_signed_by).name
+        found.adopted_version = agreements.adopt(uow, clock, found.text, found.source, marketing, sales).version
+    return found

@@ -1,0 +1,55 @@
+"""Who is looking at the page: the session cookie, and the form token every change must carry (CSRF)."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from leadpact.api.deps import Now, Uow
+from leadpact.domain.errors import CsrfFailed, NotAuthenticated
+from leadpact.domain.permissions import Action, Principal
+from leadpact.services import auth
+
+COOKIE = "leadpact_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person, as plain values: pages drawn after the transaction ended can still show them."""
+
+    principal: Principal
+    csrf: str
+
+    def may(self, action: str) -> bool:
+        return self.principal.may(Action(action))
+
+
+def signed_in(request: Request, uow: Uow, clock: Now) -> Viewer:
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        raise NotAuthenticated("please sign in")
+    session, user = auth.session_of(uow, clock, secret)
+    viewer = Viewer(auth.principal_of(user), session.csrf)
+    request.state.viewer = viewer
+    return viewer
+
+
+def same_token(sent: object, expected: str) -> bool:
+    return isinstance(sent, str) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+async def posting(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+    """A change from a form or an HTMX request: it must carry the session's form token."""
+    sent = request.headers.get(CSRF_HEADER) or (await request.form()).get(CSRF_FIELD)
+    if not same_token(sent, viewer.csrf):
+        raise CsrfFailed("the form is out of date or did not come from leadpact; reload the page and try again")
+    return viewer
+
+
+Viewing = Annotated[Viewer, Depends(signed_in)]
+Posting = Annotated[Viewer, Depends(posting)]

@@ -1,0 +1,55 @@
+"""The background worker of ``leadpact serve``: SLA checks and outbox delivery, every few seconds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+
+from leadpact.config import Settings
+from leadpact.domain.errors import NoAgreement
+from leadpact.services import agreements, delivery, handoff
+from leadpact.services.clock import Clock
+from leadpact.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger("leadpact.worker")
+
+
+class Worker:
+    def __init__(self, engine: Engine, clock: Clock, settings: Settings, every: float) -> None:
+        self.engine, self.clock, self.settings, self.every = engine, clock, settings, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="leadpact-worker", daemon=True)
+
+    def run_once(self) -> tuple[handoff.SlaReport | None, delivery.Delivered]:
+        """One round: breaches recorded and acted on (when an agreement is in force), then the outbox."""
+        sla = None
+        try:
+            with UnitOfWork(self.engine) as uow:
+                sla = handoff.check_sla(uow, self.clock, agreements.in_force(uow))
+        except NoAgreement:
+            pass  # nothing is handed off before an agreement is adopted
+        with UnitOfWork(self.engine) as uow:
+            sent = delivery.deliver(uow, self.clock, self.settings)
+        return sla, sent
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sla, sent = self.run_once()
+            except Exception:  # the worker outlives a bad round; the next one tries again
+                log.exception("worker round failed")
+            else:
+                for line in sla.lines if sla else []:
+                    log.info(line)
+                for line in sent.errors:
+                    log.warning("delivery failed: %s", line)
+            self._stop.wait(self.every)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
