@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import uvicorn
 from rich import box
 from rich.console import Console
 from rich.progress import Progress
@@ -21,7 +22,9 @@ from rich.table import Table
 from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
+from leadpact.api.app import create_app
 from leadpact.config import DATABASE_ENV, Settings
+from leadpact.demo import people
 from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoYear, story
@@ -36,9 +39,12 @@ from leadpact.domain.agreement_diff import (
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidInput, LeadpactError
 from leadpact.services import (
+    activity,
     agreements,
+    auth,
     browse,
     explain,
+    forms,
     handoff,
     imports,
     intake,
@@ -49,7 +55,7 @@ from leadpact.services import (
     team,
 )
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
+from leadpact.services.clock import Clock, FixedClock, RunningClock, SystemClock, parse_moment
 from leadpact.store.database import DEFAULT_URL, connect, current_revision, empty, migrate
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -66,6 +72,9 @@ agreement_app = typer.Typer(help="Check, adopt, list, show and compare lead agre
 lead_app = typer.Typer(help="Look at leads.", no_args_is_help=True)
 rep_app = typer.Typer(help="Sales reps and their teams.", no_args_is_help=True)
 sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in to the web app, and their passwords.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for programs: create, list, revoke.", no_args_is_help=True)
+form_app = typer.Typer(help="Web forms on your own site that post leads to POST /capture/{key}.", no_args_is_help=True)
 report_app = typer.Typer(
     help="Close the loop: funnel, costs and ROI, SLA, reasons, grades, sourcing, attribution, forecast.\n\n"
     "Every report reads the recorded history as of --at (now by default), can be limited to a range of dates "
@@ -77,6 +86,9 @@ app.add_typer(lead_app, name="lead")
 app.add_typer(rep_app, name="rep")
 app.add_typer(sla_app, name="sla")
 app.add_typer(report_app, name="report")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(form_app, name="form")
 
 # Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
 out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -981,6 +993,183 @@ def report_grades(
     show_report(calibration.calibration, first, last, at, engine, as_json, as_csv)
 
 
+# --- people who sign in, API tokens, capture forms, serving ---------------------------------------------
+
+
+def _password(name: str, password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input instead of asking.")
+]
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The person's name; they sign in with it.")],
+    role: Annotated[str, typer.Option(help="admin, marketing or manager (add reps with 'leadpact rep add').")],
+    side: Annotated[
+        str | None, typer.Option(help="A manager's side of the agreement, marketing or sales: they sign for it.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Where notifications go.")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a person who signs in to the web app, and set their password."""
+    if role == "rep":
+        raise InvalidInput("--role: add reps with 'leadpact rep add NAME --team TEAM', then set a password")
+    password = _password(name, password_stdin)
+    with unit_of_work() as uow:
+        team.add_user(uow, SystemClock(), name, role, email=email, side=side)
+        auth.set_password(uow, name, password)
+    out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The person (a rep too).")], password_stdin: PasswordStdin = False
+) -> None:
+    """Set or reset a person's password."""
+    password = _password(name, password_stdin)
+    with unit_of_work() as uow:
+        auth.set_password(uow, name, password)
+    out.print(f"{name}'s password is set.")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses it, e.g. 'website forms' or 'crm sync'.")],
+    role: Annotated[str | None, typer.Option(help="What it may do: admin, marketing or manager.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Act as this person, with their role (a rep's token needs it).")
+    ] = None,
+) -> None:
+    """Create an API token and print it once; only its digest is kept."""
+    if not role and not user:
+        raise InvalidInput("say what the token may do: --role ROLE, or --user NAME to act as a person")
+    with unit_of_work() as uow:
+        secret, token = auth.create_token(uow, SystemClock(), name, role or "", user)
+        made = (token.id, token.role)
+    out.print(f"Token {made[0]} ({made[1]}). Send it as 'Authorization: Bearer TOKEN'; it is shown only now:")
+    out.print(secret, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(as_json: Json = False) -> None:
+    """Every API token, with its role and whether it was revoked (the secrets are not kept)."""
+    with unit_of_work() as uow:
+        rows = [(t.id, t.name, t.role, user, t.created_at, t.revoked_at) for t, user in auth.tokens(uow)]
+    keys = ("id", "name", "role", "user", "created_at", "revoked_at")
+    if as_json:
+        out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
+        return
+    table = Table(*keys)
+    for id_, name, role, user, created, revoked in rows:
+        table.add_row(str(id_), name, role, user or "-", when(created), when(revoked))
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id ('leadpact token list').")]) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    with unit_of_work() as uow:
+        name = auth.revoke_token(uow, SystemClock(), token_id).name
+    out.print(f"Token {token_id} ('{name}') is revoked.")
+
+
+@form_app.command("add")
+def form_add(
+    name: Annotated[str, typer.Argument(help="The form, e.g. 'contact us'.")],
+    source: Annotated[str, typer.Option(help="The source its leads get, e.g. website.")] = "website",
+    origin: Annotated[
+        list[str] | None,
+        typer.Option("--origin", help="A site allowed to post it from a browser, e.g. https://www.acme.com (repeat)."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='A form field in the lead\'s terms, e.g. "work_email=email" (repeat).'),
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="The campaign its leads and events belong to.")] = None,
+    event_type: Annotated[str, typer.Option(help="The event each submission records.")] = forms.DEFAULT_EVENT,
+) -> None:
+    """Add a web form: its key goes into the form's action URL on your site."""
+    mapping = dict(item.split("=", 1) for item in map_ or [] if "=" in item)
+    if len(mapping) != len(map_ or []):
+        raise InvalidInput("--map: each is FORM_FIELD=LEAD_FIELD, e.g. work_email=email")
+    with unit_of_work() as uow:
+        form = forms.add_form(uow, SystemClock(), name, source, origin or [], mapping, campaign, event_type)
+        key = form.key
+    out.print(f"Form '{name}' posts to /capture/{key} (form-encoded or JSON).")
+    if not origin:
+        out.print("No --origin was given: browsers on other sites cannot post it; servers can.")
+
+
+@form_app.command("list")
+def form_list(as_json: Json = False) -> None:
+    """Every capture form with its key, source, event and allowed origins."""
+    with unit_of_work() as uow:
+        rows = [(f.name, f.key, f.source, f.event_type, forms.allowed_origins(f)) for f in forms.forms(uow)]
+    keys = ("name", "key", "source", "event_type", "origins")
+    if as_json:
+        out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
+        return
+    table = Table(*keys)
+    for name, key, source, event_type, origins in rows:
+        table.add_row(name, key, source, event_type, " ".join(origins) or "-")
+    out.print(table)
+
+
+def _clock_start(uow: UnitOfWork, text: str | None) -> Clock:
+    if text is None:
+        return SystemClock()
+    if text != "latest":
+        return RunningClock(parse_moment(text, "--clock-start"))
+    latest = activity.latest(uow)
+    if latest is None:
+        raise InvalidInput("--clock-start latest: the database records no activity yet")
+    return RunningClock(latest)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port.")] = 8000,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(
+            "--clock-start",
+            help="Run the clock from this moment (ISO 8601) instead of now, or from 'latest', the last activity "
+            "the database records: a demo world is served as if its year were ending now.",
+        ),
+    ] = None,
+    worker_seconds: Annotated[
+        float, typer.Option(help="How often the worker checks the SLA and delivers the outbox (0: no worker).")
+    ] = 5.0,
+) -> None:
+    """Serve the web app, the JSON API (docs at /docs) and the background worker, in one process.
+
+    The worker records SLA breaches and acts on them, and delivers the outbox: every message to each URL in
+    LEADPACT_WEBHOOKS, and emails through LEADPACT_SMTP_URL (smtp://host:port) from LEADPACT_MAIL_FROM.
+    """
+    with unit_of_work() as uow:  # refuses a database that is not set up
+        clock = _clock_start(uow, clock_start)
+    settings = state.settings
+    application = create_app(settings, clock, worker_every=worker_seconds or None)
+    where = connect(settings.database_url).url.render_as_string(hide_password=True)
+    out.print(f"leadpact on {where}: http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if clock_start:
+        out.print(f"The clock runs from {_moment(clock.now())}.")
+    if worker_seconds:
+        channels = [*settings.webhooks, *([settings.smtp_url] if settings.smtp_url else [])]
+        out.print(
+            f"Worker every {worker_seconds:g} s; delivering to: {', '.join(channels) or 'nowhere yet (outbox keeps)'}"
+        )
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 # --- the demo ---------------------------------------------------------------------------------------------
 
 
@@ -1020,6 +1209,8 @@ def demo(
         engine.dispose()
     with err.status("computing the reports"):
         told = with_agreement(lambda uow, inforce: story(uow, inforce, year))
+    with unit_of_work() as uow:
+        logins = people.add_logins(uow, FixedClock(year.ended_at))
     _print_year(year, where, seconds)
     out.print(f"\nThe reports, as of the year's end ({_moment(year.ended_at)}):")
     for report in told:
@@ -1027,6 +1218,20 @@ def demo(
         # a report's further sections are left to 'leadpact report', which the hints name: one screen or two here
         print_report(dataclasses.replace(report, sections=()), heading=False)
     _print_hints(year)
+    _print_logins(logins)
+
+
+def _print_logins(logins: list[people.Login]) -> None:
+    command = _command()
+    out.print(
+        f"\nServe it: '{command} serve --clock-start latest' runs the web app, the API and the worker as if the "
+        "year were ending now; open http://127.0.0.1:8000 and sign in with the password "
+        f"'{people.PASSWORD}' as any of:"
+    )
+    for login in logins:
+        what = login.role + (f", {login.side} side: signs the agreement" if login.side else "")
+        what += f", team {login.team}" if login.team else ""
+        out.print(f"  {login.name:<14} {what}")
 
 
 def _moment(at: datetime) -> str:
@@ -1046,9 +1251,14 @@ def _print_year(year: DemoYear, where: str, seconds: float) -> None:
     )
 
 
-def _print_hints(year: DemoYear) -> None:
+def _command() -> str:
+    """How to call leadpact on this database again."""
     url = state.settings.database_url
-    command = "leadpact" if url == DEFAULT_URL else f"leadpact --db {url}"
+    return "leadpact" if url == DEFAULT_URL else f"leadpact --db {url}"
+
+
+def _print_hints(year: DemoYear) -> None:
+    command = _command()
     at = f"--at {_moment(year.ended_at)}"
     looks = [(f"{command} lead list --stage sal", "accepted leads, highest score first")]
     if year.example_rep:
