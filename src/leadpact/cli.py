@@ -380,7 +380,7 @@ def lead_list(
     grade: Annotated[str | None, typer.Option(help="Only this grade.")] = None,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only leads owned by this rep.")] = None,
-    search: Annotated[str | None, typer.Option(help="Text in the email or company name.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in the email, the name or the company name.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many leads.")] = 50,
     at: At = None,
     as_json: Json = False,

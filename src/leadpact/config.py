@@ -12,6 +12,7 @@ DATABASE_ENV = "LEADPACT_DATABASE_URL"
 SMTP_ENV = "LEADPACT_SMTP_URL"
 MAIL_FROM_ENV = "LEADPACT_MAIL_FROM"
 WEBHOOKS_ENV = "LEADPACT_WEBHOOKS"
+SECURE_COOKIES_ENV = "LEADPACT_SECURE_COOKIES"
 
 
 @dataclass(frozen=True)
@@ -20,19 +21,20 @@ class Settings:
     smtp_url: str | None = None  # smtp://host:port; None: emails wait in the outbox
     mail_from: str = "leadpact@localhost"
     webhooks: tuple[str, ...] = ()  # every outbox message is POSTed as JSON to each
-    secure_cookies: bool = False  # set the Secure flag: on when served over HTTPS
-    worker_seconds: float = 5.0  # how often the worker checks the SLA and delivers the outbox
+    secure_cookies: bool = False  # always set the cookies' Secure flag (they have it anyway on HTTPS requests)
 
     @classmethod
     def resolve(cls, db: str | None, environ: Mapping[str, str] = os.environ) -> Settings:
         """``--db`` wins, then ``LEADPACT_DATABASE_URL``, then the SQLite file ``leadpact.db`` here.
 
         Delivery comes from the environment: ``LEADPACT_SMTP_URL`` (smtp://host:port), ``LEADPACT_MAIL_FROM``
-        and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or commas).
+        and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or commas). ``LEADPACT_SECURE_COOKIES=1`` marks
+        the session cookie Secure even when a proxy in front ends HTTPS and forwards plain HTTP.
         """
         return cls(
             database_url=db or environ.get(DATABASE_ENV) or DEFAULT_URL,
             smtp_url=environ.get(SMTP_ENV) or None,
             mail_from=environ.get(MAIL_FROM_ENV) or cls.mail_from,
             webhooks=tuple(environ.get(WEBHOOKS_ENV, "").replace(",", " ").split()),
+            secure_cookies=environ.get(SECURE_COOKIES_ENV, "").lower() in ("1", "true", "yes"),
         )

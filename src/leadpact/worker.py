@@ -51,5 +51,7 @@ class Worker:
         self._thread.start()
 
     def stop(self) -> None:
+        """Ask the loop to end and wait for the round in progress (a delivery may be mid-request)."""
         self._stop.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)

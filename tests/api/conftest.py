@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from leadpact.api.app import create_app
 from leadpact.config import Settings
+from leadpact.services import auth, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
+from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.people import seed_people
+from tests.factories import add_team
+from tests.people import PEOPLE, REPS
+
+V1 = "/api/v1"
 
 
 @dataclass
@@ -28,11 +35,44 @@ class Api:
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
+    def get(self, path: str, who: str, **params: Any) -> httpx.Response:
+        """GET an API path (under /api/v1) as a person of tests.people."""
+        response: httpx.Response = self.client.get(V1 + path, headers=self.auth(who), params=params)
+        return response
+
+    def post(self, path: str, who: str, body: Any = None, **params: Any) -> httpx.Response:
+        """POST a JSON body to an API path (under /api/v1) as a person of tests.people."""
+        response: httpx.Response = self.client.post(V1 + path, headers=self.auth(who), json=body, params=params)
+        return response
+
+
+def seed_api_people(engine: Engine, clock: FixedClock) -> dict[str, str]:
+    """The people of ``tests.people`` with an API token each, by name; without passwords: the API signs in with
+    tokens only, and hashing eight passwords would take most of each test's time."""
+    add_team(engine, clock, "americas", REPS, manager="raj")
+    tokens: dict[str, str] = {}
+    with UnitOfWork(engine) as uow:
+        for name, (role, side) in PEOPLE.items():
+            team.add_user(uow, clock, name, role, email=f"{name}@acme.example", side=side)
+        for name in [*REPS, "raj", *PEOPLE]:
+            tokens[name] = auth.create_token(uow, clock, f"{name}'s script", "", user=name)[0]
+    return tokens
+
 
 @pytest.fixture
 def api(engine: Engine, clock: FixedClock) -> Iterator[Api]:
     inforce = adopt_example(engine, clock)
-    tokens = seed_people(engine, clock)
+    tokens = seed_api_people(engine, clock)
     app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), clock)
     with TestClient(app) as client:
         yield Api(client, tokens, engine, clock, inforce)
+
+
+def refused(response: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
+    """The error answer, checked: its status, its code, and the words its detail must hold (the field at fault)."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    for word in words:
+        assert word in body["detail"], body
+    return body

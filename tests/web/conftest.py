@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -16,11 +18,15 @@ from sqlalchemy import Engine
 
 from leadpact.api.app import create_app
 from leadpact.config import Settings
+from leadpact.services import agreements
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
+from leadpact.store.database import connect
+from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.people import PASSWORD, seed_people
 
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the moment of the tests' clock fixture
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -40,11 +46,30 @@ class Site:
     inforce: InForce
 
 
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The example agreement and the people of tests.people, set up once: their passwords take a while to hash."""
+    path = tmp_path_factory.mktemp("site") / "site.db"
+    shutil.copy(sqlite_template, path)
+    engine = connect(f"sqlite:///{path}")
+    clock = FixedClock(START)
+    adopt_example(engine, clock)
+    seed_people(engine, clock)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def site(sqlite_engine: Engine, clock: FixedClock) -> Iterator[Site]:
+def site(tmp_path: Path, site_template: Path, clock: FixedClock) -> Iterator[Site]:
     """The example agreement and the people of tests.people, served on a free port until the test ends."""
-    inforce = adopt_example(sqlite_engine, clock)
-    seed_people(sqlite_engine, clock)
+    assert clock.now() == START, "the site's people were set up at the test clock's moment"
+    path = tmp_path / "site.db"
+    shutil.copy(site_template, path)
+    sqlite_engine = connect(f"sqlite:///{path}")
+    with UnitOfWork(sqlite_engine) as uow:
+        inforce = agreements.in_force(uow)
     app = create_app(Settings(database_url=sqlite_engine.url.render_as_string(hide_password=False)), clock)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -58,6 +83,7 @@ def site(sqlite_engine: Engine, clock: FixedClock) -> Iterator[Site]:
     yield Site(f"http://127.0.0.1:{port}", sqlite_engine, clock, inforce)
     server.should_exit = True
     thread.join(timeout=10)
+    sqlite_engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,11 +111,12 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def sign_in(browser: Browser, site: Site, name: str, viewport: dict[str, int] | None = None) -> Page:
-    """A new browser context signed in as ``name`` (a person of tests.people), at laptop width unless told."""
+def sign_in(browser: Browser, site: Site, name: str, viewport: dict[str, int] | None = None, next: str = "/") -> Page:
+    """A new browser context signed in as ``name`` (a person of tests.people), at laptop width unless told,
+    on the page ``next`` (by default where the person's role starts)."""
     context = browser.new_context(viewport=viewport or LAPTOP)  # type: ignore[arg-type]
     page = context.new_page()
-    page.goto(f"{site.url}/login")
+    page.goto(f"{site.url}/login?next={next}")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -24,6 +24,16 @@ The lead agreement between marketing and sales, enforced on every lead.
 Authenticate with an API token (`leadpact token create NAME --role ROLE`) sent as `Authorization: Bearer TOKEN`.
 Every error answers `{"code", "detail"}`; the code is stable, the detail names the field or row at fault.
 """
+TAGS = [
+    {"name": "leads", "description": "Capture leads; list and filter them; one lead with the reasons for its score."},
+    {"name": "events", "description": "What leads did, one at a time or in batches; an event id is stored once."},
+    {"name": "sales", "description": "A rep's work: the queue, accept, reject, contact, qualify, convert, win, lose."},
+    {"name": "campaigns", "description": "Campaigns and what they cost."},
+    {"name": "reports", "description": "Funnel, costs and ROI, SLA, reasons, grades, sourcing, attribution, forecast."},
+    {"name": "agreement", "description": "Versions, diffs, candidates, their backtest, and the two owners' sign-off."},
+    {"name": "forms", "description": "Web forms on the company's own site, and the public capture endpoint."},
+    {"name": "tokens", "description": "API tokens (admin): create, list, revoke."},
+]
 
 
 def create_app(settings: Settings, clock: Clock | None = None, worker_every: float | None = None) -> FastAPI:
@@ -50,6 +60,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        openapi_tags=TAGS,
     )
     app.state.engine = engine
     app.state.clock = clock

@@ -39,4 +39,3 @@ def add_logins(uow: UnitOfWork, clock: Clock) -> list[Login]:
         logins.append(Login(user.name, user.role, user.side, group.name if group else None))
     order = {name: i for i, (name, _, _) in enumerate(NEW)}
     return sorted(logins, key=lambda login: (order.get(login.name, len(order)), login.role, login.name))
-

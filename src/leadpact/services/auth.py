@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound
@@ -52,7 +52,7 @@ def _checked(uow: UnitOfWork, name: str, password: str) -> User:
         raise NotAuthenticated(_WRONG)
     try:
         _hasher.verify(user.password_hash, password)
-    except VerificationError as exc:
+    except (VerificationError, InvalidHashError) as exc:  # a damaged stored hash refuses like a wrong password
         raise NotAuthenticated(_WRONG) from exc
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
@@ -99,6 +99,8 @@ def create_token(uow: UnitOfWork, clock: Clock, name: str, role: str, user: str 
         raise InvalidInput("name: a token needs a name that says who uses it")
     acting = user_named(uow, user) if user else None
     if acting is not None:
+        if role and role != acting.role:
+            raise InvalidInput(f"role: the token acts for {acting.name}, whose role is {acting.role}; leave it out")
         role = acting.role
     if role not in ROLE_NAMES:
         raise InvalidInput(f"role: '{role}' is not one of {', '.join(ROLE_NAMES)}")

@@ -7,9 +7,9 @@ repeats apart by the message id, which every webhook body and email carries.
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from leadpact.config import Settings
 from leadpact.services.clock import Clock
@@ -76,7 +76,7 @@ def _mail(settings: Settings, to: str, subject: str, body: str, message_id: int)
 
 def _deliver(uow: UnitOfWork, settings: Settings, message: OutboxMessage) -> None:
     payload = json.loads(message.payload)
-    body = {"id": message.id, "topic": message.topic, "at": message.created_at.isoformat(), **payload}
+    body = {**payload, "id": message.id, "topic": message.topic, "at": message.created_at.isoformat()}
     for url in settings.webhooks:
         _post(url, json.dumps(body).encode())
     to = recipient(uow, message.topic, payload) if settings.smtp_url else None
@@ -91,15 +91,18 @@ def deliver(uow: UnitOfWork, clock: Clock, settings: Settings) -> Delivered:
     done = Delivered()
     if not settings.webhooks and not settings.smtp_url:
         return done  # nowhere to deliver to: messages wait, undelivered, until a channel is configured
-    waiting = uow.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None)).order_by(OutboxMessage.id).limit(BATCH)
+    due = uow.session.scalars(  # messages waiting out a pause do not hold back the ones behind them
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.delivered_at.is_(None), or_(OutboxMessage.retry_at.is_(None), OutboxMessage.retry_at <= now)
+        )
+        .order_by(OutboxMessage.id)
+        .limit(BATCH)
     )
-    for message in list(waiting):
-        if message.retry_at is not None and message.retry_at > now:
-            continue
+    for message in list(due):
         try:
             _deliver(uow, settings, message)
-        except (OSError, smtplib.SMTPException, urllib.error.URLError) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # network, SMTP, HTTP, a malformed URL
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"
             message.retry_at = now + pause_after(message.attempts)

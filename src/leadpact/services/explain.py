@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -11,7 +11,16 @@ from leadpact.domain.agreement_diff import describe_fit_rule
 from leadpact.domain.scoring import decay, from_seconds, to_seconds
 from leadpact.services import handoff
 from leadpact.services.agreements import InForce
-from leadpact.store.tables import Assignment, Event, Lead, LedgerEntry, StageChange, User
+from leadpact.store.tables import (
+    Assignment,
+    Event,
+    Lead,
+    LedgerEntry,
+    Opportunity,
+    OpportunityChange,
+    StageChange,
+    User,
+)
 from leadpact.store.unit_of_work import UnitOfWork
 
 
@@ -236,3 +245,123 @@ def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[Q
         )
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(items, key=lambda i: (bands.index(i.priority), i.due or far, -i.score))
+
+
+@dataclass
+class ScorePoint:
+    at: datetime
+    score: float
+
+
+def score_history(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, samples: int = 48) -> list[ScorePoint]:
+    """The score from the lead's first ledger row to ``now``, as the ledger gives it at each moment.
+
+    Every moment points changed shows twice, with the score just before and just after, so a line through
+    the points steps there; ``samples`` evenly spaced moments in between draw the decay.
+    """
+    end = to_seconds(now)
+    rows = [
+        (kind, moment, points)
+        for kind, moment, points in uow.session.execute(
+            select(LedgerEntry.kind, LedgerEntry.at, LedgerEntry.points)
+            .where(LedgerEntry.lead_id == lead.id, LedgerEntry.at <= end)
+            .order_by(LedgerEntry.at, LedgerEntry.id)
+        )
+    ]
+    if not rows:
+        return [ScorePoint(now, 0.0)]
+    half_life = inforce.agreement.half_life_days
+    start = rows[0][1]
+    changes = {moment for _, moment, _ in rows}
+    grid = {start + round(i * (end - start) / samples) for i in range(samples + 1)}
+    # (moment, 0) is the score just before the moment's own rows, (moment, 1) the score with them
+    moments = sorted({(t, 0) for t in changes} | {(t, 1) for t in changes | grid})
+    return [ScorePoint(from_seconds(t), _score_at(rows, t, half_life, before=step == 0)) for t, step in moments]
+
+
+def _score_at(rows: list[tuple[str, int, float]], at: int, half_life: float | None, before: bool) -> float:
+    """Fit plus decayed engagement at ``at``, from the rows written by then (before ``at`` when ``before``)."""
+    total = 0.0
+    for kind, moment, points in rows:
+        if moment > at or (before and moment == at):
+            continue
+        total += points if kind == "fit" else decay(points, at - moment, half_life)
+    return total
+
+
+@dataclass
+class Deal:
+    """An opportunity as the rep's pipeline and the lead page show it."""
+
+    id: int
+    lead_id: int
+    email: str
+    name: str
+    company: str | None
+    owner: str | None
+    amount: float
+    close_date: date
+    stage: str
+    probability: float | None  # None: a stage the agreement in force no longer has
+    created_at: datetime
+    closed_at: datetime | None
+    won: bool | None
+    lost_reason: str | None
+    moves: list[StageLine] = field(default_factory=list)
+
+
+def pipeline(uow: UnitOfWork, inforce: InForce, rep: User) -> list[Deal]:
+    """The rep's opportunities: the open ones by sales stage, then expected close; then the closed, latest first."""
+    rows = uow.session.execute(
+        select(Opportunity, Lead).join(Lead, Lead.id == Opportunity.lead_id).where(Opportunity.owner_id == rep.id)
+    )
+    deals = [_deal(uow, inforce, opportunity, lead) for opportunity, lead in rows]
+    names = inforce.agreement.stage_names()
+    open_ = sorted(
+        (d for d in deals if d.closed_at is None),
+        key=lambda d: (names.index(d.stage) if d.stage in names else len(names), d.close_date, d.id),
+    )
+    closed = sorted((d for d in deals if d.closed_at is not None), key=lambda d: (d.closed_at, d.id), reverse=True)
+    return open_ + closed
+
+
+def deals_of(uow: UnitOfWork, inforce: InForce, lead: Lead) -> list[Deal]:
+    """The lead's opportunities, newest first (a lead lost and qualified again may have had several)."""
+    found = uow.session.scalars(
+        select(Opportunity).where(Opportunity.lead_id == lead.id).order_by(Opportunity.created_at, Opportunity.id)
+    )
+    return [_deal(uow, inforce, opportunity, lead) for opportunity in found][::-1]
+
+
+def _deal(uow: UnitOfWork, inforce: InForce, opportunity: Opportunity, lead: Lead) -> Deal:
+    probabilities = {s.name: s.probability for s in inforce.agreement.sales_stages}
+    owner = uow.session.get(User, opportunity.owner_id) if opportunity.owner_id else None
+    moves = [
+        StageLine(c.at, c.from_stage, c.to_stage, _user_name(uow, c.by_user_id), None)
+        for c in uow.session.scalars(
+            select(OpportunityChange)
+            .where(OpportunityChange.opportunity_id == opportunity.id)
+            .order_by(OpportunityChange.at, OpportunityChange.id)
+        )
+    ]
+    return Deal(
+        id=opportunity.id,
+        lead_id=lead.id,
+        email=lead.email,
+        name=" ".join(p for p in (lead.first_name, lead.last_name) if p),
+        company=lead.company,
+        owner=owner.name if owner else None,
+        amount=opportunity.amount,
+        close_date=opportunity.close_date,
+        stage=opportunity.stage,
+        probability=probabilities.get(opportunity.stage),
+        created_at=opportunity.created_at,
+        closed_at=opportunity.closed_at,
+        won=opportunity.won,
+        lost_reason=opportunity.lost_reason,
+        moves=moves,
+    )
+
+
+def _user_name(uow: UnitOfWork, user_id: int | None) -> str:
+    return uow.session.get_one(User, user_id).name if user_id is not None else "system"

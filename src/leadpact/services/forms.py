@@ -2,16 +2,20 @@
 
 Each form has a public key (it sits in the page's HTML, so it only lets that form post), the browser origins
 allowed to post it, how its field names map onto the lead's, and the source, campaign and event type its
-submissions carry. A submission creates or updates the lead and records one event of that type.
+submissions carry. A submission creates or updates the lead and records one event of that type. The form, not
+the visitor, decides the source and campaign (a lead that already has them keeps its first ones), and the
+moment is the submission's.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -24,6 +28,10 @@ from leadpact.store.tables import Campaign, CaptureForm, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 
 DEFAULT_EVENT = "form_submit"
+FORM_DECIDES = ("source", "campaign", "created_at")
+"""Lead fields a submission cannot set: the form's own settings and the moment of submission give them."""
+CUSTOM_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+"""A custom field's name, as imports keep other columns (fit rules can use them)."""
 
 
 @dataclass(frozen=True)
@@ -31,18 +39,43 @@ class Submission:
     lead: Lead
     created: bool
     event_id: str
-    outcome: str  # what the agreement made of the event: "counted", "not_in_agreement", ...
+    outcome: str  # what the agreement made of the event: "counted", "not counted", "not in agreement"
 
 
-def _origins(text: Sequence[str]) -> list[str]:
+def _origins(given: Sequence[str]) -> list[str]:
+    """Browser origins as the Origin header sends them: scheme and host (and port), lower case, nothing else."""
     out = []
-    for origin in (o.strip().rstrip("/") for o in text):
+    for origin in (o.strip().rstrip("/") for o in given):
         if not origin:
             continue
-        if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
             raise InvalidInput(f"origin: '{origin}' is not an origin like https://www.example.com")
-        out.append(origin)
+        out.append(origin.lower())
     return out
+
+
+def _field_map(field_map: Mapping[str, str]) -> dict[str, str]:
+    """{the form's field name, normalized as a posted name is: the lead's field}, each checked."""
+    for posted, target in field_map.items():
+        target = target.strip()
+        if not imports.normalize_header(posted):
+            raise InvalidInput(f"field map: '{posted}' is not a form field name")
+        if target in FORM_DECIDES:
+            raise InvalidInput(f"field map: '{posted}' cannot set {target}; the form decides it")
+        if target not in imports.FIELDS["leads"] and not CUSTOM_FIELD.fullmatch(target):
+            raise InvalidInput(
+                f"field map: '{posted}' maps to '{target}', which is not a lead field "
+                f"({', '.join(f for f in imports.FIELDS['leads'] if f not in FORM_DECIDES)}) or a custom field name"
+            )
+    return imports.parse_map([f"{k}={v}" for k, v in field_map.items()], "leads")
 
 
 def add_form(
@@ -62,7 +95,7 @@ def add_form(
         raise InvalidInput(f"there is already a form named '{name.strip()}'")
     if not source.strip():
         raise InvalidInput("source: a form's leads need a source, e.g. website")
-    mapping = imports.parse_map([f"{k}={v}" for k, v in field_map.items()], "leads")
+    mapping = _field_map(field_map)
     form = CaptureForm(
         key=secrets.token_urlsafe(16),
         name=name.strip(),
@@ -94,21 +127,32 @@ def allowed_origins(form: CaptureForm) -> list[str]:
 
 
 def submit(uow: UnitOfWork, clock: Clock, inforce: InForce, form: CaptureForm, posted: Mapping[str, str]) -> Submission:
-    """Create or update the lead from the posted fields, then record the form's event for it now."""
+    """Create or update the lead from the posted fields, then record the form's event for it now.
+
+    A bad field raises ``InvalidInput`` naming every field at fault; nothing is stored then.
+    """
     source = f"form '{form.name}'"
-    values = {k: v.strip() for k, v in posted.items() if isinstance(v, str) and v.strip()}
-    columns = imports.columns_for(list(values), "leads", json.loads(form.field_map), source)
-    row = imports.Row(1, {columns[k]: v for k, v in values.items()})
-    row.values.setdefault("source", form.source)
-    problems = imports.Problems(source)
-    data = imports.lead_input(row, problems)
-    problems.raise_if_any()
-    assert data is not None
-    data.created_at = None  # a submission happens now, whatever the form says
-    if form.campaign_id is not None and data.campaign is None:
+    texts = {k: v.strip() for k, v in posted.items() if isinstance(v, str)}
+    columns = imports.columns_for(list(texts), "leads", json.loads(form.field_map), source)
+    values = {columns[k]: v for k, v in texts.items() if v and columns[k] not in FORM_DECIDES}
+    data = _lead_input(values)
+    known = uow.session.execute(select(Lead.source).where(Lead.email == intake.normalize_email(data.email))).first()
+    if known is None or known.source is None:  # a lead keeps the source it first came from
+        data.source = form.source
+    if form.campaign_id is not None:  # a lead keeps its first campaign: capture only fills an empty one
         data.campaign = uow.session.scalar(select(Campaign.name).where(Campaign.id == form.campaign_id))
     lead, created = intake.capture_lead(uow, clock, inforce, data)
     event_id = f"form-{form.id}-{uuid.uuid4().hex}"
     event = engagement.NewEvent.of(event_id, lead.id, form.event_type, to_seconds(clock.now()), form.campaign_id)
     report = engagement.ingest(uow, clock, inforce, [event])
+    uow.session.refresh(lead)  # scoring expired it: reload, so the caller can read it after the unit of work ends
     return Submission(lead, created, event_id, report.outcomes[event_id])
+
+
+def _lead_input(values: dict[str, str]) -> intake.LeadInput:
+    """The lead's fields, checked as an import checks a row; the problems are named by field alone."""
+    problems = imports.Problems("form")
+    data = imports.lead_input(imports.Row(1, values), problems)
+    if data is None or problems.lines:
+        raise InvalidInput("; ".join(line.removeprefix("row 1: ") for line in problems.lines))
+    return data

@@ -2,7 +2,8 @@
 
 Headers are matched to fields by name, including the usual headers of CRM and marketing-automation exports
 ("Job Title", "Company Name", "No. of Employees", "Lead Source", ...); ``--map "Header=field"`` covers the
-rest. Other lead columns are kept as custom fields, which fit rules can use. Every row is checked before
+rest, and ``--map "Header=-"`` leaves a column out. Other lead columns are kept as custom fields, which fit
+rules can use. Every row is checked before
 anything is stored: when any row is bad, the import stops with every problem listed by row and field and
 nothing is written. Importing the same file again adds nothing twice: leads are matched by email, events by
 event id, campaigns by name, costs by campaign and date.
@@ -103,6 +104,8 @@ ALIASES: dict[str, str] = {
     "day": "date",
     "cost_date": "date",
 }
+IGNORE = "-"
+"""The field of a column left out of the import."""
 _HEADER = re.compile(r"[^a-z0-9]+")
 _CUSTOM = re.compile(r"^[a-z][a-z0-9_]*$")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([^/\s:]+)")
@@ -135,18 +138,34 @@ def parse_map(items: Sequence[str], kind: str) -> dict[str, str]:
         target = target.strip()
         if not sep or not header.strip() or not target:
             raise InvalidInput(f"--map: '{item}' is not HEADER=FIELD")
-        if target not in FIELDS[kind] and not (kind == "leads" and _CUSTOM.match(target)):
+        if target != IGNORE and target not in FIELDS[kind] and not (kind == "leads" and _CUSTOM.match(target)):
             raise InvalidInput(f"--map: '{target}' is not a field of {kind}; fields: {', '.join(FIELDS[kind])}")
         mapping[normalize_header(header)] = target
     return mapping
 
 
+def recognized(header: str, kind: str) -> str | None:
+    """The field a header names by itself, as the field's own name or a usual export header; None if neither."""
+    key = normalize_header(header)
+    target = key if key in FIELDS[kind] else ALIASES.get(key)
+    return target if target in FIELDS[kind] else None
+
+
+def custom_name(header: str) -> str | None:
+    """The custom field an unrecognized lead column is kept as; None when its header cannot name one."""
+    key = normalize_header(header)
+    return key if _CUSTOM.match(key) else None
+
+
 def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], source: str) -> dict[str, str]:
-    """{file header: field} for every header; unknown lead headers become custom fields."""
+    """{file header: field} for every header; unknown lead headers become custom fields; ``IGNORE``: left out."""
     out: dict[str, str] = {}
     for header in headers:
         key = normalize_header(header)
-        target = mapping.get(key) or (key if key in FIELDS[kind] else ALIASES.get(key))
+        target = mapping.get(key) or recognized(header, kind)
+        if target == IGNORE:
+            out[header] = IGNORE
+            continue
         if target is None or target not in FIELDS[kind]:
             if kind != "leads":
                 raise InvalidInput(
@@ -166,6 +185,40 @@ def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], s
             f'(use --map "Your Header={missing[0]}")'
         )
     return out
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A file before it is mapped: its headers, its first rows (a cell per header) and how many rows it has."""
+
+    headers: list[str]
+    samples: list[list[str]]
+    rows: int
+
+
+def preview(path: Path, source: str, samples: int = 3) -> Preview:
+    """The headers and first ``samples`` non-blank rows of the CSV file at ``path``, which ``source`` names."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            headers = next(reader, None)
+            if not headers or not any(h.strip() for h in headers):
+                raise InvalidInput(f"{source}: the file is empty; the first line must name the columns")
+            first: list[list[str]] = []
+            rows = 0
+            for values in reader:
+                if not any(values):
+                    continue
+                rows += 1
+                if len(first) < samples:
+                    first.append([*values, *[""] * len(headers)][: len(headers)])
+    except OSError as exc:
+        raise InvalidInput(f"{source}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{source}: the file is not UTF-8 text; save it as 'CSV UTF-8' and try again") from exc
+    except csv.Error as exc:
+        raise InvalidInput(f"{source}: not a CSV file ({exc})") from exc
+    return Preview(headers, first, rows)
 
 
 @dataclass
@@ -197,10 +250,10 @@ def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[R
     with open_csv(path, kind, mapping) as (names, rows):
         out = []
         for line, values in rows:
-            cells = {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip()}
+            cells = {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip() and n != IGNORE}
             if cells:
                 out.append(Row(line, cells))
-        return out, names
+        return out, [n for n in names if n != IGNORE]
 
 
 class Problems:

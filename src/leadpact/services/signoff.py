@@ -2,7 +2,9 @@
 
 The marketing owner and the sales owner are managers for those sides; each signs with their own account. A
 candidate is adopted (the next version, signed by both names) the moment its second signature lands. A
-candidate that changes nothing against the version in force is refused at upload.
+candidate that changes nothing against the version in force is refused at upload; one written against a
+version that is no longer in force cannot be signed (adopting it would silently undo the newer version), it is
+uploaded again.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from leadpact.store.unit_of_work import UnitOfWork
 def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str) -> AgreementCandidate:
     """Store a candidate that parses; a broken file raises ``InvalidAgreement`` with every problem's line."""
     by.require(Action.PROPOSE_AGREEMENT)
-    agreement = parse_agreement(text, source)
-    latest = uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()
-    if latest is not None and latest.text == text:
-        raise Conflict(f"{source} is identical to version {latest.version}, which is already in force")
     if by.user_id is None:
         raise NotPermitted(f"{by.name} is not a person; a candidate is uploaded by a manager's own account")
+    agreement = parse_agreement(text, source)
+    latest = _latest(uow)
+    if latest is not None and latest.text == text:
+        raise Conflict(f"{source} is identical to version {latest.version}, which is already in force")
     candidate = AgreementCandidate(
         name=agreement.name,
         source=source,
@@ -40,8 +42,13 @@ def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str)
     return candidate
 
 
-def candidate(uow: UnitOfWork, candidate_id: int) -> AgreementCandidate:
-    found = uow.session.get(AgreementCandidate, candidate_id)
+def _latest(uow: UnitOfWork) -> AgreementVersion | None:
+    return uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()
+
+
+def candidate(uow: UnitOfWork, candidate_id: int, *, lock: bool = False) -> AgreementCandidate:
+    """The candidate; with ``lock``, its row stays locked until the unit of work ends (on PostgreSQL)."""
+    found = uow.session.get(AgreementCandidate, candidate_id, with_for_update=lock, populate_existing=lock)
     if found is None:
         raise NotFound(f"there is no agreement candidate {candidate_id}")
     return found
@@ -54,11 +61,19 @@ def candidates(uow: UnitOfWork) -> list[AgreementCandidate]:
 def sign(uow: UnitOfWork, clock: Clock, by: Principal, candidate_id: int) -> AgreementCandidate:
     """Sign for the signer's side; the second signature adopts the candidate as the next version."""
     by.require(Action.SIGN_AGREEMENT)
-    found = candidate(uow, candidate_id)
-    if found.adopted_version is not None:
-        raise Conflict(f"candidate {candidate_id} was already adopted as version {found.adopted_version}")
     if by.side is None or by.user_id is None:
         raise NotPermitted(f"{by.name} manages for neither side of the agreement, so cannot sign it")
+    found = candidate(uow, candidate_id, lock=True)  # two signatures landing together cannot both miss adopting
+    if found.adopted_version is not None:
+        raise Conflict(f"candidate {candidate_id} was already adopted as version {found.adopted_version}")
+    latest = _latest(uow)
+    current = latest.version if latest else None
+    if found.against_version != current:
+        written = f"against version {found.against_version}" if found.against_version else "before any version"
+        raise Conflict(
+            f"candidate {candidate_id} was written {written}, but version {current} is in force now; "
+            f"upload it again so it is compared with version {current}"
+        )
     now = clock.now()
     if by.side == "marketing":
         if found.marketing_signed_by is not None:

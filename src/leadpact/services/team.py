@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import ROLE_NAMES, SIDES, Role
 from leadpact.services.clock import Clock
-from leadpact.store.tables import Team, User
+from leadpact.store.tables import Assignment, Team, User
 from leadpact.store.unit_of_work import UnitOfWork
 
 ROLES = ROLE_NAMES
@@ -90,3 +94,65 @@ def reps(uow: UnitOfWork) -> list[tuple[User, Team | None]]:
         select(User, Team).outerjoin(Team, User.team_id == Team.id).order_by(Team.name.is_(None), Team.name, User.name)
     )
     return list(rows)
+
+
+def set_capacity(uow: UnitOfWork, name: str, capacity: int) -> User:
+    """A rep's share of their team's new leads from now on (2 gets twice as many as 1; 0 gets none)."""
+    if capacity < 0:
+        raise InvalidInput(f"capacity: {name}'s capacity must be 0 or more, not {capacity}")
+    user = user_named(uow, name)
+    if user.role != Role.REP:
+        raise InvalidInput(f"capacity: {name} is a {user.role}, and only reps take leads")
+    user.capacity = capacity
+    return user
+
+
+@dataclass(frozen=True)
+class Member:
+    """A rep as the team page shows them: open leads are the leads assigned to them and not yet ended."""
+
+    id: int
+    name: str
+    email: str | None
+    capacity: int
+    available: bool
+    open_leads: int
+
+
+@dataclass(frozen=True)
+class Roster:
+    team: str
+    manager: str | None
+    reps: tuple[Member, ...]
+
+
+def open_leads(uow: UnitOfWork) -> dict[int, int]:
+    """Each rep's open assignments (the leads in their queue), by user id; a rep with none is absent."""
+    rows = uow.session.execute(
+        select(Assignment.user_id, func.count()).where(Assignment.ended_at.is_(None)).group_by(Assignment.user_id)
+    )
+    return {user_id: int(count) for user_id, count in rows}
+
+
+def rosters(uow: UnitOfWork) -> list[Roster]:
+    """Every team by name, with its manager and its reps by name."""
+    counts = open_leads(uow)
+    managers = aliased(User)
+    teams = uow.session.execute(
+        select(Team, managers.name).outerjoin(managers, Team.manager_id == managers.id).order_by(Team.name)
+    )
+    reps_by_team: dict[int, list[Member]] = {}
+    for user in uow.session.scalars(select(User).where(User.role == Role.REP.value).order_by(User.name)):
+        if user.team_id is not None:
+            member = Member(user.id, user.name, user.email, user.capacity, user.available, counts.get(user.id, 0))
+            reps_by_team.setdefault(user.team_id, []).append(member)
+    return [Roster(t.name, manager, tuple(reps_by_team.get(t.id, ()))) for t, manager in teams]
+
+
+def names_of(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+    """People's names by user id, for pages that show who did something."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = uow.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {row.id: row.name for row in rows}

@@ -1,5 +1,348 @@
-"""TODO"""
+"""The leads list and the CSV import.
 
-from fastapi import APIRouter
+The list finds leads by text (email, name or company) and filters them by stage, grade, priority, source and
+owner, a page at a time, through ``services.browse``; each row links to the lead's own page.
+
+An import takes two steps. The upload keeps the file in a temporary file named by a random token, which the
+next step carries in a hidden field (never a path: the client names no file on the server), and shows each
+column with the field it will fill, as the CLI recognizes headers; the person may change any of them, keep
+an unknown lead column as a custom field or leave it out. The import then runs the service the CLI runs
+with that mapping: a file with bad rows is refused whole, with every problem by row and field, and the
+person fixes the mapping or uploads the file again.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from leadpact.api.deps import Agreement, Now, Uow
+from leadpact.domain.errors import ImportRejected, InvalidInput
+from leadpact.domain.lifecycle import Stage
+from leadpact.domain.permissions import Action
+from leadpact.services import browse, imports, team
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.services.imports import IGNORE, ImportReport
+from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web.render import render
+from leadpact.web.session import Posting, Viewer, Viewing
 
 router = APIRouter()
+
+PAGE_SIZE = 50
+UPLOADS = Path(tempfile.gettempdir()) / "leadpact-imports"
+KEEP_SECONDS = 24 * 3600
+"""An upload never imported is deleted after a day."""
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+KIND_NAMES = {
+    "leads": "Leads",
+    "events": "Events (what leads did)",
+    "campaigns": "Campaigns",
+    "costs": "Campaign costs (one per campaign and day)",
+}
+
+
+# --- the leads list ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What each filter of the leads list can be set to."""
+
+    stages: list[str]
+    grades: list[str]
+    priorities: list[str]
+    sources: list[str]
+    owners: list[str]
+
+
+def choices(uow: UnitOfWork, inforce: InForce) -> Choices:
+    agreement = inforce.agreement
+    return Choices(
+        stages=[s.value for s in Stage],
+        grades=[g.grade for g in agreement.grades],
+        priorities=[b.band for b in agreement.priority],
+        sources=browse.lead_sources(uow),
+        owners=[user.name for user, _ in team.reps(uow)],
+    )
+
+
+def page_link(params: dict[str, str], page: int) -> str:
+    return "/leads?" + urlencode({**params, "page": str(page)})
+
+
+@router.get("/leads")
+def lead_list(
+    request: Request,
+    viewer: Viewing,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    q: str = "",
+    stage: str = "",
+    grade: str = "",
+    priority: str = "",
+    source: str = "",
+    owner: str = "",
+    page: int = 1,
+) -> Response:
+    viewer.principal.require(Action.READ_LEADS)
+    where = browse.LeadFilter(
+        stage=stage or None,
+        grade=grade or None,
+        source=source or None,
+        owner=owner or None,
+        search=q.strip() or None,
+        priority=priority or None,
+    )
+    page = max(page, 1)
+    found = browse.page_of_leads(uow, inforce, clock.now(), where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    params = {k: v for k, v in {"q": q, "stage": stage, "grade": grade, "priority": priority}.items() if v}
+    params |= {k: v for k, v in {"source": source, "owner": owner}.items() if v}
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    return render(
+        request,
+        "marketing/leads.html",
+        found=found,
+        filters={"q": q, "stage": stage, "grade": grade, "priority": priority, "source": source, "owner": owner},
+        choices=choices(uow, inforce),
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
+        previous=page_link(params, page - 1) if page > 1 else None,
+        next=page_link(params, page + 1) if page < pages else None,
+        filtered=bool(params),
+    )
+
+
+# --- the CSV import ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file uploaded for import, kept until it is imported: its token, what it holds, the name it came with."""
+
+    token: str
+    kind: str
+    filename: str
+    user_id: int | None
+
+    @property
+    def path(self) -> Path:
+        return UPLOADS / f"{self.user_id}-{self.token}.csv"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MappedColumn:
+    """One column of the file on the mapping step: its header, a few of its values, and the field it fills."""
+
+    header: str
+    samples: list[str]
+    options: list[Choice]
+    selected: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: str
+    field: str
+    what: str
+
+
+def checked_kind(kind: str) -> str:
+    if kind not in imports.KINDS:
+        raise InvalidInput(f"kind: '{kind}' is not something to import; choose one of {', '.join(imports.KINDS)}")
+    return kind
+
+
+def upload_of(viewer: Viewer, token: str, kind: str, filename: str) -> Upload:
+    """The upload a mapping step names, which must be this person's and still be there."""
+    if not TOKEN.fullmatch(token):
+        raise InvalidInput("the uploaded file is not known; upload it again")
+    upload = Upload(token, checked_kind(kind), filename or "the file", viewer.principal.user_id)
+    if not upload.path.is_file():
+        raise InvalidInput("the uploaded file is no longer here (files are kept for a day); upload it again")
+    return upload
+
+
+def forget_old_uploads() -> None:
+    cutoff = time.time() - KEEP_SECONDS
+    for old in UPLOADS.glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
+def keep(viewer: Viewer, kind: str, file: UploadFile) -> Upload:
+    """The uploaded file saved under a new random token."""
+    if not file.filename:
+        raise InvalidInput("file: choose a CSV file to upload")
+    UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    forget_old_uploads()
+    upload = Upload(secrets.token_urlsafe(24), checked_kind(kind), Path(file.filename).name, viewer.principal.user_id)
+    with upload.path.open("wb") as out:
+        shutil.copyfileobj(file.file, out)
+    return upload
+
+
+def options(header: str, kind: str) -> list[Choice]:
+    """The fields a column may fill: the kind's fields; for leads, a custom field of its own name; or nothing."""
+    out = [Choice(f, f) for f in imports.FIELDS[kind]]
+    custom = imports.custom_name(header)
+    if kind == "leads" and custom and custom not in imports.FIELDS[kind]:
+        out.append(Choice(custom, f"custom field '{custom}'"))
+    return [*out, Choice(IGNORE, "(leave this column out)")]
+
+
+def default_field(header: str, kind: str) -> str:
+    """What the CLI would make of the header: its field; for leads, a custom field; else left out."""
+    found = imports.recognized(header, kind)
+    if found:
+        return found
+    custom = imports.custom_name(header)
+    return custom if kind == "leads" and custom else IGNORE
+
+
+def mapped_columns(preview: imports.Preview, kind: str, chosen: list[str] | None = None) -> list[MappedColumn]:
+    return [
+        MappedColumn(
+            header,
+            [row[i] for row in preview.samples if row[i].strip()],
+            options(header, kind),
+            chosen[i] if chosen else default_field(header, kind),
+        )
+        for i, header in enumerate(preview.headers)
+    ]
+
+
+def mapping_of(headers: list[str], kind: str, chosen: list[str]) -> dict[str, str]:
+    """{normalized header: field} from the fields chosen for the columns, each checked; as ``--map`` gives it."""
+    if len(chosen) != len(headers):
+        raise InvalidInput("the form does not match the file's columns; upload the file again")
+    for header, field in zip(headers, chosen, strict=True):
+        if field not in {o.value for o in options(header, kind)}:
+            raise InvalidInput(f"column '{header}': '{field}' is not a field of {kind}")
+    for field in set(chosen) - {IGNORE}:
+        same = [h for h, f in zip(headers, chosen, strict=True) if f == field]
+        if len(same) > 1:
+            raise InvalidInput(
+                f"columns {', '.join(repr(h) for h in same)} all fill {field}; choose one field for each"
+            )
+    missing = [f for f in imports.REQUIRED[kind] if f not in chosen]
+    if missing:
+        raise InvalidInput(
+            f"no column fills {', '.join(missing)}, which every {kind[:-1]} needs; choose the column that does"
+        )
+    return {imports.normalize_header(h): f for h, f in zip(headers, chosen, strict=True)}
+
+
+def problems_of(rejected: ImportRejected) -> list[Problem]:
+    """The refusal's problems ("row 3: email: ...") as row, field and what is wrong."""
+    out = []
+    for line in rejected.problems:
+        row, _, rest = line.partition(": ")
+        field, _, what = rest.partition(": ")
+        out.append(Problem(row.removeprefix("row "), field, what))
+    return out
+
+
+def run_import(
+    uow: UnitOfWork, clock: Clock, inforce: InForce, upload: Upload, mapping: dict[str, str]
+) -> ImportReport:
+    """The import the CLI's ``leadpact import`` runs, on the kept file."""
+    if upload.kind == "campaigns":
+        return imports.import_campaigns(uow, upload.path, mapping)
+    if upload.kind == "costs":
+        return imports.import_costs(uow, upload.path, mapping)
+    work = imports.import_leads if upload.kind == "leads" else imports.import_events
+    return work(uow, clock, inforce, upload.path, mapping)
+
+
+def mapping_page(
+    request: Request,
+    upload: Upload,
+    chosen: list[str] | None = None,
+    status: int = 200,
+    error: str | None = None,
+    problems: list[Problem] | None = None,
+) -> Response:
+    preview = imports.preview(upload.path, upload.filename)
+    return render(
+        request,
+        "marketing/import_map.html",
+        status=status,
+        upload=upload,
+        kind_name=KIND_NAMES[upload.kind],
+        rows=preview.rows,
+        columns=mapped_columns(preview, upload.kind, chosen),
+        error=error,
+        problems=problems or [],
+        kinds=KIND_NAMES,
+    )
+
+
+@router.get("/import")
+def import_start(request: Request, viewer: Viewing, kind: str = "leads") -> Response:
+    viewer.principal.require(Action.MANAGE_CAMPAIGNS)
+    return render(request, "marketing/import.html", kinds=KIND_NAMES, kind=kind, error=None)
+
+
+@router.post("/import")
+def import_upload(
+    request: Request, viewer: Posting, kind: Annotated[str, Form()], file: UploadFile | None = None
+) -> Response:
+    viewer.principal.require(Action.MANAGE_CAMPAIGNS)
+    try:
+        if file is None:
+            raise InvalidInput("file: choose a CSV file to upload")
+        upload = keep(viewer, kind, file)
+        return mapping_page(request, upload)
+    except InvalidInput as error:
+        return render(request, "marketing/import.html", status=422, kinds=KIND_NAMES, kind=kind, error=error.detail)
+
+
+@router.post("/import/run")
+def import_run(
+    request: Request,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    token: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    filename: Annotated[str, Form()] = "",
+    field: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    viewer.principal.require(Action.MANAGE_CAMPAIGNS)
+    upload = upload_of(viewer, token, kind, filename)
+    chosen = field or []
+    headers = imports.preview(upload.path, upload.filename).headers
+    try:
+        report = run_import(uow, clock, inforce, upload, mapping_of(headers, upload.kind, chosen))
+    except ImportRejected as rejected:
+        uow.session.rollback()  # the service stored nothing; nothing of this request may land either
+        return mapping_page(request, upload, chosen, 422, problems=problems_of(rejected))
+    except InvalidInput as error:
+        uow.session.rollback()
+        detail = error.detail.replace(str(upload.path), upload.filename)  # name the person's file, not ours
+        return mapping_page(request, upload, chosen if len(chosen) == len(headers) else None, 422, error=detail)
+    upload.path.unlink(missing_ok=True)
+    return render(
+        request, "marketing/import_done.html", upload=upload, kind_name=KIND_NAMES[upload.kind], report=report
+    )

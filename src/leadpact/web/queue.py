@@ -1,5 +1,400 @@
-"""TODO"""
+"""A rep's pages: my queue, my pipeline, the lead page that explains a score, and the actions taken on them.
 
-from fastapi import APIRouter
+Every action calls the service the CLI calls, as the viewer (a rep acts as themself; a manager or an admin acts
+for the lead's owner). An HTMX request gets back the part of the page the action changed (a queue row, the lead
+page's body, the pipeline) with the confirmation in the page's message area; a plain form post is sent back to
+the page it came from (303), which shows the confirmation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from leadpact.api.deps import Agreement, Now, Uow
+from leadpact.domain.agreement import Agreement as Terms
+from leadpact.domain.errors import NotPermitted
+from leadpact.domain.permissions import Action, Role
+from leadpact.services import explain, intake, opportunities, sales
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.services.explain import Deal, Explanation, ScorePoint
+from leadpact.services.team import user_named
+from leadpact.store.tables import Lead, User
+from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web.render import render
+from leadpact.web.session import Posting, Viewer, Viewing
 
 router = APIRouter()
+
+View = Literal["queue", "lead", "pipeline"]
+"""The page an action was taken on: it decides what the answer redraws, or where a plain post goes back to."""
+
+DONE: dict[str, str] = {
+    "accept": "accepted; the first-contact clock now runs.",
+    "reject": "sent back to marketing; it has left your queue.",
+    "contact": "contact logged.",
+    "qualify": "qualification answers recorded; the lead is sales-qualified and ready to convert.",
+    "convert": "converted to an opportunity; it is on your pipeline now.",
+    "stage": "opportunity moved to another sales stage.",
+    "won": "won; the lead is a customer.",
+    "lost": "lost; the lead goes back to marketing for nurturing.",
+}
+"""What each action did, in words, for the message area."""
+
+THRESHOLD_COLOUR, SCORE_COLOUR = "#a15c00", "#2456c7"
+
+
+def _acting_as(viewer: Viewer) -> str | None:
+    """Who the services act as: a rep as themself; anyone else for the lead's owner."""
+    return viewer.principal.name if viewer.principal.role is Role.REP else None
+
+
+def _rep_user(uow: UnitOfWork, viewer: Viewer, page: str) -> User:
+    if viewer.principal.role is not Role.REP:
+        raise NotPermitted(
+            f"{page} is for sales reps: it lists the leads and deals assigned to them. You are signed in as "
+            f"{viewer.principal.name} ({viewer.principal.role}); every lead is under Leads."
+        )
+    return user_named(uow, viewer.principal.name)
+
+
+def _terms(terms: Terms) -> dict[str, Any]:
+    """What the action forms offer: the agreement's reasons, questions and sales stages."""
+    recycle = [
+        (name, "no wait" if not r.recycle_after_days else f"{r.recycle_after_days:g} days")
+        for name, r in terms.reject_reasons.items()
+        if not r.disqualify
+    ]
+    disqualify = [(name, None) for name, r in terms.reject_reasons.items() if r.disqualify]
+    return {
+        "terms": terms,
+        "reject_groups": [
+            (label, g) for label, g in (("Recycle to marketing for", recycle), ("Disqualify", disqualify)) if g
+        ],
+        "stage_names": list(terms.stage_names()),
+    }
+
+
+def _done(code: str | None) -> str | None:
+    return DONE.get(code) if code else None
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement, done: str | None = None
+) -> Response:
+    rep = _rep_user(uow, viewer, "My queue")
+    items = explain.queue(uow, inforce, rep, clock.now())
+    return render(request, "queue/queue.html", items=items, done=_done(done), **_terms(inforce.agreement))
+
+
+@router.get("/pipeline")
+def pipeline_page(request: Request, viewer: Viewing, uow: Uow, inforce: Agreement, done: str | None = None) -> Response:
+    rep = _rep_user(uow, viewer, "My pipeline")
+    return render(request, "queue/pipeline.html", done=_done(done), **_pipeline(uow, inforce, rep))
+
+
+@router.get("/leads/{lead_id:int}")
+def lead_page(
+    request: Request,
+    lead_id: int,
+    viewer: Viewing,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    done: str | None = None,
+) -> Response:
+    lead = intake.find_lead(uow, str(lead_id))
+    return render(request, "queue/lead.html", done=_done(done), **_lead(uow, inforce, lead, clock.now(), viewer))
+
+
+def _pipeline(uow: UnitOfWork, inforce: InForce, rep: User) -> dict[str, Any]:
+    """The rep's open deals grouped by sales stage (in the agreement's order), and the closed ones."""
+    deals = explain.pipeline(uow, inforce, rep)
+    open_ = [d for d in deals if d.closed_at is None]
+    stages: list[tuple[str, float | None, list[Deal]]] = [
+        (s.name, s.probability, [d for d in open_ if d.stage == s.name]) for s in inforce.agreement.sales_stages
+    ]
+    named = set(inforce.agreement.stage_names())
+    retired = [d for d in open_ if d.stage not in named]  # stages an earlier agreement version had
+    if retired:
+        stages.append(("other stages", None, retired))
+    return {
+        "stages": stages,
+        "open_count": len(open_),
+        "open_total": sum(d.amount for d in open_),
+        "weighted": sum(d.amount * (d.probability or 0.0) for d in open_),
+        "closed": [d for d in deals if d.closed_at is not None],
+        **_terms(inforce.agreement),
+    }
+
+
+def _may_see(viewer: Viewer, lead: Lead, deals: list[Deal]) -> bool:
+    """A rep sees the leads assigned to them and those of their deals; the other roles read every lead."""
+    if viewer.principal.role is Role.REP:
+        mine = lead.owner_id is not None and lead.owner_id == viewer.principal.user_id
+        return mine or any(d.owner == viewer.principal.name for d in deals)
+    return viewer.may(Action.READ_LEADS)
+
+
+def _lead(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, viewer: Viewer) -> dict[str, Any]:
+    """Everything the lead page shows."""
+    deals = explain.deals_of(uow, inforce, lead)
+    if not _may_see(viewer, lead, deals):
+        raise NotPermitted(f"lead {lead.email} is not assigned to {viewer.principal.name}")
+    x = explain.explain(uow, inforce, lead, now)
+    threshold = inforce.agreement.qualified.score_at_least
+    history = explain.score_history(uow, inforce, lead, now)
+    may_act = viewer.may(Action.WORK_LEADS) and (
+        viewer.principal.role is not Role.REP or lead.owner_id == viewer.principal.user_id
+    )
+    return {
+        "x": x,
+        "deals": deals,
+        "open_deal": next((d for d in deals if d.closed_at is None), None),
+        "clock": _sla_clock(x),
+        "contacted": x.sla is not None and x.sla.contacted_at is not None,
+        "may_act": may_act,
+        "threshold": threshold,
+        "chart_label": f"Score over time: {x.score:.1f} now; the agreement qualifies a lead at {threshold:g}",
+        "chart_config": _score_chart(history, now, threshold),
+        **_terms(inforce.agreement),
+    }
+
+
+def _sla_clock(x: Explanation) -> tuple[str, datetime] | None:
+    """Which SLA clock runs for the lead, and when it runs out."""
+    if x.sla is None:
+        return None
+    if x.sla.accepted_at is None:
+        return "Accept by", x.sla.accept_due
+    if x.sla.contacted_at is None:
+        return "First contact by", x.sla.contact_due
+    return None
+
+
+def _score_chart(points: list[ScorePoint], now: datetime, threshold: float) -> dict[str, Any]:
+    """A Chart.js line of the score against days ago (now at the right), and the qualification line dashed."""
+
+    def ago(at: datetime) -> float:
+        return round((now - at).total_seconds() / 86_400, 3)
+
+    span = max(ago(points[0].at), 1.0)
+    score = [{"x": ago(p.at), "y": round(p.score, 2)} for p in points]
+    line = [{"x": span, "y": threshold}, {"x": 0, "y": threshold}]
+    return {
+        "type": "line",
+        "data": {
+            "datasets": [
+                {"label": "Score", "data": score, "borderColor": SCORE_COLOUR, "backgroundColor": SCORE_COLOUR},
+                {
+                    "label": f"Qualifies at {threshold:g}",
+                    "data": line,
+                    "borderColor": THRESHOLD_COLOUR,
+                    "backgroundColor": THRESHOLD_COLOUR,
+                    "borderDash": [6, 4],
+                },
+            ]
+        },
+        "options": {
+            "elements": {"point": {"radius": 0, "hitRadius": 6}, "line": {"borderWidth": 2}},
+            "interaction": {"mode": "nearest", "intersect": False},
+            "scales": {
+                "x": {
+                    "type": "linear",
+                    "reverse": True,
+                    "min": 0,
+                    "max": span,
+                    "title": {"display": True, "text": "days ago"},
+                },
+                "y": {"beginAtZero": True, "title": {"display": True, "text": "points"}},
+            },
+        },
+    }
+
+
+# --- actions ----------------------------------------------------------------------------------------------
+
+Work = Callable[[Lead, str | None], object]
+"""An action on a lead, given the rep to act as."""
+
+ViewField = Annotated[View, Form()]
+
+
+def _act(
+    request: Request,
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    viewer: Viewer,
+    lead_id: int,
+    view: View,
+    done: str,
+    work: Work,
+) -> Response:
+    viewer.principal.require(Action.WORK_LEADS)
+    lead = intake.find_lead(uow, str(lead_id))
+    viewer.principal.require_owner(lead.owner_id, f"lead {lead.email}")
+    work(lead, _acting_as(viewer))
+    # a rep who sent the lead back from its page may no longer see that page: their queue is where to go
+    gone = view == "lead" and not _may_see(viewer, lead, explain.deals_of(uow, inforce, lead))
+    back = "/queue" if gone else {"queue": "/queue", "pipeline": "/pipeline", "lead": f"/leads/{lead.id}"}[view]
+    htmx = bool(request.headers.get("HX-Request"))
+    if gone and htmx:
+        return Response(headers={"HX-Redirect": f"{back}?done={done}"})
+    if not htmx:
+        return RedirectResponse(f"{back}?done={done}", status_code=303)
+    return _fragment(request, uow, inforce, viewer, lead, view, f"{lead.email}: {DONE[done]}", clock.now())
+
+
+def _fragment(
+    request: Request,
+    uow: UnitOfWork,
+    inforce: InForce,
+    viewer: Viewer,
+    lead: Lead,
+    view: View,
+    message: str,
+    now: datetime,
+) -> Response:
+    """The part of ``view`` an action on ``lead`` changed, redrawn, with ``message`` for the message area."""
+    terms = _terms(inforce.agreement)
+    if view == "queue":
+        owner = uow.session.get(User, lead.owner_id) if lead.owner_id else None
+        items = [i for i in explain.queue(uow, inforce, owner, now) if i.lead_id == lead.id] if owner else []
+        return render(request, "queue/row.html", item=items[0] if items else None, message=message, **terms)
+    deals = explain.deals_of(uow, inforce, lead)
+    if view == "pipeline" and deals and deals[0].owner:  # every opportunity has the owner who converted it
+        body = _pipeline(uow, inforce, user_named(uow, deals[0].owner))
+        return render(request, "queue/pipeline_body.html", message=message, **body)
+    return render(request, "queue/lead_body.html", message=message, **_lead(uow, inforce, lead, now, viewer))
+
+
+async def _answers(request: Request) -> dict[str, str]:
+    """The qualification answers of the form: a field ``q.<question>`` per question, unanswered ones left out."""
+    form = await request.form()
+    return {k.removeprefix("q."): v for k, v in form.items() if k.startswith("q.") and isinstance(v, str) and v}
+
+
+@router.post("/leads/{lead_id:int}/accept")
+def accept(
+    request: Request, lead_id: int, viewer: Posting, uow: Uow, clock: Now, inforce: Agreement, view: ViewField = "lead"
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        sales.accept(uow, clock, inforce, lead, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "accept", work)
+
+
+@router.post("/leads/{lead_id:int}/reject")
+def reject(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    reason: Annotated[str, Form()],
+    view: ViewField = "lead",
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        sales.reject(uow, clock, inforce, lead, reason, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "reject", work)
+
+
+@router.post("/leads/{lead_id:int}/contact")
+def contact(
+    request: Request, lead_id: int, viewer: Posting, uow: Uow, clock: Now, inforce: Agreement, view: ViewField = "lead"
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        sales.contact(uow, clock, lead, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "contact", work)
+
+
+@router.post("/leads/{lead_id:int}/qualify")
+def qualify(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    answers: Annotated[dict[str, str], Depends(_answers)],
+    view: ViewField = "lead",
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        sales.confirm(uow, clock, inforce, lead, answers, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "qualify", work)
+
+
+@router.post("/leads/{lead_id:int}/convert")
+def convert(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    amount: Annotated[float, Form()],
+    close_date: Annotated[date, Form()],
+    view: ViewField = "lead",
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        opportunities.convert(uow, clock, inforce, lead, amount, close_date, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "convert", work)
+
+
+@router.post("/leads/{lead_id:int}/stage")
+def move_stage(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    stage: Annotated[str, Form()],
+    view: ViewField = "lead",
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        opportunities.move_stage(uow, clock, inforce, lead, stage, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "stage", work)
+
+
+@router.post("/leads/{lead_id:int}/won")
+def won(
+    request: Request, lead_id: int, viewer: Posting, uow: Uow, clock: Now, inforce: Agreement, view: ViewField = "lead"
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        opportunities.win(uow, clock, inforce, lead, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "won", work)
+
+
+@router.post("/leads/{lead_id:int}/lost")
+def lost(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    reason: Annotated[str, Form()],
+    view: ViewField = "lead",
+) -> Response:
+    def work(lead: Lead, rep: str | None) -> None:
+        opportunities.lose(uow, clock, inforce, lead, reason, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "lost", work)

@@ -4,4 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from leadpact.api.routes import actions, agreement, campaigns, events, forms, leads, reports, tokens
+
+ROUTERS: list[APIRouter] = [
+    leads.router,
+    leads.queue_router,
+    actions.router,
+    events.router,
+    campaigns.router,
+    reports.router,
+    agreement.router,
+    forms.router,
+    forms.capture_router,
+    tokens.router,
+]

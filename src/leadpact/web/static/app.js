@@ -10,6 +10,15 @@
     if (token) { event.detail.headers["X-CSRF-Token"] = token.content; }
   });
 
+  // a refusal (4xx) comes back as a message for the page's #flash area: show it instead of dropping it
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   function span(ms) {
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;

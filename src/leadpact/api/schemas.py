@@ -1,0 +1,501 @@
+"""What the JSON API takes and answers: one Pydantic model per body, with the limits the database holds to.
+
+Request bodies refuse fields they do not know (a misspelt field is an error that names it, not a value quietly
+dropped). Moments are ISO 8601; one without a zone is taken as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
+
+from leadpact.services import intake
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_utc)]
+"""An ISO 8601 moment such as 2026-03-02T15:00:00Z; without a zone, UTC."""
+
+
+Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
+"""Text with the spaces around it dropped; each field's limit is the database column's."""
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Answer(BaseModel):
+    """An answer, read from the service's objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorOut(BaseModel):
+    """Every error: a stable code and a detail naming the field or row at fault."""
+
+    code: str = Field(examples=["not_found"])
+    detail: str = Field(examples=["no lead with email 'ann@acme.example'"])
+    problems: Annotated[
+        list[str] | None, Field(description="For agreement_invalid and invalid_input: one per problem.")
+    ] = None
+
+
+# --- leads --------------------------------------------------------------------------------------------------
+
+CustomName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
+"""A custom field's name: lower case letters, digits and _, as in an import's column."""
+
+
+class LeadIn(Body):
+    """A lead to capture: created when its email is new, else the fields given update it (others are kept)."""
+
+    email: Stripped = Field(min_length=1, max_length=320, examples=["ann.lee@acme-robotics.example"])
+    first_name: Stripped | None = Field(None, max_length=100)
+    last_name: Stripped | None = Field(None, max_length=100)
+    title: Stripped | None = Field(None, max_length=200, examples=["VP Operations"])
+    company: Stripped | None = Field(None, max_length=255)
+    domain: Stripped | None = Field(
+        None, max_length=255, description="The company's web domain; by default the email's."
+    )
+    industry: Stripped | None = Field(None, max_length=100, examples=["manufacturing"])
+    employees: Annotated[int, Field(ge=0)] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
+        None, description="Two-letter country code.", examples=["US"]
+    )
+    source: Stripped | None = Field(None, max_length=50, examples=["website"])
+    campaign: Stripped | None = Field(
+        None, max_length=200, description="A campaign name; a new name creates the campaign."
+    )
+    custom: dict[CustomName, Annotated[str, StringConstraints(max_length=10_000)]] = Field(
+        default_factory=dict, description="Further fields the agreement's fit rules may use, e.g. {'segment': 'smb'}."
+    )
+
+    def to_input(self) -> intake.LeadInput:
+        return intake.LeadInput(
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            title=self.title,
+            company=self.company,
+            domain=self.domain,
+            industry=self.industry,
+            employees=self.employees,
+            country=self.country.upper() if self.country else None,
+            source=self.source,
+            campaign=self.campaign,
+            custom=dict(self.custom),
+        )
+
+
+class LeadSummary(BaseModel):
+    """A lead as of now: its score is fit + engagement (decayed to now); grade and priority follow from them."""
+
+    id: int
+    email: str
+    name: str
+    company: str | None
+    stage: str
+    score: float
+    fit: float
+    engagement: float
+    grade: str
+    priority: str
+    owner: str | None = Field(description="The rep it is assigned to.")
+    source: str | None
+
+
+class LeadListItem(Answer):
+    id: int
+    email: str
+    company: str | None
+    title: str | None
+    source: str | None
+    stage: str
+    grade: str
+    priority: str
+    score: float
+    owner: str | None
+
+
+class LeadPage(BaseModel):
+    items: list[LeadListItem]
+    total: int = Field(description="How many leads match the filters, on every page.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last page.")
+
+
+class FitLineOut(Answer):
+    rule: str
+    points: float
+    rule_text: str = Field(description="The rule in words.")
+
+
+class EventLineOut(Answer):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    points: float = Field(description="Points when it happened.")
+    factor: float = Field(description="How much of them is left now (decay).")
+    value: float = Field(description="Points now.")
+
+
+class SlaOut(Answer):
+    owner: str
+    assigned_at: datetime
+    accept_due: datetime
+    contact_due: datetime
+    accepted_at: datetime | None
+    contacted_at: datetime | None
+    state: str = Field(examples=["accept due 2026-03-02 19:00 UTC"])
+
+
+class StageLineOut(Answer):
+    at: datetime
+    from_stage: str | None
+    to_stage: str
+    by: str = Field(description="Who moved it: a person, or the agreement version.")
+    reason: str | None
+
+
+class LeadDetail(Answer):
+    """A lead with every point of its score explained, its SLA clock and its stage history."""
+
+    id: int
+    email: str
+    name: str
+    company: str | None
+    title: str | None
+    source: str | None
+    at: datetime = Field(description="The moment the explanation is for.")
+    version: int = Field(description="The agreement version in force.")
+    fit: float
+    engagement: float
+    score: float
+    grade: str
+    priority: str
+    stage: str
+    owner: str | None
+    fit_rules: list[FitLineOut]
+    events: list[EventLineOut] = Field(description="Every counted event, with its decay.")
+    sla: SlaOut | None
+    history: list[StageLineOut]
+
+
+class QueueItemOut(Answer):
+    lead_id: int
+    email: str
+    name: str
+    company: str | None
+    stage: str
+    score: float
+    grade: str
+    priority: str
+    source: str | None
+    top_reasons: list[str]
+    due: datetime | None = Field(description="When what the rep owes next (accept or first contact) is due.")
+    sla: str
+
+
+# --- rep actions --------------------------------------------------------------------------------------------
+
+
+class ReasonIn(Body):
+    reason: Stripped = Field(
+        min_length=1, max_length=100, description="A reason of the agreement in force.", examples=["not_ready"]
+    )
+
+
+class QualifyIn(Body):
+    answers: dict[str, str] = Field(
+        description="An answer to every qualification question of the agreement.",
+        examples=[{"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}],
+    )
+
+
+class ConvertIn(Body):
+    amount: float = Field(gt=0, description="The expected deal amount.", examples=[48000])
+    close_date: date = Field(description="The expected close date.", examples=["2026-06-30"])
+
+
+class StageIn(Body):
+    stage: Stripped = Field(
+        min_length=1, max_length=50, description="The next sales stage, or an earlier one.", examples=["proposal"]
+    )
+
+
+class OpportunityOut(Answer):
+    id: int
+    stage: str
+    amount: float
+    close_date: date
+    created_at: datetime
+    closed_at: datetime | None
+    won: bool | None
+    lost_reason: str | None
+
+
+class LeadAfter(LeadSummary):
+    """The lead after the action, with its opportunity when the action was on one."""
+
+    opportunity: OpportunityOut | None = None
+    first_contact: bool | None = Field(None, description="For a contact: whether it was the first (the SLA's).")
+
+
+# --- events -------------------------------------------------------------------------------------------------
+
+
+class EventIn(Body):
+    """One thing a lead did. The event id makes recording idempotent: sending it again changes nothing."""
+
+    event_id: Stripped = Field(min_length=1, max_length=200, examples=["web-7f3a9c"])
+    email: Stripped = Field(
+        min_length=1, max_length=320, description="The lead's email; the lead must have been captured."
+    )
+    type: Stripped = Field(
+        min_length=1,
+        max_length=100,
+        description="An event type of the agreement, e.g. demo_request.",
+        examples=["demo_request"],
+    )
+    occurred_at: Moment
+    campaign: Stripped | None = Field(None, max_length=200)
+
+    def to_input(self) -> intake.EventInput:
+        return intake.EventInput(self.event_id, self.email, self.type, self.occurred_at, self.campaign or None)
+
+
+OUTCOME = "What the agreement made of it: counted, not counted (over a cap), not in agreement, or duplicate."
+
+
+class EventOut(BaseModel):
+    event_id: str
+    lead_id: int
+    outcome: str = Field(description=OUTCOME, examples=["counted"])
+
+
+class BatchIn(Body):
+    events: Annotated[
+        list[Any],
+        Field(min_length=1, max_length=1000),
+        WithJsonSchema(
+            {"type": "array", "items": EventIn.model_json_schema(), "minItems": 1, "maxItems": 1000},
+        ),
+    ] = Field(description="1 to 1000 events, each like the body of POST /api/v1/events; each is judged alone.")
+
+
+class BatchOk(BaseModel):
+    index: int
+    event_id: str
+    outcome: str = Field(description=OUTCOME)
+
+
+class ItemError(BaseModel):
+    code: str = Field(examples=["not_found"])
+    detail: str = Field(description="The field at fault and what is wrong with it.")
+
+
+class BatchFailed(BaseModel):
+    index: int
+    event_id: str | None
+    error: ItemError
+
+
+class BatchOut(BaseModel):
+    results: list[BatchOk | BatchFailed] = Field(description="One per event, in the order sent.")
+    recorded: int = Field(description="Events stored now.")
+    duplicates: int = Field(description="Events already stored (or repeated in the batch): nothing changed.")
+    failed: int = Field(description="Events refused, each with its error.")
+
+
+# --- campaigns ----------------------------------------------------------------------------------------------
+
+
+class CampaignIn(Body):
+    """A campaign, created or updated by name; a value left out keeps what is there."""
+
+    name: Stripped = Field(min_length=1, max_length=200, examples=["Spring webinar"])
+    channel: Stripped | None = Field(None, max_length=50, examples=["webinar"])
+    started_on: date | None = None
+    ended_on: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValueError("ended_on: the campaign ends before it starts")
+        return self
+
+
+class CampaignOut(Answer):
+    id: int
+    name: str
+    channel: str | None
+    started_on: date | None
+    ended_on: date | None
+    cost: float | None = Field(description="Total recorded cost; null when none was recorded (unknown, not free).")
+    cost_days: int = Field(description="Days with a recorded cost.")
+    leads: int = Field(description="Leads that came from it.")
+
+
+class CostIn(Body):
+    day: date = Field(alias="date", description="The day the money was spent.")
+    amount: float = Field(ge=0, examples=[1250.0])
+
+
+class CostsOut(BaseModel):
+    campaign: CampaignOut
+    created: int = Field(description="Days with a cost recorded now for the first time.")
+    updated: int = Field(description="Days whose cost was replaced.")
+    unchanged: int
+
+
+# --- reports ------------------------------------------------------------------------------------------------
+
+
+class ColumnOut(BaseModel):
+    key: str
+    title: str
+    kind: str = Field(description="text, count, money, share (0 to 1), ratio, number, days or hours.")
+
+
+class ReportOut(BaseModel):
+    report: str
+    title: str
+    scope: dict[str, Any] = Field(description="The dates covered, the moment looked from, the time zone.")
+    columns: list[ColumnOut]
+    rows: list[dict[str, Any]] = Field(description="One value per column key; null where it cannot be computed.")
+    notes: list[str]
+    sections: list[ReportOut] = Field(default_factory=list, description="Further tables of the same report.")
+
+
+# --- the agreement ------------------------------------------------------------------------------------------
+
+
+class VersionOut(Answer):
+    version: int
+    name: str
+    sha256: str
+    marketing_signoff: str
+    sales_signoff: str
+    adopted_at: datetime
+
+
+class AgreementOut(VersionOut):
+    text: str = Field(description="The agreement file exactly as adopted (YAML).")
+    in_force: bool
+
+
+class DiffOut(BaseModel):
+    from_version: int = Field(alias="from")
+    to_version: int = Field(alias="to")
+    changes: list[str] = Field(description="One plain sentence per change; empty when they agree.")
+
+
+class CandidateIn(Body):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1_000_000)] = Field(
+        description="The agreement file (YAML)."
+    )
+    source: Stripped = Field(
+        "candidate.yaml", min_length=1, max_length=255, description="The file's name, used in problem reports."
+    )
+
+
+class CandidateOut(BaseModel):
+    id: int
+    name: str
+    source: str
+    uploaded_by: str
+    uploaded_at: datetime
+    against_version: int | None = Field(description="The version in force when it was uploaded.")
+    marketing_signed_by: str | None
+    marketing_signed_at: datetime | None
+    sales_signed_by: str | None
+    sales_signed_at: datetime | None
+    waiting_for: list[str] = Field(description="The sides whose signature is still missing.")
+    adopted_version: int | None = Field(description="The version it became, once both sides signed.")
+
+
+class CandidateDetail(CandidateOut):
+    text: str
+    changes: list[str] = Field(description="What it changes against the version in force, in plain sentences.")
+
+
+class BacktestOut(BaseModel):
+    """The history replayed under the version in force and under the candidate, side by side."""
+
+    current: str
+    candidate: str
+    scope: dict[str, Any]
+    columns: list[ColumnOut]
+    months: list[dict[str, Any]] = Field(description="Per month: MQLs under each, what they became, changes.")
+    load: list[dict[str, Any]] = Field(description="Leads per rep per week under each.")
+    changed: list[dict[str, Any]] = Field(description="Every lead whose qualification changes.")
+
+
+# --- capture forms ------------------------------------------------------------------------------------------
+
+
+class FormIn(Body):
+    name: Stripped = Field(min_length=1, max_length=100, examples=["contact us"])
+    source: Stripped = Field("website", min_length=1, max_length=50, description="The source its leads get.")
+    origins: list[str] = Field(
+        default_factory=list,
+        description="Sites allowed to post it from a browser, e.g. https://www.acme.example; servers always may.",
+    )
+    field_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="The form's field names in the lead's terms, e.g. {'work_email': 'email'}; fields of the "
+        "same name as the lead's need none, and others are kept as custom fields.",
+    )
+    campaign: Stripped | None = Field(None, max_length=200)
+    event_type: Stripped = Field(
+        "form_submit", min_length=1, max_length=100, description="The event each submission records."
+    )
+
+
+class FormOut(BaseModel):
+    id: int
+    name: str
+    key: str = Field(description="The form's public key; it sits in the page's HTML.")
+    capture_url: str = Field(description="Where the form posts.")
+    source: str
+    campaign: str | None
+    event_type: str
+    origins: list[str]
+    field_map: dict[str, str]
+    created_at: datetime
+
+
+class CaptureOut(BaseModel):
+    created: bool = Field(description="Whether the submission created the lead (else it updated it).")
+    outcome: str = Field(description=OUTCOME)
+
+
+# --- tokens -------------------------------------------------------------------------------------------------
+
+
+class TokenIn(Body):
+    name: Stripped = Field(min_length=1, max_length=100, description="Who or what uses it.", examples=["crm sync"])
+    role: str | None = Field(None, description="admin, marketing or manager; a token for a person takes theirs.")
+    user: str | None = Field(None, description="The person it acts for (a rep's token must name the rep).")
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    user: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    secret: str = Field(description="Send it as 'Authorization: Bearer SECRET'. It is shown only this once.")

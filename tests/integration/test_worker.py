@@ -1,0 +1,78 @@
+"""The background worker: each round records the SLA breaches due by the clock, then delivers the outbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from leadpact.config import Settings
+from leadpact.services.clock import FixedClock
+from leadpact.worker import Worker
+from tests.conftest import adopt_example
+from tests.factories import owner_name, qualify
+from tests.integration.test_delivery import ACCEPT_DUE, LEE, Webhook, sent, staff
+
+
+def eventually(holds: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``holds()`` is true, checking often; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not holds():
+        assert time.monotonic() < deadline, "the worker did not get there in time"
+        time.sleep(0.02)
+
+
+def worker_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "leadpact-worker"]
+
+
+def test_a_round_records_the_breaches_due_by_the_clock_then_delivers(engine: Engine, clock: FixedClock) -> None:
+    inforce = adopt_example(engine, clock)
+    staff(engine, clock)
+    qualify(engine, clock, inforce, LEE)
+    first = owner_name(engine, LEE)
+    with Webhook() as crm:
+        worker = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=60)
+        sla, delivered = worker.run_once()
+        assert sla is not None
+        assert (sla.accept_breaches, delivered.delivered) == (0, len(sent(engine)))
+        clock.at = ACCEPT_DUE
+        sla, delivered = worker.run_once()
+    assert sla is not None
+    assert (sla.accept_breaches, sla.reassigned) == (1, 1)
+    assert owner_name(engine, LEE) != first
+    assert [topic for _, topic in crm.received()][-2:] == ["sla.breached", "lead.assigned"]
+    assert crm.received() == sent(engine)
+
+
+def test_a_round_before_any_agreement_only_delivers(engine: Engine, clock: FixedClock) -> None:
+    with Webhook() as crm:
+        sla, delivered = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=60).run_once()
+    assert sla is None
+    assert (delivered.delivered, delivered.failed) == (0, 0)
+
+
+def test_the_worker_runs_rounds_in_the_background_until_stopped(engine: Engine, clock: FixedClock) -> None:
+    inforce = adopt_example(engine, clock)
+    staff(engine, clock)
+    with Webhook() as crm:
+        worker = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=0.05)
+        worker.start()
+        try:
+            qualify(engine, clock, inforce, LEE)
+            eventually(lambda: len(crm.bodies) == len(sent(engine)) > 0)
+            clock.at = ACCEPT_DUE  # the next round finds the breach without being asked
+            eventually(lambda: any(body["topic"] == "sla.breached" for body in crm.bodies))
+        finally:
+            began = time.monotonic()
+            worker.stop()
+        assert time.monotonic() - began < 5
+        assert worker_threads() == []
+        assert crm.received() == sent(engine)  # stopping let the round in progress finish
+
+
+def test_a_worker_that_never_started_stops_at_once(engine: Engine, clock: FixedClock) -> None:
+    Worker(engine, clock, Settings(), every=5.0).stop()
+    assert worker_threads() == []

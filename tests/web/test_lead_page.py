@@ -1,0 +1,170 @@
+"""The rep's pages over HTTP on both engines: plain form posts (no script), refusals, the lead page's chart."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from leadpact.api.app import create_app
+from leadpact.config import Settings
+from leadpact.services import auth, explain, intake, team
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import FixedClock
+from leadpact.store.tables import Opportunity
+from leadpact.store.unit_of_work import UnitOfWork
+from tests.conftest import adopt_example
+from tests.factories import add_team, history, lead, qualify
+
+KIM = "kim@bigco.example"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Person:
+    client: TestClient
+    csrf: str
+
+    def post(self, path: str, form: dict[str, str], htmx: bool = False) -> Any:
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.client.post(path, data={"csrf": self.csrf, **form}, headers=headers, follow_redirects=False)
+
+
+@dataclass
+class Web:
+    app: FastAPI
+    engine: Engine
+    clock: FixedClock
+    inforce: InForce
+
+    def person(self, name: str, role: str, first: str, side: str | None = None) -> Person:
+        """``name`` with ``role``, signed in through the sign-in form and sent on to the page ``first``."""
+        with UnitOfWork(self.engine) as uow:
+            if role != "rep":
+                team.add_user(uow, self.clock, name, role, email=f"{name}@acme.example", side=side)
+            auth.set_password(uow, name, PASSWORD)
+        client = TestClient(self.app, base_url="http://localhost")
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        form = {"name": name, "password": PASSWORD, "csrf": token[1], "next": first}
+        signed = client.post("/login", data=form)
+        assert signed.status_code == 200, signed.text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', signed.text)
+        assert csrf is not None
+        return Person(client, csrf[1])
+
+
+@pytest.fixture
+def web(engine: Engine, clock: FixedClock) -> Iterator[Web]:
+    """The example agreement; every lead goes to alice, the americas team's only rep."""
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"alice": 1})
+    app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), clock)
+    yield Web(app, engine, clock, inforce)
+    app.state.engine.dispose()
+
+
+def test_plain_form_posts_walk_a_lead_to_lost_and_come_back_with_a_confirmation(web: Web) -> None:
+    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    alice = web.person("alice", "rep", "/queue")
+    steps = [
+        ("accept", "queue", {}, "/queue", "accepted"),
+        ("contact", "queue", {}, "/queue", "contact logged"),
+        ("qualify", "lead", {"q.budget": "yes", "q.authority": "user", "q.timing": "later"}, None, "sales-qualified"),
+        ("convert", "lead", {"amount": "12000", "close_date": "2026-05-29"}, None, "converted"),
+        ("stage", "pipeline", {"stage": "proposal"}, "/pipeline", "moved"),
+        ("lost", "pipeline", {"reason": "price"}, "/pipeline", "lost"),
+    ]
+    for action, view, form, back, said in steps:
+        answer = alice.post(f"/leads/{lead_id}/{action}", {"view": view, **form})
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"{back or f'/leads/{lead_id}'}?done={action}"
+        page = alice.client.get(answer.headers["location"])
+        assert re.search(f'<p class="ok">[^<]*{said}', page.text), page.text
+
+    assert history(web.engine, KIM)[-1] == ("opportunity", "recycled", "price")
+    with UnitOfWork(web.engine) as uow:
+        opportunity = uow.session.scalars(select(Opportunity).where(Opportunity.lead_id == lead_id)).one()
+        assert (opportunity.stage, opportunity.won, opportunity.lost_reason) == ("proposal", False, "price")
+    closed = alice.client.get("/pipeline").text
+    assert "No open deals in proposal" in closed
+    assert re.search(r"lost</span>\s*price", closed)
+    deal_page = alice.client.get(f"/leads/{lead_id}")  # no longer assigned to her, but the deal was hers
+    assert deal_page.status_code == 200
+    assert "Lost</strong> at proposal: price" in deal_page.text
+
+
+def test_refusals_name_what_is_wrong_on_the_page_or_in_the_message_area(web: Web) -> None:
+    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    alice = web.person("alice", "rep", "/queue")
+
+    unknown = alice.post(f"/leads/{lead_id}/reject", {"view": "queue", "reason": "too_busy"})
+    assert unknown.status_code == 422
+    assert "&#39;too_busy&#39; is not a reject reason" in unknown.text
+    assert "not_ready, no_budget, wrong_contact, bad_data, competitor" in unknown.text
+
+    too_early = alice.post(
+        f"/leads/{lead_id}/convert", {"view": "queue", "amount": "5", "close_date": "2026-04-01"}, htmx=True
+    )
+    assert too_early.status_code == 409
+    assert (too_early.headers["HX-Retarget"], too_early.headers["HX-Reswap"]) == ("#flash", "innerHTML")
+    assert 'data-code="illegal_transition"' in too_early.text
+    assert "<html" not in too_early.text  # a fragment for the message area, not a page
+
+    no_form_token = alice.client.post(f"/leads/{lead_id}/accept", data={"view": "queue"}, follow_redirects=False)
+    assert no_form_token.status_code == 403
+    assert lead(web.engine, KIM).stage == "mql"
+
+    mia = web.person("mia", "marketing", f"/leads/{lead_id}")
+    for page in ("/queue", "/pipeline"):
+        refused = mia.client.get(page)
+        assert refused.status_code == 403
+        assert "is for sales reps" in html.unescape(refused.text)
+    assert mia.post(f"/leads/{lead_id}/accept", {"view": "lead"}).status_code == 403
+    assert mia.client.get(f"/leads/{lead_id}").status_code == 200  # marketing reads every lead
+    assert lead(web.engine, KIM).stage == "mql"
+
+
+def test_the_lead_page_charts_the_score_against_the_qualification_line(web: Web) -> None:
+    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    sam = web.person("sam", "manager", f"/leads/{lead_id}", side="sales")
+
+    page = sam.client.get(f"/leads/{lead_id}").text
+    found = re.search(r'aria-label="([^"]*)" data-chart="([^"]*)"', page)
+    assert found is not None
+    label, config = html.unescape(found[1]), json.loads(html.unescape(found[2]))
+    score, line = config["data"]["datasets"]
+    with UnitOfWork(web.engine) as uow:
+        explained = explain.explain(uow, web.inforce, intake.find_lead(uow, KIM), web.clock.now())
+    assert label == f"Score over time: {explained.score:.1f} now; the agreement qualifies a lead at 60"
+    assert score["data"][-1] == {"x": 0, "y": pytest.approx(explained.score)}
+    assert [p["y"] for p in line["data"]] == [60, 60]
+    assert line["borderDash"]
+    assert config["options"]["scales"]["x"]["reverse"] is True  # now at the right
+
+    assert 'Actions <small class="muted">(for alice)</small>' in page  # a sales manager may act for the rep
+    answer = sam.post(f"/leads/{lead_id}/accept", {"view": "lead"}, htmx=True)
+    assert answer.status_code == 200
+    assert 'id="flash" hx-swap-oob="innerHTML"' in answer.text
+    assert '<b id="stage">SAL</b>' in answer.text
+    assert history(web.engine, KIM)[-1] == ("mql", "sal", None)
+
+
+def test_a_rep_who_sends_a_lead_back_from_its_page_returns_to_the_queue(web: Web) -> None:
+    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    alice = web.person("alice", "rep", "/queue")
+
+    answer = alice.post(f"/leads/{lead_id}/reject", {"view": "lead", "reason": "bad_data"}, htmx=True)
+
+    assert answer.status_code == 200
+    assert answer.headers["HX-Redirect"] == "/queue?done=reject"  # the lead's page is no longer hers to see
+    assert alice.client.get(f"/leads/{lead_id}").status_code == 403
+    assert history(web.engine, KIM)[-1] == ("mql", "disqualified", "bad_data")
