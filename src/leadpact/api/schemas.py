@@ -29,7 +29,7 @@ Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
 class Body(BaseModel):
     """A request body: unknown fields are refused by name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Answer(BaseModel):
@@ -66,7 +66,7 @@ class LeadIn(Body):
         None, max_length=255, description="The company's web domain; by default the email's."
     )
     industry: Stripped | None = Field(None, max_length=100, examples=["manufacturing"])
-    employees: Annotated[int, Field(ge=0)] | None = None
+    employees: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
         None, description="Two-letter country code.", examples=["US"]
     )

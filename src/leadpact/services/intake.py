@@ -24,6 +24,7 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 M = TypeVar("M", Lead, Account)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_ID = 2**31 - 1  # no table's key is larger, on any engine
 TEXT_FIELDS = ("first_name", "last_name", "title", "company", "domain", "industry", "country", "source")
 
 
@@ -66,13 +67,13 @@ def campaign_id(uow: UnitOfWork, name: str) -> int:
 def find_lead(uow: UnitOfWork, ref: str) -> Lead:
     """A lead by email, or by id when ``ref`` is a number."""
     ref = ref.strip()
-    lead = (
-        uow.session.get(Lead, int(ref))
-        if ref.isdigit()
-        else uow.session.scalars(select(Lead).where(Lead.email == ref.lower())).first()
-    )
+    by_id = ref.isascii() and ref.isdigit()
+    if by_id:
+        lead = uow.session.get(Lead, int(ref)) if int(ref) <= MAX_ID else None
+    else:
+        lead = uow.session.scalars(select(Lead).where(Lead.email == ref.lower())).first()
     if lead is None:
-        raise NotFound(f"no lead with {'id' if ref.isdigit() else 'email'} '{ref}'")
+        raise NotFound(f"no lead with {'id' if by_id else 'email'} '{ref}'")
     return lead
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leadpact.api.deps import Agreement, Now, Uow
-from leadpact.api.routes.common import PREFIX, errors, permitted
+from leadpact.api.routes.common import MAX_KEY, PREFIX, Key, errors, permitted
 from leadpact.api.schemas import (
     AgreementOut,
     BacktestOut,
@@ -82,7 +82,7 @@ def versions(caller: Reader, uow: Uow) -> list[VersionOut]:
 
 
 @router.get("/versions/{version}", summary="One version", responses=errors(404, 409))
-def version(version: int, caller: Reader, uow: Uow) -> AgreementOut:
+def version(version: Key, caller: Reader, uow: Uow) -> AgreementOut:
     """A version by number, with its file exactly as adopted."""
     return _version(uow, version)
 
@@ -91,8 +91,8 @@ def version(version: int, caller: Reader, uow: Uow) -> AgreementOut:
 def diff(
     caller: Reader,
     uow: Uow,
-    first: Annotated[int, Query(alias="from", description="The older version.")],
-    second: Annotated[int, Query(alias="to", description="The newer version.")],
+    first: Annotated[int, Query(alias="from", ge=1, le=MAX_KEY, description="The older version.")],
+    second: Annotated[int, Query(alias="to", ge=1, le=MAX_KEY, description="The newer version.")],
 ) -> DiffOut:
     """One plain sentence per change from version `from` to version `to`; none when they agree."""
     _, old = agreements.load_version(uow, first)
@@ -116,14 +116,14 @@ def candidates(caller: Reader, uow: Uow) -> list[CandidateOut]:
 
 
 @router.get("/candidates/{candidate_id}", summary="One candidate", responses=errors(404, 409))
-def candidate(candidate_id: int, caller: Reader, uow: Uow) -> CandidateDetail:
+def candidate(candidate_id: Key, caller: Reader, uow: Uow) -> CandidateDetail:
     """A candidate with its file and what it changes against the version in force."""
     return _detail(uow, signoff.candidate(uow, candidate_id))
 
 
 @router.post("/candidates/{candidate_id}/backtest", summary="Backtest a candidate", responses=errors(404, 409, 422))
 def backtest(
-    candidate_id: int,
+    candidate_id: Key,
     caller: Proposer,
     uow: Uow,
     clock: Now,
@@ -142,7 +142,7 @@ def backtest(
 
 @router.post("/candidates/{candidate_id}/sign", summary="Sign a candidate", responses=errors(404, 409))
 def sign(
-    candidate_id: int, caller: Annotated[Principal, permitted(Action.SIGN_AGREEMENT)], uow: Uow, clock: Now
+    candidate_id: Key, caller: Annotated[Principal, permitted(Action.SIGN_AGREEMENT)], uow: Uow, clock: Now
 ) -> CandidateOut:
     """Sign the candidate for your side of the agreement (a manager's own token; each manager manages for
     marketing or for sales). The second side's signature adopts it: `adopted_version` is the new version,

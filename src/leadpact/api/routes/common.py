@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from pydantic import ValidationError
 
 from leadpact.api.deps import Caller
@@ -62,6 +62,11 @@ def summarize(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> L
         owner=owner.name if owner else None,
         source=lead.source,
     )
+
+
+MAX_KEY = 2**31 - 1
+"""The largest number a table's key can hold on every engine."""
+Key = Annotated[int, Path(ge=1, le=MAX_KEY, description="A number, as listed by the API.")]
 
 
 def problems_of(error: ValidationError) -> list[str]:

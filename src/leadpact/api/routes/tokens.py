@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from leadpact.api.deps import Now, Uow
-from leadpact.api.routes.common import PREFIX, errors, permitted
+from leadpact.api.routes.common import PREFIX, Key, errors, permitted
 from leadpact.api.schemas import NewTokenOut, TokenIn, TokenOut
 from leadpact.domain.permissions import Action, Principal
 from leadpact.services import auth
@@ -46,6 +46,6 @@ def create_token(caller: Admin, body: TokenIn, uow: Uow, clock: Now) -> NewToken
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token", responses=errors(404))
-def revoke_token(token_id: int, caller: Admin, uow: Uow, clock: Now) -> TokenOut:
+def revoke_token(token_id: Key, caller: Admin, uow: Uow, clock: Now) -> TokenOut:
     """Revoke the token: every request with it is refused (401) from now on. Revoking it again is harmless."""
     return _out(uow, auth.revoke_token(uow, clock, token_id))
