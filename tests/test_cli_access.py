@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
@@ -151,18 +151,18 @@ def test_serve_runs_the_app_and_the_api_in_one_process_from_the_latest_activity_
         deadline = time.monotonic() + 20
         while True:
             try:
-                login = httpx.get(f"http://127.0.0.1:{port}/login")
+                login = httpx2.get(f"http://127.0.0.1:{port}/login")
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert server.poll() is None, "the server stopped"
                 assert time.monotonic() < deadline, "the server did not start in time"
                 time.sleep(0.1)
         assert login.status_code == 200
         assert "Sign in" in login.text
         assert f"{clock.now():%Y-%m-%dT%H:%M}" in login.text  # the page's clock is the ledger's last moment
-        refused_ = httpx.get(f"http://127.0.0.1:{port}/api/v1/leads")
+        refused_ = httpx2.get(f"http://127.0.0.1:{port}/api/v1/leads")
         assert (refused_.status_code, refused_.json()["code"]) == (401, "not_authenticated")
-        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        assert httpx2.get(f"http://127.0.0.1:{port}/docs").status_code == 200
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -35,14 +35,14 @@ class Api:
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
-    def get(self, path: str, who: str, **params: Any) -> httpx.Response:
+    def get(self, path: str, who: str, **params: Any) -> httpx2.Response:
         """GET an API path (under /api/v1) as a person of tests.people."""
-        response: httpx.Response = self.client.get(V1 + path, headers=self.auth(who), params=params)
+        response: httpx2.Response = self.client.get(V1 + path, headers=self.auth(who), params=params)
         return response
 
-    def post(self, path: str, who: str, body: Any = None, **params: Any) -> httpx.Response:
+    def post(self, path: str, who: str, body: Any = None, **params: Any) -> httpx2.Response:
         """POST a JSON body to an API path (under /api/v1) as a person of tests.people."""
-        response: httpx.Response = self.client.post(V1 + path, headers=self.auth(who), json=body, params=params)
+        response: httpx2.Response = self.client.post(V1 + path, headers=self.auth(who), json=body, params=params)
         return response
 
 
@@ -68,7 +68,7 @@ def api(engine: Engine, clock: FixedClock) -> Iterator[Api]:
         yield Api(client, tokens, engine, clock, inforce)
 
 
-def refused(response: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
+def refused(response: httpx2.Response, status: int, code: str, *words: str) -> dict[str, Any]:
     """The error answer, checked: its status, its code, and the words its detail must hold (the field at fault)."""
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()

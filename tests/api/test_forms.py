@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 from sqlalchemy import func, select
 
 from leadpact.store.tables import Campaign, Event, Lead
@@ -37,9 +37,9 @@ def _counts(api: Api) -> tuple[int, int]:
     return leads, events
 
 
-def _post(api: Api, path: str, origin: str | None = None, **kwargs: Any) -> httpx.Response:
+def _post(api: Api, path: str, origin: str | None = None, **kwargs: Any) -> httpx2.Response:
     headers = {"Origin": origin} if origin else {}
-    response: httpx.Response = api.client.post(path, headers=headers, follow_redirects=False, **kwargs)
+    response: httpx2.Response = api.client.post(path, headers=headers, follow_redirects=False, **kwargs)
     return response
 
 

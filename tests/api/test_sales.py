@@ -26,7 +26,7 @@ def _answers(api: Api, email: str) -> dict[str, str]:
         rows = uow.session.execute(
             select(LeadField.name, LeadField.value).where(LeadField.lead_id == lead(api.engine, email).id)
         )
-        return {name: value for name, value in rows}
+        return dict(rows.all())
 
 
 def test_a_rep_works_a_lead_from_acceptance_to_a_won_deal(api: Api) -> None:
