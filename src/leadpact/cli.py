@@ -665,7 +665,11 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="The CSV file; the first line names the columns.")],
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help='Map a header to a field, e.g. --map "Job Title=title" (repeatable).'),
+        typer.Option(
+            "--map",
+            help='Map a header to a field, e.g. --map "Job Title=title", or leave a column out: --map "Notes=-" '
+            "(repeatable).",
+        ),
     ] = None,
     at: At = None,
 ) -> None:

@@ -282,3 +282,18 @@ def test_bad_lead_rows_are_listed_in_row_order(engine: Engine, clock: FixedClock
     with UnitOfWork(engine) as uow:
         error = rejected(lambda: imports.import_leads(uow, clock, inforce, path, {}))
     assert [p.split(":")[0] for p in error.problems] == ["row 3", "row 4"]
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line_before_anything_is_stored(
+    sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = adopt_example(sqlite_engine, clock)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"email,first_name\nann@alpha.example,Ann\nbob@beta.example,B\xe9b\n")
+    with pytest.raises(InvalidInput, match=r"latin1\.csv: line 3 is not UTF-8 text"):
+        import_leads(sqlite_engine, clock, inforce, path)
+    assert count(sqlite_engine, Lead) == 0
+    events = tmp_path / "events.csv"
+    events.write_bytes(b"event_id,email,type,occurred_at\ne1,ann@alpha.example,caf\xe9,2026-03-02T15:00:00Z\n")
+    with pytest.raises(InvalidInput, match=r"events\.csv: line 2 is not UTF-8 text"):
+        import_events(sqlite_engine, clock, inforce, events)

@@ -7,32 +7,43 @@ both engines, that the numbers are the reports' own, that forms refuse bad input
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import Engine, func, select
 
 from leadpact.analytics import costs, funnel, sla
 from leadpact.analytics.report import Report, Row
 from leadpact.api.app import create_app
 from leadpact.config import Settings
-from leadpact.services import reports
+from leadpact.services import agreements, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import Campaign, CampaignCost, Lead, LeadField
+from leadpact.store.database import connect, empty
+from leadpact.store.tables import Campaign, CampaignCost, Lead, LeadField, User
 from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web import leads as lead_pages
-from tests.conftest import adopt_example
+from tests.conftest import ENGINES, adopt_example
 from tests.people import PASSWORD, seed_people
 from tests.reports.conftest import History, utc
 
 DEFAULT_FIRST, DEFAULT_LAST = date(2025, 3, 3), date(2026, 3, 2)
 """The dashboard's default range as of the clock fixture's Monday 2 March 2026: the last twelve months."""
+
+
+@pytest.fixture(autouse=True)
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Uploads kept between the import's steps go to the test's own directory, not the system's temporary one."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setattr(lead_pages, "UPLOADS", folder)
+    return folder
 
 
 def seed_history(engine: Engine, inforce: InForce) -> History:
@@ -94,6 +105,10 @@ class Pages:
     clock: FixedClock
     inforce: InForce
 
+    def user_id(self, name: str) -> int:
+        with UnitOfWork(self.engine) as uow:
+            return uow.session.scalars(select(User.id).where(User.name == name)).one()
+
     def signed_in(self, name: str) -> SignedIn:
         client = TestClient(self.app)
         client.get("/login")
@@ -109,6 +124,15 @@ class Pages:
         return SignedIn(client, found.group(1))
 
 
+class Response(Protocol):
+    """What the tests read of an answer."""
+
+    status_code: int
+
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass
 class SignedIn:
     client: TestClient
@@ -118,29 +142,48 @@ class SignedIn:
         return self.client.get(path, params=params)
 
     def post(
-        self, path: str, data: dict[str, str | list[str]], files: dict[str, tuple[str, bytes, str]] | None = None
+        self, path: str, data: Mapping[str, str | list[str]], files: dict[str, tuple[str, bytes, str]] | None = None
     ) -> Response:
         return self.client.post(path, data={**data, "csrf": self.csrf}, files=files)
 
 
 def served(engine: Engine, clock: FixedClock) -> Iterator[Pages]:
-    inforce = adopt_example(engine, clock)
-    seed_people(engine, clock)
+    """The app on ``engine``, which holds the example agreement and the people of tests.people."""
+    with UnitOfWork(engine) as uow:
+        inforce = agreements.in_force(uow)
     app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), clock)
     yield Pages(app, engine, clock, inforce)
     app.state.engine.dispose()
 
 
-@pytest.fixture
-def pages(engine: Engine, clock: FixedClock) -> Iterator[Pages]:
+def site_copy(tmp_path: Path, site_template: Path) -> Engine:
+    """A SQLite file with the agreement and the people already in it (hashing their passwords takes a while)."""
+    path = tmp_path / "pages.db"
+    shutil.copy(site_template, path)
+    return connect(f"sqlite:///{path}")
+
+
+@pytest.fixture(params=ENGINES)
+def pages(request: pytest.FixtureRequest, tmp_path: Path, site_template: Path, clock: FixedClock) -> Iterator[Pages]:
     """The app on each engine: for what the database computes or stores."""
+    if request.param == "sqlite":
+        engine = site_copy(tmp_path, site_template)
+    else:
+        engine = request.getfixturevalue("postgres_engine")
+        empty(engine)
+        adopt_example(engine, clock)
+        seed_people(engine, clock)
     yield from served(engine, clock)
+    if request.param == "sqlite":
+        engine.dispose()
 
 
 @pytest.fixture
-def sqlite_pages(sqlite_engine: Engine, clock: FixedClock) -> Iterator[Pages]:
+def sqlite_pages(tmp_path: Path, site_template: Path, clock: FixedClock) -> Iterator[Pages]:
     """The app on SQLite only: for refusals decided before the database is asked anything that differs."""
-    yield from served(sqlite_engine, clock)
+    engine = site_copy(tmp_path, site_template)
+    yield from served(engine, clock)
+    engine.dispose()
 
 
 def kpi(html: str, key: str) -> str:
@@ -267,7 +310,12 @@ def test_costs_for_an_unknown_campaign_are_refused_by_row_and_stored_once_the_ca
     costs_csv = "Campaign,Day,Spend\nSpring webinar,2026-02-01,100\nSpring webinar,2026-02-02,$250\n"
     page, token = upload(mia, "costs", "costs.csv", costs_csv)
     assert selected(page.text) == ["campaign", "date", "amount"]
-    form = {"token": token, "kind": "costs", "filename": "costs.csv", "field": ["campaign", "date", "amount"]}
+    form: dict[str, str | list[str]] = {
+        "token": token,
+        "kind": "costs",
+        "filename": "costs.csv",
+        "field": ["campaign", "date", "amount"],
+    }
     refused = mia.post("/import/run", form)
     assert refused.status_code == 422
     assert refused.text.count("no campaign named &#39;Spring webinar&#39;") == 2
@@ -297,19 +345,22 @@ def test_a_mapping_without_the_required_field_or_with_a_field_twice_is_refused_i
         assert uow.session.scalar(select(func.count()).select_from(Lead)) == 0
 
 
-def test_an_upload_is_found_only_by_its_token_and_only_by_the_person_who_uploaded_it(sqlite_pages: Pages) -> None:
+def test_an_upload_is_found_only_by_its_token_and_only_by_the_person_who_uploaded_it(
+    sqlite_pages: Pages, uploads: Path
+) -> None:
     mia, root = sqlite_pages.signed_in("mia"), sqlite_pages.signed_in("root")
     _, token = upload(mia, "campaigns", "c.csv", "name\nWinter\n")
+    assert [kept.name for kept in uploads.iterdir()] == [f"{sqlite_pages.user_id('mia')}-{token}.csv"]
     for forged in ("../../etc/passwd", "x" * 31 + "/", ""):
         assert mia.post("/import/run", {"token": forged, "kind": "campaigns", "field": ["name"]}).status_code == 422
     someone_else = root.post("/import/run", {"token": token, "kind": "campaigns", "field": ["name"]})
     assert someone_else.status_code == 422
     assert "upload it again" in someone_else.text
     assert mia.post("/import/run", {"token": token, "kind": "campaigns", "field": ["name"]}).status_code == 200
-    assert not any(lead_pages.UPLOADS.glob(f"*{token}*"))
+    assert list(uploads.iterdir()) == []  # imported: the file is gone
 
 
-def test_an_empty_or_non_utf8_file_is_refused_at_the_upload(sqlite_pages: Pages) -> None:
+def test_an_empty_or_non_utf8_file_is_refused_at_the_upload_and_not_kept(sqlite_pages: Pages, uploads: Path) -> None:
     mia = sqlite_pages.signed_in("mia")
     empty = mia.post("/import", {"kind": "leads"}, files={"file": ("e.csv", b"", "text/csv")})
     assert empty.status_code == 422
@@ -321,6 +372,7 @@ def test_an_empty_or_non_utf8_file_is_refused_at_the_upload(sqlite_pages: Pages)
     )
     assert latin.status_code == 422
     assert "not UTF-8 text" in latin.text
+    assert list(uploads.iterdir()) == []
 
 
 def test_the_leads_list_pages_through_leads_and_finds_one_by_text_and_stage(pages: Pages) -> None:

@@ -5,15 +5,27 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, expect
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, expect
 from sqlalchemy import func, select
 
 from leadpact.store.tables import Lead
 from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web import leads as lead_pages
 from tests.web.conftest import PHONE, Site, sign_in
 from tests.web.test_dashboard_pages import DEFAULT_FIRST, DEFAULT_LAST, expected, seed_history
+
+
+@pytest.fixture(autouse=True)
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Uploads kept between the import's steps go to the test's own directory, not the system's temporary one."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setattr(lead_pages, "UPLOADS", folder)
+    return folder
+
 
 DRAWN = """() => {
   const canvases = [...document.querySelectorAll("canvas[data-chart]")];
@@ -47,8 +59,7 @@ def test_marketing_sees_every_chart_drawn_with_the_reports_numbers_and_the_dates
     browser: Browser, site: Site
 ) -> None:
     seed_history(site.engine, site.inforce)
-    page = sign_in(browser, site, "mia")
-    page.goto(f"{site.url}/dashboard")
+    page = sign_in(browser, site, "mia", next="/dashboard")
     canvases = page.locator("canvas[data-chart]")
     assert charts_drawn(page) == canvases.count() == 9
 
@@ -85,7 +96,7 @@ LEADS_CSV = (
 
 def upload(page: Page, text: str) -> None:
     page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "contacts.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+        files=[FilePayload(name="contacts.csv", mimeType="text/csv", buffer=text.encode())]
     )
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("heading", name="Import leads: check the columns")).to_be_visible()
@@ -99,8 +110,7 @@ def stored_leads(site: Site) -> int:
 def test_a_leads_file_with_a_bad_row_is_refused_by_row_and_field_then_the_fixed_file_imports(
     browser: Browser, site: Site
 ) -> None:
-    page = sign_in(browser, site, "mia")
-    page.goto(f"{site.url}/import")
+    page = sign_in(browser, site, "mia", next="/import")
     page.get_by_label("What the file holds").select_option("leads")
     upload(page, LEADS_CSV.format(bob="lots"))
     expect(page.get_by_label("Field for column No. of Employees")).to_have_value("employees")
@@ -136,8 +146,7 @@ def test_a_leads_file_with_a_bad_row_is_refused_by_row_and_field_then_the_fixed_
 
 def test_the_leads_list_filters_by_stage_and_grade_and_links_to_each_lead(browser: Browser, site: Site) -> None:
     seed_history(site.engine, site.inforce)
-    page = sign_in(browser, site, "dana")
-    page.goto(f"{site.url}/leads")
+    page = sign_in(browser, site, "dana", next="/leads")
     expect(page.locator("tr[data-lead]")).to_have_count(7)
 
     page.get_by_label("Grade").select_option("A")
@@ -160,8 +169,7 @@ def test_the_leads_list_filters_by_stage_and_grade_and_links_to_each_lead(browse
 
 def test_the_dashboard_on_a_phone_stacks_its_charts_without_widening_the_page(browser: Browser, site: Site) -> None:
     seed_history(site.engine, site.inforce)
-    page = sign_in(browser, site, "dana", PHONE)
-    page.goto(f"{site.url}/dashboard")
+    page = sign_in(browser, site, "dana", PHONE)  # a manager starts on the dashboard
     assert charts_drawn(page) == 9
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     boxes = [box for box in (p.bounding_box() for p in page.locator("[data-panel]").all()) if box]

@@ -170,7 +170,7 @@ def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], s
             if kind != "leads":
                 raise InvalidInput(
                     f"{source}: column '{header}' is not a field of {kind} ({', '.join(FIELDS[kind])}); "
-                    f'rename it or use --map "{header}=FIELD"'
+                    f'rename it, use --map "{header}=FIELD", or leave it out with --map "{header}={IGNORE}"'
                 )
             target = mapping.get(key) or key  # kept as a custom field of the lead
             if not _CUSTOM.match(target):
@@ -227,6 +227,20 @@ class Row:
     values: dict[str, str]
 
 
+def _check_text(path: Path) -> None:
+    """Read the whole file once before importing any of it: a file that is not UTF-8 is refused up front, with
+    the line at fault, never after part of it was stored."""
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    f"{path}: line {number} is not UTF-8 text ({exc.reason}); save the file as CSV UTF-8 and "
+                    "import it again"
+                ) from exc
+
+
 @contextmanager
 def open_csv(
     path: Path, kind: str, mapping: Mapping[str, str]
@@ -237,6 +251,7 @@ def open_csv(
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from exc
     with handle:
+        _check_text(path)
         reader = csv.reader(handle)
         headers = next(reader, None)
         if not headers:

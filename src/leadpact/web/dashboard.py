@@ -233,7 +233,7 @@ def return_panel(
         "data": {"labels": [short(r["group"]) for r in rows], "datasets": datasets},
         "options": {
             "indexAxis": index,
-            "scales": {value: axis("cost per won deal ($)"), "roi": roi},
+            "scales": {value: axis("cost per won deal ($)"), "roi": roi, index: {"ticks": {"autoSkip": False}}},
         },
     }
     keys = ("group", "cost", "leads", "won", "revenue", "cost_per_lead", "cost_per_won", "roi", "note")

@@ -29,7 +29,7 @@ from fastapi.responses import Response
 from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.domain.lifecycle import Stage
-from leadpact.domain.permissions import Action
+from leadpact.domain.permissions import Action, Role
 from leadpact.services import browse, imports, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
@@ -44,6 +44,8 @@ PAGE_SIZE = 50
 UPLOADS = Path(tempfile.gettempdir()) / "leadpact-imports"
 KEEP_SECONDS = 24 * 3600
 """An upload never imported is deleted after a day."""
+PROBLEMS_SHOWN = 500
+"""A file refused for more problems than this lists the first ones and says how many more there are."""
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 KIND_NAMES = {
     "leads": "Leads",
@@ -74,7 +76,7 @@ def choices(uow: UnitOfWork, inforce: InForce) -> Choices:
         grades=[g.grade for g in agreement.grades],
         priorities=[b.band for b in agreement.priority],
         sources=browse.lead_sources(uow),
-        owners=[user.name for user, _ in team.reps(uow)],
+        owners=[user.name for user, _ in team.reps(uow) if user.role == Role.REP],
     )
 
 
@@ -108,14 +110,14 @@ def lead_list(
     )
     page = max(page, 1)
     found = browse.page_of_leads(uow, inforce, clock.now(), where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    params = {k: v for k, v in {"q": q, "stage": stage, "grade": grade, "priority": priority}.items() if v}
-    params |= {k: v for k, v in {"source": source, "owner": owner}.items() if v}
+    filters = {"q": q, "stage": stage, "grade": grade, "priority": priority, "source": source, "owner": owner}
+    params = {k: v for k, v in filters.items() if v}
     pages = max(1, -(-found.total // PAGE_SIZE))
     return render(
         request,
         "marketing/leads.html",
         found=found,
-        filters={"q": q, "stage": stage, "grade": grade, "priority": priority, "source": source, "owner": owner},
+        filters=filters,
         choices=choices(uow, inforce),
         page=page,
         pages=pages,
@@ -211,7 +213,8 @@ def options(header: str, kind: str) -> list[Choice]:
 
 
 def default_field(header: str, kind: str) -> str:
-    """What the CLI would make of the header: its field; for leads, a custom field; else left out."""
+    """The field a column fills unless the person says otherwise: the one its header names, as the CLI reads
+    headers; else, for leads, a custom field of the header's name; else none (the CLI would refuse the file)."""
     found = imports.recognized(header, kind)
     if found:
         return found
@@ -292,7 +295,8 @@ def mapping_page(
         rows=preview.rows,
         columns=mapped_columns(preview, upload.kind, chosen),
         error=error,
-        problems=problems or [],
+        problems=(problems or [])[:PROBLEMS_SHOWN],
+        more=max(0, len(problems or []) - PROBLEMS_SHOWN),
         kinds=KIND_NAMES,
     )
 
@@ -301,6 +305,10 @@ def mapping_page(
 def import_start(request: Request, viewer: Viewing, kind: str = "leads") -> Response:
     viewer.principal.require(Action.MANAGE_CAMPAIGNS)
     return render(request, "marketing/import.html", kinds=KIND_NAMES, kind=kind, error=None)
+
+
+def upload_refused(request: Request, kind: str, error: InvalidInput) -> Response:
+    return render(request, "marketing/import.html", status=422, kinds=KIND_NAMES, kind=kind, error=error.detail)
 
 
 @router.post("/import")
@@ -312,9 +320,13 @@ def import_upload(
         if file is None:
             raise InvalidInput("file: choose a CSV file to upload")
         upload = keep(viewer, kind, file)
-        return mapping_page(request, upload)
     except InvalidInput as error:
-        return render(request, "marketing/import.html", status=422, kinds=KIND_NAMES, kind=kind, error=error.detail)
+        return upload_refused(request, kind, error)
+    try:
+        return mapping_page(request, upload)
+    except InvalidInput as error:  # not a CSV file this can read: nothing to keep
+        upload.path.unlink(missing_ok=True)
+        return upload_refused(request, kind, error)
 
 
 @router.post("/import/run")
