@@ -28,7 +28,7 @@ PATHS = {
     "/api/v1/agreement/diff": {"get"},
     "/api/v1/agreement/candidates": {"get", "post"},
     "/api/v1/agreement/candidates/{candidate_id}": {"get"},
-    "/api/v1/agreement/candidates/{candidate_id}/backtest": {"post"},
+    "/api/v1/agreement/candidates/{candidate_id}/backtest": {"get"},
     "/api/v1/agreement/candidates/{candidate_id}/sign": {"post"},
     "/api/v1/forms": {"get", "post"},
     "/api/v1/tokens": {"get", "post"},

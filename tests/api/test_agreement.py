@@ -106,7 +106,7 @@ def test_a_candidate_is_backtested_against_the_version_in_force(api: Api) -> Non
     qualify(api.engine, api.clock, api.inforce, "edge@acme.example", title="Plant Manager")  # fit 38 + 30: 68
     candidate = api.post("/agreement/candidates", "dana", {"text": STRICTER, "source": "stricter.yaml"}).json()
     path = f"/agreement/candidates/{candidate['id']}/backtest"
-    answer = api.post(path, "sam", since="2026-03-01")
+    answer = api.get(path, "sam", since="2026-03-01")
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert (result["current"], result["candidate"]) == ("version 1 (in force)", "stricter.yaml")
@@ -115,6 +115,6 @@ def test_a_candidate_is_backtested_against_the_version_in_force(api: Api) -> Non
     assert [(c["email"], c["current"]["mql"], c["candidate"]["mql"]) for c in result["changed"]] == [
         ("edge@acme.example", True, False)
     ]
-    refused(api.post(path, "mia"), 403, "not_permitted", "mia")
-    refused(api.post("/agreement/candidates/99/backtest", "sam"), 404, "not_found", "99")
+    refused(api.get(path, "mia"), 403, "not_permitted", "mia")
+    refused(api.get("/agreement/candidates/99/backtest", "sam"), 404, "not_found", "99")
     assert api.get("/agreement", "sam").json()["version"] == 1

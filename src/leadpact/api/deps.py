@@ -18,9 +18,18 @@ from leadpact.store.unit_of_work import UnitOfWork
 _bearer = HTTPBearer(auto_error=False, description="An API token: 'leadpact token create NAME --role ROLE'")
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """The request's one transaction: it lands when the answer is a success, and not at all on an error."""
+    """The request's one transaction: it lands when the answer is a success, and not at all on an error.
+
+    A request that changes things takes the write lock first, so what it reads cannot change under it; one that
+    only reads (GET) never waits for writers.
+    """
     with UnitOfWork(request.app.state.engine) as uow:
+        if request.method not in SAFE_METHODS:
+            uow.serialize_writes()
         yield uow
 
 

@@ -102,7 +102,8 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     for e in fresh.values():
         if e.fact.type in agreement.events:
             by_lead[e.lead_id].append(e.fact)
-    scores = _load_scores(uow, list(by_lead))
+    uow.serialize_writes()
+    scores = _load_scores(uow, sorted(by_lead))
     capped_types = frozenset(t for t, r in agreement.events.items() if r.once or r.max_per_day is not None)
     prior = _counted_capped(uow, list(by_lead), capped_types)
     counted_ids: set[str] = set()
@@ -119,8 +120,10 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         displaced_ids.extend(d.event_id for d in displaced)
         # An event of the same second as the last change weighs in a decision made at that second: one already
         # handed over is replayed; an inquiry is still decided in order, at that second, with everything in it.
-        first = new_counted[0].at
-        late = bool(displaced) or first < score.latest_at or (first == score.latest_at and score.stage == Stage.MQL)
+        # an event that only displaces others (a stricter cap) changes the past: the lead is replayed
+        late = bool(displaced) or (
+            new_counted[0].at < score.latest_at or (new_counted[0].at == score.latest_at and score.stage == Stage.MQL)
+        )
         before = (score.engagement, score.engagement_at)
         rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
         rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]
@@ -207,7 +210,10 @@ def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
     scores: dict[int, _Score] = {}
     columns = (Lead.id, Lead.stage, Lead.fit, Lead.engagement, Lead.engagement_at, Lead.latest_at)
     for chunk in _chunks(ids):
-        for row in uow.session.execute(select(*columns).where(Lead.id.in_(chunk))):
+        # PostgreSQL: the leads stay locked until this transaction ends, so a concurrent batch for the same lead
+        # waits and then reads these writes (ids in order: two batches never wait on each other)
+        query = select(*columns).where(Lead.id.in_(chunk)).order_by(Lead.id).with_for_update()
+        for row in uow.session.execute(query):
             scores[row[0]] = _Score(*row)
     return scores
 

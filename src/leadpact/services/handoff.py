@@ -191,10 +191,13 @@ class SlaReport:
 
 def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
     """Record every breach due by now and act on it as the agreement says; assign waiting MQLs."""
+    uow.serialize_writes()  # a rep accepting at this moment is either seen as accepted or waits for the check
     now = clock.now()
     report = SlaReport()
     open_assignments = list(
-        uow.session.scalars(select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id))
+        uow.session.scalars(
+            select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id).with_for_update()
+        )
     )
     for assignment in open_assignments:
         kind = None

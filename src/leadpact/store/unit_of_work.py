@@ -67,6 +67,20 @@ class UnitOfWork:
             self._session.close()
             self._session = None
 
+    def serialize_writes(self) -> None:
+        """Take the database's write lock now, before reading what the coming writes depend on.
+
+        SQLite starts a transaction only at the first write, so two requests could both read a lead's score and
+        then both write their own sum; taking the lock first makes the second wait and read the first's result.
+        PostgreSQL locks the rows themselves (``FOR UPDATE`` where a service reads what it will change).
+        """
+        if self.dialect != "sqlite":
+            return
+        connection = self.session.connection()
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     def commit(self) -> None:
         """Land the work so far and go on in a new transaction (long imports commit in chunks)."""
         self.session.commit()

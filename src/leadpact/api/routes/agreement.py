@@ -121,7 +121,7 @@ def candidate(candidate_id: Key, caller: Reader, uow: Uow) -> CandidateDetail:
     return _detail(uow, signoff.candidate(uow, candidate_id))
 
 
-@router.post("/candidates/{candidate_id}/backtest", summary="Backtest a candidate", responses=errors(404, 409, 422))
+@router.get("/candidates/{candidate_id}/backtest", summary="Backtest a candidate", responses=errors(404, 409, 422))
 def backtest(
     candidate_id: Key,
     caller: Proposer,
