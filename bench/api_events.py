@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import uvicorn
 
 from leadpact.api.app import create_app
@@ -125,13 +125,13 @@ def start_server(database: Path) -> tuple[subprocess.Popen[bytes], str]:
     while time.monotonic() < deadline:
         try:
             if (
-                httpx.post(
+                httpx2.post(
                     url + BARE, json=body(0, "ready@company0.example", "email_open", datetime.now(UTC))
                 ).status_code
                 == 200
             ):
                 return server, url
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.1)
     server.terminate()
     raise SystemExit("the server did not answer within a minute")
@@ -189,15 +189,15 @@ async def post_all(url: str, path: str, payloads: list[Any], concurrency: int, h
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     queue = iter(payloads)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
 
         async def worker() -> None:
             for payload in queue:
                 began = time.perf_counter()
                 try:
                     status = str((await client.post(path, json=payload)).status_code)
-                except httpx.TransportError:  # the server dropped the connection: counted, not retried
+                except httpx2.TransportError:  # the server dropped the connection: counted, not retried
                     status = "no answer"
                 latencies.append(time.perf_counter() - began)
                 statuses[status] = statuses.get(status, 0) + 1

@@ -23,7 +23,8 @@ HOME = {Role.REP: "/queue"}
 
 def _safe(next_: str | None) -> str:
     """Only a path on this site: never send a person on to another one after signing in."""
-    return next_ if next_ and next_.startswith("/") and not next_.startswith("//") else "/"
+    # browsers read "//host" and "/\\host" as another site
+    return next_ if next_ and next_.startswith("/") and not next_.startswith(("//", "/\\")) else "/"
 
 
 @router.get("/")
