@@ -150,3 +150,10 @@ def test_a_batch_of_only_bad_events_answers_each_and_records_nothing(api: Api) -
     assert "event_id: Field required" in body["results"][1]["error"]["detail"]
     assert (body["recorded"], body["duplicates"], body["failed"]) == (0, 0, 2)
     assert _stored(api) == {}
+
+
+def test_a_single_event_from_an_unknown_or_unpermitted_token_is_refused_before_its_body_is_read(api: Api) -> None:
+    wrong = {"Authorization": "Bearer lpt_not-a-token"}
+    refused(api.client.post("/api/v1/events", json={}, headers=wrong), 401, "not_authenticated", "not known")
+    refused(api.post("/events", "alice", {}), 403, "not_permitted", "alice")
+    refused(api.post("/events", "mia", {}), 422, "invalid_input", "event_id")

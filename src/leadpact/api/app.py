@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from leadpact.api import errors
+from leadpact.api.recorder import Recorder
 from leadpact.api.routes import ROUTERS
 from leadpact.config import Settings
 from leadpact.services.clock import Clock, SystemClock
@@ -41,9 +42,11 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     engine = connect(settings.database_url)
     clock = clock or SystemClock()
     worker = Worker(engine, clock, settings, worker_every) if worker_every else None
+    recorder = Recorder(engine, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        recorder.start()
         if worker:
             worker.start()
         try:
@@ -51,6 +54,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
         finally:
             if worker:
                 worker.stop()
+            recorder.stop()  # answers the events still queued before the engine closes
             engine.dispose()
 
     app = FastAPI(
@@ -65,6 +69,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     app.state.engine = engine
     app.state.clock = clock
     app.state.settings = settings
+    app.state.recorder = recorder
     errors.install(app, error_page)
     for router in ROUTERS:
         app.include_router(router)

@@ -1,4 +1,7 @@
-"""What every request needs: a unit of work, the clock, the agreement in force, and who is asking."""
+"""What every request needs: a unit of work, the clock, the agreement in force, and who is asking.
+
+A dependency that needs no database is ``async def``: a plain ``def`` would cost a trip through the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from leadpact.api.recorder import Recorder
 from leadpact.domain.errors import NotAuthenticated
 from leadpact.domain.permissions import Principal
 from leadpact.services import agreements, auth
@@ -16,6 +20,7 @@ from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: 'leadpact token create NAME --role ROLE'")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,7 +38,7 @@ def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def clock(request: Request) -> Clock:
+async def clock(request: Request) -> Clock:
     clock_: Clock = request.app.state.clock
     return clock_
 
@@ -49,10 +54,26 @@ def in_force(uow: Uow) -> InForce:
 Agreement = Annotated[InForce, Depends(in_force)]
 
 
-def api_principal(uow: Uow, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+NO_TOKEN = "send an API token: 'Authorization: Bearer <token>'"
+
+
+def api_principal(uow: Uow, credentials: Credentials) -> Principal:
+    """The caller, read in the request's transaction."""
     if credentials is None:
-        raise NotAuthenticated("send an API token: 'Authorization: Bearer <token>'")
+        raise NotAuthenticated(NO_TOKEN)
     return auth.token_principal(uow, credentials.credentials)
 
 
+async def api_principal_queued(request: Request, credentials: Credentials) -> Principal:
+    """The caller, as the app's recorder of single events knows them: for an ``async`` route that hands its
+    writes to the recorder, which must neither block the event loop on the database nor hold a write lock
+    while the recorder writes. The recorder looks a token up the first time it is seen, and checks it again
+    in the transaction that records the request's event."""
+    if credentials is None:
+        raise NotAuthenticated(NO_TOKEN)
+    recorder: Recorder = request.app.state.recorder
+    return await recorder.principal(credentials.credentials)
+
+
 Caller = Annotated[Principal, Depends(api_principal)]
+QueuedCaller = Annotated[Principal, Depends(api_principal_queued)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,6 +15,8 @@ from leadpact.domain.errors import InvalidInput, NoAgreement, NotFound
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork
+
+NONE_YET = "no agreement is in force yet; adopt one with 'leadpact agreement adopt FILE'"
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,38 @@ def load_version(uow: UnitOfWork, version: int | None = None) -> tuple[Agreement
     row = uow.session.scalars(query).first()
     if row is None:
         if version is None:
-            raise NoAgreement("no agreement is in force yet; adopt one with 'leadpact agreement adopt FILE'")
+            raise NoAgreement(NONE_YET)
         raise NotFound(f"there is no agreement version {version}; see 'leadpact agreement list'")
     return row, _parsed(row.text, f"agreement version {row.version}")
 
 
+_versions = AgreementVersion.__table__
+_NEWEST = select(_versions.c.version, _versions.c.sha256).order_by(_versions.c.version.desc()).limit(1)
+"""The newest version's number and digest: a plain statement, built once (this runs on every request)."""
+_known: dict[tuple[int, str], InForce] = {}
+_known_guard = threading.Lock()
+KNOWN = 32
+"""Parsed versions kept, by number and digest: a stored version's text never changes, and the digest tells
+apart the versions of the same number in different databases."""
+
+
 def in_force(uow: UnitOfWork) -> InForce:
-    row, agreement = load_version(uow)
-    return InForce(row.version, agreement)
+    """The newest version, parsed: read by its number and digest, its text only the first time it is seen."""
+    newest = uow.session.execute(_NEWEST).first()
+    if newest is None:
+        raise NoAgreement(NONE_YET)
+    key = (newest.version, newest.sha256)
+    with _known_guard:
+        found = _known.get(key)
+    if found is not None:
+        return found
+    row, agreement = load_version(uow, newest.version)
+    inforce = InForce(row.version, agreement)
+    with _known_guard:
+        if len(_known) >= KNOWN:
+            del _known[next(iter(_known))]  # the one kept longest
+        _known[key] = inforce
+    return inforce
 
 
 def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str, sales: str) -> AgreementVersion:

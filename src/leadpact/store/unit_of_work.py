@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from types import TracebackType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Table, event, insert
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
+
+LOCK_WAIT = 10.0
+"""Seconds a writer waits for the process's write lock; as long as SQLite's busy timeout (store/database)."""
+
+_write_locks: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_guard = threading.Lock()
+
+
+def write_lock(engine: Engine) -> threading.Lock:
+    """The lock this process's SQLite writers on ``engine`` queue on before they take the database's own."""
+    with _guard:
+        lock = _write_locks.get(engine)
+        if lock is None:
+            lock = _write_locks[engine] = threading.Lock()
+        return lock
+
+
+class _Session(Session):
+    """The unit of work's session; its listeners, registered once for the class, find the unit of work here.
+
+    Listeners registered on each new session would cost more than a short request's query.
+    """
+
+    def __init__(self, engine: Engine, uow: UnitOfWork) -> None:
+        super().__init__(engine, expire_on_commit=False, autoflush=True)
+        self.uow = uow
+
+
+@event.listens_for(_Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    session = state.session
+    assert isinstance(session, _Session)
+    session.uow.write_appended()
+
+
+@event.listens_for(_Session, "before_flush")
+@event.listens_for(_Session, "before_commit")
+def _before_write(session: Session, *_: object) -> None:
+    assert isinstance(session, _Session)
+    session.uow.write_appended()
 
 
 class UnitOfWork:
@@ -15,8 +57,8 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._factory = sessionmaker(engine, expire_on_commit=False, autoflush=True)
-        self._session: Session | None = None
+        self._session: _Session | None = None
+        self._held: threading.Lock | None = None  # the process's write lock, while this unit of work holds it
         self._appended: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
 
     @property
@@ -30,9 +72,7 @@ class UnitOfWork:
         return self.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        session = self._session = self._factory()
-        for moment in ("do_orm_execute", "before_flush", "before_commit"):
-            event.listen(session, moment, self._write_appended)
+        self._session = _Session(self.engine, self)
         return self
 
     def append(self, model: type[DeclarativeBase], **values: Any) -> None:
@@ -45,7 +85,8 @@ class UnitOfWork:
         assert isinstance(table, Table)
         self._appended[table, tuple(values)].append(values)
 
-    def _write_appended(self, *_: object) -> None:
+    def write_appended(self) -> None:
+        """Write the rows appended so far (called before the session queries, flushes or commits)."""
         if not self._appended:
             return
         pending, self._appended = self._appended, defaultdict(list)
@@ -64,23 +105,47 @@ class UnitOfWork:
                 self._appended.clear()
                 self._session.rollback()
         finally:
-            self._session.close()
-            self._session = None
+            try:
+                self._session.close()
+            finally:
+                self._session = None
+                self._release()
 
     def serialize_writes(self) -> None:
         """Take the database's write lock now, before reading what the coming writes depend on.
 
         SQLite starts a transaction only at the first write, so two requests could both read a lead's score and
         then both write their own sum; taking the lock first makes the second wait and read the first's result.
-        PostgreSQL locks the rows themselves (``FOR UPDATE`` where a service reads what it will change).
+        Threads of one process first queue on a lock of their own, held until the transaction ends: SQLite's
+        busy handler would have them sleep and poll, in steps of up to 100 ms, instead of taking turns. Calls
+        after the first in one transaction change nothing. PostgreSQL locks the rows themselves (``FOR UPDATE``
+        where a service reads what it will change).
         """
         if self.dialect != "sqlite":
             return
         connection = self.session.connection()
         dbapi = connection.connection.dbapi_connection
-        if dbapi is not None and not dbapi.in_transaction:
+        if dbapi is None or dbapi.in_transaction:
+            return
+        if self._held is None:
+            lock = write_lock(self.engine)
+            # a writer that waited this long (a holder stuck, or one thread holding two units of work) goes on
+            # to SQLite's own lock and busy timeout, as without this lock
+            self._held = lock if lock.acquire(timeout=LOCK_WAIT) else None
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.release()
 
     def commit(self) -> None:
         """Land the work so far and go on in a new transaction (long imports commit in chunks)."""
-        self.session.commit()
+        try:
+            self.session.commit()
+        finally:
+            self._release()

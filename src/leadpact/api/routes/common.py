@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import ValidationError
 
-from leadpact.api.deps import Caller
+from leadpact.api.deps import Caller, QueuedCaller
 from leadpact.api.schemas import ErrorOut, LeadSummary
 from leadpact.domain.permissions import Action, Principal, Role
 from leadpact.domain.scoring import engagement_at, to_seconds
@@ -19,14 +19,22 @@ from leadpact.store.unit_of_work import UnitOfWork
 PREFIX = "/api/v1"
 
 
-def permitted(action: Action) -> Any:
-    """A dependency giving the caller once they may take ``action``: refused (403) before the body is checked."""
+def permitted(action: Action, queued: bool = False) -> Any:
+    """A dependency giving the caller once they may take ``action``: refused (403) before the body is checked.
 
-    def check(caller: Caller) -> Principal:
+    The caller is read in the request's transaction, or with ``queued`` by the recorder (``QueuedCaller``).
+    The check itself needs no database, so it runs on the event loop.
+    """
+
+    async def check(caller: Caller) -> Principal:
         caller.require(action)
         return caller
 
-    return Depends(check)
+    async def check_queued(caller: QueuedCaller) -> Principal:
+        caller.require(action)
+        return caller
+
+    return Depends(check_queued if queued else check)
 
 
 def acting_rep(caller: Principal) -> str | None:

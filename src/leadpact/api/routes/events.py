@@ -1,24 +1,27 @@
-"""Events: what leads did, one at a time or in batches; recording is idempotent by event id."""
+"""Events: what leads did, one at a time or in batches; recording is idempotent by event id.
+
+Single events go through the app's ``Recorder``, which records the events of concurrent requests together in
+one transaction; a batch is recorded in its request's own. Both judge each event with ``recorder.record_all``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from leadpact.api.deps import Agreement, Now, Uow
+from leadpact.api.deps import Agreement, Credentials, Now, Uow
+from leadpact.api.recorder import DUPLICATE, Fate, Recorded, Recorder, record_all
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted, problems_of
 from leadpact.api.schemas import BatchFailed, BatchIn, BatchOk, BatchOut, EventIn, EventOut, ItemError
-from leadpact.domain.errors import InvalidInput, LeadpactError, NotFound
+from leadpact.domain.errors import InvalidInput, LeadpactError
 from leadpact.domain.permissions import Action, Principal
 from leadpact.services import intake
-from leadpact.store.bulk import lookup
-from leadpact.store.tables import Lead
 
 router = APIRouter(prefix=PREFIX, tags=["events"], responses=errors(401, 403, 409, 422))
 Capturer = Annotated[Principal, permitted(Action.CAPTURE)]
-DUPLICATE = "duplicate"
+QueuedCapturer = Annotated[Principal, permitted(Action.CAPTURE, queued=True)]
 
 
 @router.post(
@@ -27,20 +30,21 @@ DUPLICATE = "duplicate"
     summary="Record one event",
     responses={200: documented(EventOut, "The event id was already recorded: nothing changed."), **errors(404)},
 )
-def record_event(
-    caller: Capturer, body: EventIn, uow: Uow, clock: Now, inforce: Agreement, response: Response
+async def record_event(
+    caller: QueuedCapturer, credentials: Credentials, body: EventIn, request: Request, response: Response
 ) -> EventOut:
     """Record what a lead did, by the lead's email. The answer says what the agreement made of it: `counted`
     toward the score, `not counted` (over a daily cap, or a repeat of a once-only type) or `not in agreement`
     (a type the agreement gives no points). Sending the same event id again answers 200 with outcome
     `duplicate` and changes nothing, so a client may retry freely. An unknown email is 404: capture the lead
-    first. Needs a marketing or admin token."""
-    lead = intake.find_lead(uow, intake.normalize_email(body.email))
-    report = intake.record_events(uow, clock, inforce, [body.to_input()])
-    outcome = report.outcomes[body.event_id]
-    if outcome == DUPLICATE:
+    first. The answer comes once the event is stored. Needs a marketing or admin token."""
+    intake.normalize_email(body.email)  # a malformed address is refused here, never in a shared transaction
+    recorder: Recorder = request.app.state.recorder
+    assert credentials is not None  # a request without a token was refused by QueuedCapturer
+    recorded = await recorder.record(credentials.credentials, body.to_input())
+    if recorded.outcome == DUPLICATE:
         response.status_code = 200
-    return EventOut(event_id=body.event_id, lead_id=lead.id, outcome=outcome)
+    return EventOut(event_id=recorded.event_id, lead_id=recorded.lead_id, outcome=recorded.outcome)
 
 
 def _checked(index: int, item: Any) -> EventIn | BatchFailed:
@@ -58,17 +62,10 @@ def _checked(index: int, item: Any) -> EventIn | BatchFailed:
     return event
 
 
-def _result(
-    index: int, item: EventIn | BatchFailed, known: set[str], outcomes: dict[str, str], seen: set[str]
-) -> BatchOk | BatchFailed:
-    if isinstance(item, BatchFailed):
-        return item
-    if intake.normalize_email(item.email) not in known:
-        detail = f"email: no lead with email '{item.email}'; capture the lead first"
-        return BatchFailed(index=index, event_id=item.event_id, error=ItemError(code=NotFound.code, detail=detail))
-    outcome = DUPLICATE if item.event_id in seen else outcomes[item.event_id]  # a repeat within the batch
-    seen.add(item.event_id)
-    return BatchOk(index=index, event_id=item.event_id, outcome=outcome)
+def _result(index: int, event_id: str, fate: Fate) -> BatchOk | BatchFailed:
+    if isinstance(fate, Recorded):
+        return BatchOk(index=index, event_id=event_id, outcome=fate.outcome)
+    return BatchFailed(index=index, event_id=event_id, error=ItemError(code=fate.code, detail=fate.detail))
 
 
 @router.post("/events/batch", summary="Record up to 1000 events")
@@ -79,15 +76,15 @@ def record_batch(caller: Capturer, body: BatchIn, uow: Uow, clock: Now, inforce:
     Idempotent by event id: the same batch sent again records nothing and reports every event a `duplicate`.
     Needs a marketing or admin token."""
     checked = [_checked(i, item) for i, item in enumerate(body.events)]
-    emails = sorted({intake.normalize_email(e.email) for e in checked if isinstance(e, EventIn)})
-    known = set(lookup(uow, Lead.__tablename__, "email", "id", emails))
-    ready = [e.to_input() for e in checked if isinstance(e, EventIn) and intake.normalize_email(e.email) in known]
-    report = intake.record_events(uow, clock, inforce, ready)
-    seen: set[str] = set()
-    results = [_result(index, item, known, report.outcomes, seen) for index, item in enumerate(checked)]
+    events = [e for e in checked if isinstance(e, EventIn)]
+    fates = iter(record_all(uow, clock, inforce, [e.to_input() for e in events]))
+    results = [
+        item if isinstance(item, BatchFailed) else _result(index, item.event_id, next(fates))
+        for index, item in enumerate(checked)
+    ]
     return BatchOut(
         results=results,
-        recorded=report.recorded,
+        recorded=sum(isinstance(r, BatchOk) and r.outcome != DUPLICATE for r in results),
         duplicates=sum(isinstance(r, BatchOk) and r.outcome == DUPLICATE for r in results),
         failed=sum(isinstance(r, BatchFailed) for r in results),
     )
