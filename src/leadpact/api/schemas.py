@@ -11,7 +11,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
-from leadpact.services import intake
+from leadpact.services import browse, intake
 
 
 def _utc(moment: datetime) -> datetime:
@@ -112,21 +112,8 @@ class LeadSummary(BaseModel):
     source: str | None
 
 
-class LeadListItem(Answer):
-    id: int
-    email: str
-    company: str | None
-    title: str | None
-    source: str | None
-    stage: str
-    grade: str
-    priority: str
-    score: float
-    owner: str | None
-
-
 class LeadPage(BaseModel):
-    items: list[LeadListItem]
+    items: list[browse.LeadRow]
     total: int = Field(description="How many leads match the filters, on every page.")
     limit: int
     offset: int

@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from leadpact.analytics.backtest import Backtest
-from leadpact.analytics.report import Column, Kind, Report, Row, clean
+from leadpact.analytics.report import Column, Report, Row
 from leadpact.api.deps import Now, Uow
 from leadpact.api.errors import status_of
 from leadpact.domain.agreement import Agreement
@@ -34,7 +34,7 @@ from leadpact.domain.permissions import Action
 from leadpact.services import agreements, reports, signoff, team
 from leadpact.store.tables import AgreementCandidate, AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork
-from leadpact.web.render import money, number, percent, render
+from leadpact.web.render import cell, percent, render
 from leadpact.web.session import Posting, Viewing
 
 router = APIRouter()
@@ -347,20 +347,6 @@ def sign_candidate(viewer: Posting, uow: Uow, clock: Now, candidate_id: int) -> 
 
 
 # --- the backtest ---------------------------------------------------------------------------------------
-
-
-def cell(kind: Kind, value: Any) -> str:
-    """A report value as the page shows it, by the kind of number its column holds."""
-    value = clean(value)
-    if value is None:
-        return "—"
-    if kind == Kind.TEXT:
-        return str(value)
-    if kind == Kind.MONEY:
-        return money(value)
-    if kind == Kind.SHARE:
-        return percent(value, 1)
-    return number(value)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from leadpact.analytics.report import Kind, clean
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -43,6 +45,22 @@ def day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+def cell(kind: str, value: Any) -> str:
+    """A report value as people read it, by the kind of number its column holds (``analytics.report.Kind``)."""
+    value = clean(value)
+    if value is None:
+        return "—"
+    if kind == Kind.TEXT:
+        return str(value)
+    if kind == Kind.MONEY:
+        return money(value)
+    if kind == Kind.SHARE:
+        return percent(value, 1)
+    if kind == Kind.RATIO:
+        return percent(value)
+    return number(value)
+
+
 def chart(label: str, config: dict[str, Any]) -> Markup:
     """A canvas that static/app.js turns into a Chart.js chart of ``config`` (type, data, options).
 
@@ -53,7 +71,7 @@ def chart(label: str, config: dict[str, Any]) -> Markup:
 
 
 TEMPLATES.env.filters.update(moment=moment, iso=iso, money=money, percent=percent, number=number, day=day)
-TEMPLATES.env.globals.update(chart=chart)
+TEMPLATES.env.globals.update(chart=chart, cell=cell)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from leadpact.api.deps import Agreement, Caller, Now, Uow
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted, require_reader, summarize
-from leadpact.api.schemas import LeadDetail, LeadIn, LeadListItem, LeadPage, LeadSummary, QueueItemOut
+from leadpact.api.schemas import LeadDetail, LeadIn, LeadPage, LeadSummary, QueueItemOut
 from leadpact.domain.errors import InvalidInput, NotPermitted
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Principal, Role
@@ -78,7 +78,7 @@ def list_leads(
     page = browse.page_of_leads(uow, inforce, clock.now(), where, limit, offset)
     after = offset + len(page.rows)
     return LeadPage(
-        items=[LeadListItem.model_validate(row) for row in page.rows],
+        items=page.rows,
         total=page.total,
         limit=limit,
         offset=offset,
