@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 from rich import box
 from rich.console import Console
 from rich.progress import Progress
@@ -22,7 +21,6 @@ from rich.table import Table
 from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
-from leadpact.api.app import create_app
 from leadpact.config import DATABASE_ENV, Settings
 from leadpact.demo import people
 from leadpact.demo import store as demo_store
@@ -1158,6 +1156,11 @@ def serve(
     The worker records SLA breaches and acts on them, and delivers the outbox: every message to each URL in
     LEADPACT_WEBHOOKS, and emails through LEADPACT_SMTP_URL (smtp://host:port) from LEADPACT_MAIL_FROM.
     """
+    # the web stack takes most of a second to import: only this command pays for it
+    import uvicorn
+
+    from leadpact.api.app import create_app
+
     with unit_of_work() as uow:  # refuses a database that is not set up
         clock = _clock_start(uow, clock_start)
     settings = state.settings
