@@ -20,15 +20,17 @@ PEOPLE: dict[str, tuple[str, str | None]] = {
 }
 
 
-def seed_people(engine: Engine, clock: FixedClock) -> dict[str, str]:
+def seed_people(engine: Engine, clock: FixedClock, passwords: bool = True) -> dict[str, str]:
     """Reps alice and bob (team americas, manager raj), admin root, marketing mia, managers dana (marketing side)
-    and sam (sales side), all with ``PASSWORD``; returns an API token for each, by name."""
+    and sam (sales side), all with ``PASSWORD`` (unless ``passwords`` is False: hashing them takes a while, and
+    API tests sign in with tokens only); returns an API token for each, by name."""
     add_team(engine, clock, "americas", REPS, manager="raj")
     tokens: dict[str, str] = {}
     with UnitOfWork(engine) as uow:
         for name, (role, side) in PEOPLE.items():
             team.add_user(uow, clock, name, role, email=f"{name}@acme.example", side=side)
         for name in [*REPS, "raj", *PEOPLE]:
-            auth.set_password(uow, name, PASSWORD)
+            if passwords:
+                auth.set_password(uow, name, PASSWORD)
             tokens[name] = auth.create_token(uow, clock, f"{name}'s script", "", user=name)[0]
     return tokens

@@ -13,13 +13,10 @@ from sqlalchemy import Engine
 
 from leadpact.api.app import create_app
 from leadpact.config import Settings
-from leadpact.services import auth, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team
-from tests.people import PEOPLE, REPS
+from tests.people import seed_people
 
 V1 = "/api/v1"
 
@@ -47,16 +44,8 @@ class Api:
 
 
 def seed_api_people(engine: Engine, clock: FixedClock) -> dict[str, str]:
-    """The people of ``tests.people`` with an API token each, by name; without passwords: the API signs in with
-    tokens only, and hashing eight passwords would take most of each test's time."""
-    add_team(engine, clock, "americas", REPS, manager="raj")
-    tokens: dict[str, str] = {}
-    with UnitOfWork(engine) as uow:
-        for name, (role, side) in PEOPLE.items():
-            team.add_user(uow, clock, name, role, email=f"{name}@acme.example", side=side)
-        for name in [*REPS, "raj", *PEOPLE]:
-            tokens[name] = auth.create_token(uow, clock, f"{name}'s script", "", user=name)[0]
-    return tokens
+    """The people of ``tests.people`` with an API token each, by name, without passwords."""
+    return seed_people(engine, clock, passwords=False)
 
 
 @pytest.fixture
