@@ -43,9 +43,9 @@ from leadpact.services import agreements, auth, intake, team
 from leadpact.services.clock import SystemClock
 from leadpact.store.database import connect, migrate
 from leadpact.store.unit_of_work import UnitOfWork
+from performance_doc import DOCS, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "performance.md"
 SECTION = "## Recording events through the API"
 EXAMPLE = ROOT / "src" / "leadpact" / "examples" / "agreement.yaml"
 EVENTS = "/api/v1/events"
@@ -439,13 +439,7 @@ ledger, hand-offs).{shared} More requests in flight make larger groups and cheap
         part if part.startswith(("|", "#")) else textwrap.fill(" ".join(part.split()), 115, break_on_hyphens=False)
         for part in text.strip("\n").split("\n\n")
     )
-    current = DOCS.read_text()
-    start = current.find(SECTION)
-    if start < 0:
-        DOCS.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = current.find("\n## ", start + len(SECTION))
-    DOCS.write_text(current[:start] + text + (current[end + 1 :] if end >= 0 else ""))
+    replace_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ from leadpact.services import agreements, reports
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, migrate
 from leadpact.store.unit_of_work import UnitOfWork
+from performance_doc import DOCS, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "performance.md"
 SECTION = "## Agreement backtest"
 AT = datetime(END.year, END.month, END.day, tzinfo=UTC)
 
@@ -188,13 +188,7 @@ the replays themselves take about a second.
 
 {verdict}
 """
-    current = DOCS.read_text()
-    start = current.find(SECTION)
-    if start < 0:
-        DOCS.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = current.find("\n## ", start + len(SECTION))
-    DOCS.write_text(current[:start] + text + (current[end + 1 :] if end >= 0 else ""))
+    replace_section(SECTION, text)
 
 
 if __name__ == "__main__":
