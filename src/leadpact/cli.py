@@ -50,6 +50,7 @@ from leadpact.services import (
     reports,
     rescore,
     sales,
+    signoff,
     team,
 )
 from leadpact.services.agreements import InForce
@@ -217,12 +218,18 @@ def agreement_adopt(
     sales_: Annotated[str, typer.Option("--sales", help="Who signs for sales.")],
     at: At = None,
 ) -> None:
-    """Adopt a signed agreement: it becomes the next version, in force from now."""
+    """Adopt a signed agreement: it becomes the next version, in force from now.
+
+    Once managers are recorded, --marketing and --sales must name a manager of that side.
+    """
     with unit_of_work() as uow:
+        unchecked = signoff.check_signers(uow, marketing, sales_)
         row = agreements.adopt(uow, clock_for(at), _read(file), str(file), marketing, sales_)
         out.print(
             f"Adopted {file} as version {row.version}, signed by {row.marketing_signoff} and {row.sales_signoff}."
         )
+    if unchecked:
+        err.print(f"note: {unchecked}")
 
 
 @agreement_app.command("list")
@@ -532,7 +539,7 @@ def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = Non
 
 def act(at: str | None, work: Callable[[UnitOfWork, Clock, InForce, Any], T], lead: str) -> T:
     clock = clock_for(at)
-    return with_agreement(lambda uow, inforce: work(uow, clock, inforce, intake.find_lead(uow, lead)))
+    return with_agreement(lambda uow, inforce: work(uow, clock, inforce, intake.lead_for_change(uow, lead)))
 
 
 @app.command()

@@ -138,6 +138,11 @@ def test_a_submission_with_a_bad_field_stores_nothing_and_the_page_can_read_why(
     refused(_post(api, path, json=["ann@acme.example"]), 422, "invalid_input", "object")
     text = api.client.post(path, content=b"work_email=ann@acme.example", headers={"Content-Type": "text/plain"})
     refused(text, 422, "invalid_input", "Content-Type", "text/plain")
+    form_encoded = {"Content-Type": "application/x-www-form-urlencoded"}
+    invalid_bytes = api.client.post(path, content=b"work_email=a%FF%FE@acme.example", headers=form_encoded)
+    refused(invalid_bytes, 422, "invalid_input", "work_email", "not UTF-8")
+    refused(_post(api, path, json={"work_email": "a\ufffd\ufffd@acme.example"}), 422, "invalid_input", "work_email")
+    refused(_post(api, path, json={"work_email": "ann smith@acme.example"}), 422, "invalid_input", "email")
     assert _counts(api) == (0, 0)
 
 

@@ -95,6 +95,9 @@ def test_the_lead_list_filters_and_pages_highest_score_first(api: Api) -> None:
     assert listed(priority="hot") == ["hot@acme.example"]
     assert listed(q="walt") == ["warm@acme.example"]
     assert listed(q="GMAIL") == ["free@gmail.com"]
+    assert listed(q="%") == []  # a wildcard is searched for as itself
+    assert listed(q="_") == []
+    assert listed(q="a%e") == []
     owner = lead(api.engine, "hot@acme.example").owner_id
     assert owner is not None
     assert listed(owner="alice") + listed(owner="bob") == ["hot@acme.example"]
@@ -159,6 +162,19 @@ def test_a_rep_sees_their_own_lead_but_not_another_reps(api: Api) -> None:
     other = ({"alice", "bob"} - {owner}).pop()
     assert api.get("/leads/ann@acme.example", str(owner)).json()["owner"] == owner
     refused(api.get("/leads/ann@acme.example", other), 403, "not_permitted", f"not assigned to {other}")
+
+
+def test_a_refusal_names_nothing_of_the_lead_the_caller_may_not_see(api: Api) -> None:
+    lead_id = qualify(api.engine, api.clock, api.inforce, "ann@acme.example", first_name="Ann", last_name="Ray")
+    other = ({"alice", "bob"} - {owner_name(api.engine, "ann@acme.example")}).pop()
+    for response in (
+        api.get(f"/leads/{lead_id}", other),
+        api.post(f"/leads/{lead_id}/accept", other),
+        api.post(f"/leads/{lead_id}/reject", other, {"reason": "not_ready"}),
+    ):
+        refused(response, 403, "not_permitted", f"lead {lead_id}", other)
+        assert "ann@" not in response.text
+        assert "Ray" not in response.text
 
 
 def test_an_unknown_lead_is_not_found(api: Api) -> None:

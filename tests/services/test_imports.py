@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -297,3 +299,25 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line_before_anything_is_sto
     events.write_bytes(b"event_id,email,type,occurred_at\ne1,ann@alpha.example,caf\xe9,2026-03-02T15:00:00Z\n")
     with pytest.raises(InvalidInput, match=r"events\.csv: line 2 is not UTF-8 text"):
         import_events(sqlite_engine, clock, inforce, events)
+
+
+def test_a_field_longer_than_a_csv_field_may_be_ends_the_import_with_its_file_and_row(
+    sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    adopt_example(sqlite_engine, clock)
+    path = write(tmp_path, "huge.csv", "email,title", "ann@alpha.example,VP", f"bob@beta.example,{'x' * 200_000}")
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [Path(sys.executable).parent / "leadpact", "--db", url, "import", "leads", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {path}: row 3: a field is longer than the 131,072 characters a CSV field may hold; nothing was "
+        "imported"
+    ]
+    assert count(sqlite_engine, Lead) == 0
+    with pytest.raises(InvalidInput, match=r"huge\.csv: row 3: a field is longer"):
+        imports.preview(path, "huge.csv")

@@ -64,9 +64,13 @@ def page_of_leads(
     if where.owner:
         query = query.where(User.name == where.owner)
     if where.search:
-        pattern = f"%{where.search.lower()}%"
+        text = where.search.lower()  # % and _ are searched for as themselves, never as wildcards
         name = func.coalesce(Lead.first_name, "") + " " + func.coalesce(Lead.last_name, "")
-        query = query.where(Lead.email.like(pattern) | Lead.company.ilike(pattern) | name.ilike(pattern))
+        query = query.where(
+            Lead.email.contains(text, autoescape=True)
+            | Lead.company.icontains(text, autoescape=True)
+            | name.icontains(text, autoescape=True)
+        )
     at = to_seconds(now)
     rows = []
     for lead, owner in uow.session.execute(query):

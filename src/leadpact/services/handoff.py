@@ -194,12 +194,13 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
     uow.serialize_writes()  # a rep accepting at this moment is either seen as accepted or waits for the check
     now = clock.now()
     report = SlaReport()
-    open_assignments = list(
-        uow.session.scalars(
-            select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id).with_for_update()
-        )
-    )
+    locked = _lock_leads_with_reps(uow)
+    open_assignments = uow.session.scalars(
+        select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id)
+    ).all()
     for assignment in open_assignments:
+        if assignment.lead_id not in locked:
+            continue  # handed over since the leads were locked: the next check sees it
         kind = None
         if assignment.accepted_at is None and assignment.accept_breached_at is None and assignment.accept_due <= now:
             assignment.accept_breached_at = assignment.accept_due
@@ -218,10 +219,22 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
             _on_breach(uow, clock, assignment, kind, inforce, report)
     waiting = uow.session.scalars(select(Lead).where(Lead.stage == Stage.MQL, Lead.owner_id.is_(None)))
     for lead in list(waiting):
-        if assign(uow, clock, lead, inforce) is not None:
+        if lead.id in locked and assign(uow, clock, lead, inforce) is not None:
             report.assigned += 1
             report.lines.append(f"lead {lead.email}: assigned (it was waiting for an available rep)")
     return report
+
+
+def _lock_leads_with_reps(uow: UnitOfWork) -> set[int]:
+    """Lock every lead with an open assignment or waiting for one, in id order as every change of leads does.
+
+    A rep acting on one of them at this moment waits for the check, or the check waits for the rep, and then
+    reads what the rep did (PostgreSQL; SQLite has serialized the whole check already).
+    """
+    with_rep = select(Assignment.lead_id).where(Assignment.ended_at.is_(None))
+    waiting = (Lead.stage == Stage.MQL) & Lead.owner_id.is_(None)
+    query = select(Lead.id).where(Lead.id.in_(with_rep) | waiting).order_by(Lead.id).with_for_update()
+    return set(uow.session.scalars(query))
 
 
 def _on_breach(

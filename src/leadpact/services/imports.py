@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -200,15 +201,13 @@ def preview(path: Path, source: str, samples: int = 3) -> Preview:
     """The headers and first ``samples`` non-blank rows of the CSV file at ``path``, which ``source`` names."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            headers = next(reader, None)
+            records = _records(csv.reader(handle), source)
+            headers = next(records, (1, []))[1]
             if not headers or not any(h.strip() for h in headers):
                 raise InvalidInput(f"{source}: the file is empty; the first line must name the columns")
             first: list[list[str]] = []
             rows = 0
-            for values in reader:
-                if not any(values):
-                    continue
+            for _, values in records:
                 rows += 1
                 if len(first) < samples:
                     first.append([*values, *[""] * len(headers)][: len(headers)])
@@ -216,9 +215,22 @@ def preview(path: Path, source: str, samples: int = 3) -> Preview:
         raise InvalidInput(f"{source}: cannot read it ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{source}: the file is not UTF-8 text; save it as 'CSV UTF-8' and try again") from exc
-    except csv.Error as exc:
-        raise InvalidInput(f"{source}: not a CSV file ({exc})") from exc
     return Preview(headers, first, rows)
+
+
+def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank records of a CSV reader with the line each ends on; a record the parser cannot read is
+    refused with its row, as one line."""
+    try:
+        for values in reader:
+            if any(values):
+                yield reader.line_num, values
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            why = f"a field is longer than the {csv.field_size_limit():,} characters a CSV field may hold"
+        else:
+            why = f"not readable as CSV ({exc})"
+        raise InvalidInput(f"{source}: row {reader.line_num}: {why}; nothing was imported") from exc
 
 
 @dataclass
@@ -252,13 +264,12 @@ def open_csv(
         raise InvalidInput(f"{path}: cannot read it ({exc.strerror})") from exc
     with handle:
         _check_text(path)
-        reader = csv.reader(handle)
-        headers = next(reader, None)
+        records = _records(csv.reader(handle), str(path))
+        headers = next(records, (1, []))[1]
         if not headers:
             raise InvalidInput(f"{path}: the file is empty; the first line must name the columns")
         columns = columns_for(headers, kind, mapping, str(path))
-        rows = ((reader.line_num, values) for values in reader if any(values))
-        yield [columns[h] for h in headers], rows
+        yield [columns[h] for h in headers], records
 
 
 def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], list[str]]:

@@ -23,7 +23,9 @@ from leadpact.store.tables import Account, Campaign, Lead, LeadField, LedgerEntr
 from leadpact.store.unit_of_work import UnitOfWork
 
 M = TypeVar("M", Lead, Account)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+[\w-]+$")
+"""An address: letters and digits of any script and the specials RFC 5322 allows before the @, a dotted domain
+after it. No spaces, control characters or the U+FFFD that invalid bytes decode to."""
 MAX_ID = 2**31 - 1  # no table's key is larger, on any engine
 TEXT_FIELDS = ("first_name", "last_name", "title", "company", "domain", "industry", "country", "source")
 
@@ -65,13 +67,29 @@ def campaign_id(uow: UnitOfWork, name: str) -> int:
 
 
 def find_lead(uow: UnitOfWork, ref: str) -> Lead:
-    """A lead by email, or by id when ``ref`` is a number."""
+    """A lead by email, or by id when ``ref`` is a number, read to be shown."""
+    return _lead(uow, ref, lock=False)
+
+
+def lead_for_change(uow: UnitOfWork, ref: str) -> Lead:
+    """The lead (as ``find_lead``) read for a change of its stage, owner or opportunity.
+
+    The unit of work takes the write lock first (SQLite) and the lead's row stays locked until it ends
+    (PostgreSQL): a second change of the same lead at the same moment waits, then reads what the first one did,
+    so the lead's history stays one chain.
+    """
+    return _lead(uow, ref, lock=True)
+
+
+def _lead(uow: UnitOfWork, ref: str, lock: bool) -> Lead:
     ref = ref.strip()
     by_id = ref.isascii() and ref.isdigit()
-    if by_id:
-        lead = uow.session.get(Lead, int(ref)) if int(ref) <= MAX_ID else None
-    else:
-        lead = uow.session.scalars(select(Lead).where(Lead.email == ref.lower())).first()
+    if lock:
+        uow.serialize_writes()
+    query = select(Lead).where(Lead.id == int(ref) if by_id else Lead.email == ref.lower())
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    lead = uow.session.scalars(query).first() if not by_id or int(ref) <= MAX_ID else None
     if lead is None:
         raise NotFound(f"no lead with {'id' if by_id else 'email'} '{ref}'")
     return lead

@@ -12,12 +12,34 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.errors import Conflict, NotFound, NotPermitted
-from leadpact.domain.permissions import Action, Principal
+from leadpact.domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from leadpact.domain.permissions import Action, Principal, Role
 from leadpact.services import agreements
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementCandidate, AgreementVersion, User
 from leadpact.store.unit_of_work import UnitOfWork
+
+
+def check_signers(uow: UnitOfWork, marketing: str, sales: str) -> str | None:
+    """Refuse names that are not managers of their side, once the store records any manager with a side.
+
+    Adopting from the command line names the two signers instead of having them sign with their own accounts.
+    Before anyone who could sign is recorded, the names cannot be checked: the answer then says so, and why.
+    """
+    managers = uow.session.execute(
+        select(User.name, User.side).where(User.role == Role.MANAGER, User.side.is_not(None)).order_by(User.name)
+    ).all()
+    if not managers:
+        return (
+            "the signers' names were not checked: no manager of either side is recorded yet "
+            "('leadpact user add NAME --role manager --side marketing' records one)"
+        )
+    for option, name, side in (("--marketing", marketing, "marketing"), ("--sales", sales, "sales")):
+        allowed = [m.name for m in managers if m.side == side]
+        if name.strip() not in allowed:
+            who = ", ".join(allowed) if allowed else "nobody yet"
+            raise InvalidInput(f"{option}: '{name}' is not a manager for {side}; managers for {side}: {who}")
+    return None
 
 
 def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str) -> AgreementCandidate:

@@ -149,7 +149,7 @@ def _lead(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, viewer: 
     """Everything the lead page shows."""
     deals = explain.deals_of(uow, inforce, lead)
     if not _may_see(viewer, lead, deals):
-        raise NotPermitted(f"lead {lead.email} is not assigned to {viewer.principal.name}")
+        raise NotPermitted(f"lead {lead.id} is not assigned to {viewer.principal.name}")
     x = explain.explain(uow, inforce, lead, now)
     threshold = inforce.agreement.qualified.score_at_least
     history = explain.score_history(uow, inforce, lead, now)
@@ -241,8 +241,8 @@ def _act(
     work: Work,
 ) -> Response:
     viewer.principal.require(Action.WORK_LEADS)
-    lead = intake.find_lead(uow, str(lead_id))
-    viewer.principal.require_owner(lead.owner_id, f"lead {lead.email}")
+    lead = intake.lead_for_change(uow, str(lead_id))
+    viewer.principal.require_owner(lead.owner_id, f"lead {lead_id}")
     work(lead, _acting_as(viewer))
     # a rep who sent the lead back from its page may no longer see that page: their queue is where to go
     gone = view == "lead" and not _may_see(viewer, lead, explain.deals_of(uow, inforce, lead))

@@ -30,8 +30,8 @@ Act = Callable[[Lead, str | None], Opportunity | bool | None]
 
 
 def _act(uow: UnitOfWork, clock: Clock, inforce: InForce, caller: Principal, ref: str, work: Act) -> LeadAfter:
-    lead = intake.find_lead(uow, ref)
-    caller.require_owner(lead.owner_id, f"lead {lead.email}")
+    lead = intake.lead_for_change(uow, ref)
+    caller.require_owner(lead.owner_id, f"lead {ref}")
     done = work(lead, acting_rep(caller))
     after = summarize(uow, inforce, lead, clock.now()).model_dump()
     if isinstance(done, Opportunity):
@@ -130,6 +130,6 @@ def disqualify(
 ) -> LeadAfter:
     """Marketing takes an inquiry out for good (spam, bad data, a competitor) with one of the agreement's
     reject reasons that disqualify. Needs a marketing or admin token: an inquiry is marketing's, not a rep's."""
-    lead = intake.find_lead(uow, ref)
+    lead = intake.lead_for_change(uow, ref)
     sales.disqualify(uow, clock, inforce, lead, body.reason, caller.name if caller.user_id is not None else None)
     return LeadAfter(**summarize(uow, inforce, lead, clock.now()).model_dump())

@@ -42,10 +42,13 @@ def acting_rep(caller: Principal) -> str | None:
     return caller.name if caller.role is Role.REP else None
 
 
-def require_reader(caller: Principal, lead: Lead) -> None:
-    """Who may look at a lead: a rep only at their own, others when they may read leads."""
+def require_reader(caller: Principal, lead: Lead, ref: str) -> None:
+    """Who may look at a lead: a rep only at their own, others when they may read leads.
+
+    A refusal names the lead as the caller did (``ref``), never by what only a reader of it may see.
+    """
     if caller.role is Role.REP:
-        caller.require_owner(lead.owner_id, f"lead {lead.email}")
+        caller.require_owner(lead.owner_id, f"lead {ref}")
     else:
         caller.require(Action.READ_LEADS)
 

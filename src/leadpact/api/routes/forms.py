@@ -132,6 +132,8 @@ def _texts(items: list[tuple[str, Any]]) -> dict[str, str]:
             raise InvalidInput(f"{name}: files are not taken")
         if isinstance(value, dict | list):
             raise InvalidInput(f"{name}: a field's value is text or a number, not a list or an object")
+        if isinstance(value, str) and "\ufffd" in value:  # what bytes that are not UTF-8 decode to
+            raise InvalidInput(f"{name}: holds bytes that are not UTF-8 text")
         if value is not None:
             fields[name] = value if isinstance(value, str) else json.dumps(value)
     return fields

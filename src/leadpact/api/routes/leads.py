@@ -93,7 +93,7 @@ def lead_detail(ref: str, caller: Caller, uow: Uow, clock: Now, inforce: Agreeme
 
     A rep's token sees only the leads assigned to that rep."""
     lead = intake.find_lead(uow, ref)
-    require_reader(caller, lead)
+    require_reader(caller, lead, ref)
     return LeadDetail.model_validate(explain.explain(uow, inforce, lead, clock.now()))
 
 
