@@ -49,9 +49,9 @@ def setup(directory: Path, leads: int, seed: int) -> tuple[Path, Path, int]:
         with UnitOfWork(engine) as uow:
             file = world.directory / f"{kind}.csv"
             if kind == "campaigns":
-                imports.import_campaigns(uow, file, {})
+                imports.import_campaigns(uow, CLOCK, file, {})
             elif kind == "costs":
-                imports.import_costs(uow, file, {})
+                imports.import_costs(uow, CLOCK, file, {})
             else:
                 imports.import_leads(uow, CLOCK, agreements.in_force(uow), file, {})
     engine.dispose()  # the last connection to close folds the WAL into the file, so copies see the rows

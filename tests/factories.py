@@ -74,7 +74,7 @@ def add_team(
             ids[rep] = team.add_user(uow, clock, rep, "rep", team=name, capacity=capacity).id
         if manager is not None:
             team.add_user(uow, clock, manager, "manager", email=f"{manager.lower()}@acme.example")
-            team.set_manager(uow, name, manager)
+            team.set_manager(uow, clock, name, manager)
     return ids
 
 

@@ -31,6 +31,6 @@ def seed_people(engine: Engine, clock: FixedClock, passwords: bool = True) -> di
             team.add_user(uow, clock, name, role, email=f"{name}@acme.example", side=side)
         for name in [*REPS, "raj", *PEOPLE]:
             if passwords:
-                auth.set_password(uow, name, PASSWORD)
+                auth.set_password(uow, clock, name, PASSWORD)
             tokens[name] = auth.create_token(uow, clock, f"{name}'s script", "", user=name)[0]
     return tokens

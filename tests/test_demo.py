@@ -209,8 +209,8 @@ def test_an_exported_world_imports_back_without_problems(tmp_path: Path, sqlite_
     clock = FixedClock(YEAR_END)  # the import happens after the world's year
     inforce = adopt_example(sqlite_engine, clock)
     with UnitOfWork(sqlite_engine) as uow:
-        campaigns = imports.import_campaigns(uow, tmp_path / "world" / "campaigns.csv", {})
-        costs = imports.import_costs(uow, tmp_path / "world" / "costs.csv", {})
+        campaigns = imports.import_campaigns(uow, clock, tmp_path / "world" / "campaigns.csv", {})
+        costs = imports.import_costs(uow, clock, tmp_path / "world" / "costs.csv", {})
         leads = imports.import_leads(uow, clock, inforce, tmp_path / "world" / "leads.csv", {})
         events = imports.import_events(uow, clock, inforce, tmp_path / "world" / "events.csv", {})
     with (tmp_path / "world" / "events.csv").open() as handle:
@@ -259,7 +259,7 @@ def test_replacing_empties_every_table_and_keeps_the_schema(engine: Engine, cloc
     adopt_example(engine, clock)
     with UnitOfWork(engine) as uow:
         team.add_user(uow, clock, "alice", "rep", "americas", 2)
-        team.set_manager(uow, "americas", "alice")
+        team.set_manager(uow, clock, "americas", "alice")
         intake.capture_lead(uow, clock, agreements.in_force(uow), intake.LeadInput(email="ann@acme.com"))
     assert store.holdings(engine) == "1 lead, 1 agreement version, 1 user"
     empty(engine)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import json
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +38,7 @@ from leadpact.domain.agreement_diff import (
     diff_agreements,
 )
 from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.audit import Actor
 from leadpact.domain.errors import Conflict, InvalidInput, LeadpactError
 from leadpact.services import (
     activity,
@@ -148,10 +152,19 @@ def unit_of_work() -> Iterator[UnitOfWork]:
                 f"the database {engine.url.render_as_string(hide_password=True)} is not set up; "
                 "run 'leadpact init' first"
             )
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(engine, command_line()) as uow:
             yield uow
     finally:
         engine.dispose()
+
+
+def command_line() -> Actor:
+    """Who the command line's changes are recorded as made by: the account running it, on its host."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment, no entry in the password database
+        user = f"uid {os.getuid()}"
+    return Actor(user, "cli", socket.gethostname())
 
 
 def with_agreement(work: Callable[[UnitOfWork, InForce], T]) -> T:
@@ -434,7 +447,7 @@ def rep_add(
 def rep_away(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     """Mark a rep unavailable: they get no new leads until 'rep back'."""
     with unit_of_work() as uow:
-        team.set_available(uow, name, False)
+        team.set_available(uow, SystemClock(), name, False)
     out.print(f"{name} is away and gets no new leads.")
 
 
@@ -442,7 +455,7 @@ def rep_away(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
 def rep_back(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     """Mark a rep available again."""
     with unit_of_work() as uow:
-        team.set_available(uow, name, True)
+        team.set_available(uow, SystemClock(), name, True)
     out.print(f"{name} is back and gets new leads again.")
 
 
@@ -455,7 +468,7 @@ def rep_manager(
     with unit_of_work() as uow:
         if not any(u.name == name for u, _ in team.reps(uow)):
             team.add_user(uow, SystemClock(), name, "manager")
-        team.set_manager(uow, team_, name)
+        team.set_manager(uow, SystemClock(), team_, name)
     out.print(f"{name} manages team {team_}.")
 
 
@@ -696,14 +709,7 @@ def import_cmd(
         def advance(n: int) -> None:
             bar.advance(task, n)
 
-        if kind == "campaigns":
-            report = imports.import_campaigns(uow, file, mapping, advance)
-        elif kind == "costs":
-            report = imports.import_costs(uow, file, mapping, advance)
-        else:
-            inforce = agreements.in_force(uow)
-            work = imports.import_leads if kind == "leads" else imports.import_events
-            report = work(uow, clock, inforce, file, mapping, advance)
+        report = imports.run(uow, clock, kind, file, mapping, advance)
     out.print(
         f"{file}: {report.rows} rows; {report.created} new, {report.updated} updated, "
         f"{report.unchanged + report.duplicates} already there."
@@ -1033,7 +1039,7 @@ def user_add(
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
         team.add_user(uow, SystemClock(), name, role, email=email, side=side)
-        auth.set_password(uow, name, password)
+        auth.set_password(uow, SystemClock(), name, password)
     out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
 
 
@@ -1044,7 +1050,7 @@ def user_password(
     """Set or reset a person's password."""
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
-        auth.set_password(uow, name, password)
+        auth.set_password(uow, SystemClock(), name, password)
     out.print(f"{name}'s password is set.")
 
 

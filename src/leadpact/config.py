@@ -12,6 +12,7 @@ DATABASE_ENV = "LEADPACT_DATABASE_URL"
 SMTP_ENV = "LEADPACT_SMTP_URL"
 MAIL_FROM_ENV = "LEADPACT_MAIL_FROM"
 WEBHOOKS_ENV = "LEADPACT_WEBHOOKS"
+WEBHOOK_SECRET_ENV = "LEADPACT_WEBHOOK_SECRET"
 SECURE_COOKIES_ENV = "LEADPACT_SECURE_COOKIES"
 
 
@@ -20,7 +21,8 @@ class Settings:
     database_url: str = DEFAULT_URL
     smtp_url: str | None = None  # smtp://host:port; None: emails wait in the outbox
     mail_from: str = "leadpact@localhost"
-    webhooks: tuple[str, ...] = ()  # every outbox message is POSTed as JSON to each
+    webhooks: tuple[str, ...] = ()  # the shortcut: every outbox message is POSTed as JSON to each
+    webhook_secret: str | None = None  # signs the shortcut's deliveries
     secure_cookies: bool = False  # always set the cookies' Secure flag (they have it anyway on HTTPS requests)
 
     @classmethod
@@ -28,7 +30,8 @@ class Settings:
         """``--db`` wins, then ``LEADPACT_DATABASE_URL``, then the SQLite file ``leadpact.db`` here.
 
         Delivery comes from the environment: ``LEADPACT_SMTP_URL`` (smtp://host:port), ``LEADPACT_MAIL_FROM``
-        and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or commas). ``LEADPACT_SECURE_COOKIES=1`` marks
+        and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or commas; a shortcut for webhook subscriptions that
+        take every topic, signed with ``LEADPACT_WEBHOOK_SECRET``). ``LEADPACT_SECURE_COOKIES=1`` marks
         the session cookie Secure even when a proxy in front ends HTTPS and forwards plain HTTP.
         """
         return cls(
@@ -36,5 +39,6 @@ class Settings:
             smtp_url=environ.get(SMTP_ENV) or None,
             mail_from=environ.get(MAIL_FROM_ENV) or cls.mail_from,
             webhooks=tuple(environ.get(WEBHOOKS_ENV, "").replace(",", " ").split()),
+            webhook_secret=environ.get(WEBHOOK_SECRET_ENV) or None,
             secure_cookies=environ.get(SECURE_COOKIES_ENV, "").lower() in ("1", "true", "yes"),
         )

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine, select
 
 from leadpact.config import Settings
@@ -24,85 +14,10 @@ from leadpact.store.tables import OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import agreement_text, owner_name, qualify
+from tests.receivers import Mailbox, Webhook, free_port
 
 ACCEPT_DUE = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the clock's Monday 09:00 CST + 4 working hours
 LEE = "lee@bigco.example"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Webhook:
-    """An HTTP receiver on 127.0.0.1 keeping the JSON bodies POSTed to it; while ``failing`` it answers 500."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.refused = 0
-        self.failing = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failing:
-                    receiver.refused += 1
-                    self.send_error(500, "the receiver is down")
-                    return
-                receiver.bodies.append(json.loads(body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the test reads what arrived, not a log."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/leadpact"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)  # quick stop
-
-    def __enter__(self) -> Webhook:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def received(self) -> list[tuple[int, str]]:
-        return [(body["id"], body["topic"]) for body in self.bodies]
-
-
-class Mailbox:
-    """An SMTP server on 127.0.0.1 keeping every message it is sent, with the envelope's recipients."""
-
-    def __init__(self) -> None:
-        self.mail: list[tuple[list[str], EmailMessage]] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.url = f"smtp://127.0.0.1:{self.port}"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
-        message = message_from_bytes(content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.mail.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def __enter__(self) -> Mailbox:
-        self._controller.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._controller.stop()
-
-    def letters(self) -> list[tuple[list[str], str]]:
-        return [(to, str(message["Subject"])) for to, message in self.mail]
 
 
 def staff(engine: Engine, clock: FixedClock) -> None:
@@ -111,7 +26,7 @@ def staff(engine: Engine, clock: FixedClock) -> None:
         for rep in ("alice", "bob"):
             team.add_user(uow, clock, rep, "rep", team="americas", capacity=1, email=f"{rep}@acme.example")
         team.add_user(uow, clock, "raj", "manager", email="raj@acme.example")
-        team.set_manager(uow, "americas", "raj")
+        team.set_manager(uow, clock, "americas", "raj")
 
 
 def deliver(engine: Engine, clock: FixedClock, settings: Settings) -> delivery.Delivered:

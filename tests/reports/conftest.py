@@ -79,12 +79,12 @@ class History:
     def campaign(self, name: str, channel: str) -> None:
         self._run(
             utc(2026, 1, 1),
-            lambda uow, _: campaigns.record_campaigns(uow, [campaigns.CampaignInput(name, channel)]),
+            lambda uow, clock: campaigns.record_campaigns(uow, clock, [campaigns.CampaignInput(name, channel)]),
         )
 
     def cost(self, name: str, day: date, amount: float) -> None:
-        def work(uow: UnitOfWork, _: FixedClock) -> None:
-            campaigns.record_costs(uow, [(intake.campaign_id(uow, name), day, amount)])
+        def work(uow: UnitOfWork, clock: FixedClock) -> None:
+            campaigns.record_costs(uow, clock, [(intake.campaign_id(uow, name), day, amount)])
 
         self._run(utc(2026, 1, 1), work)
 

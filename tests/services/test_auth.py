@@ -23,12 +23,12 @@ def person(engine: Engine, clock: FixedClock, name: str, role: str, password: st
     with UnitOfWork(engine) as uow:
         team.add_user(uow, clock, name, role, team="americas" if role == "rep" else None, capacity=1)
         if password is not None:
-            auth.set_password(uow, name, password)
+            auth.set_password(uow, clock, name, password)
 
 
 def log_in(engine: Engine, clock: FixedClock, name: str, password: str) -> str:
     with UnitOfWork(engine) as uow:
-        return auth.log_in(uow, clock, name, password)[0]
+        return auth.log_in(uow, clock, name, password, "127.0.0.1")[0]
 
 
 def session_user(engine: Engine, clock: FixedClock, secret: str) -> str:
@@ -75,7 +75,7 @@ def test_a_wrong_password_and_an_unknown_name_are_refused_alike(engine: Engine, 
 def test_a_password_shorter_than_eight_characters_is_refused(engine: Engine, clock: FixedClock) -> None:
     person(engine, clock, "mia", "marketing")
     with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="password: needs at least 8 characters"):
-        auth.set_password(uow, "mia", "short")
+        auth.set_password(uow, clock, "mia", "short")
     assert session_user(engine, clock, log_in(engine, clock, "mia", PASSWORD)) == "mia"  # the old one still works
 
 

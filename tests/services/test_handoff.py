@@ -14,6 +14,7 @@ from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import (
     HOT,
+    MONDAY_9AM,
     add_team,
     agreement_text,
     assignments,
@@ -39,7 +40,7 @@ def check(engine: Engine, clock: FixedClock, inforce: InForce) -> handoff.SlaRep
 
 def set_available(engine: Engine, name: str, available: bool) -> None:
     with UnitOfWork(engine) as uow:
-        team.set_available(uow, name, available)
+        team.set_available(uow, FixedClock(MONDAY_9AM), name, available)
 
 
 def test_an_mql_goes_to_the_team_its_first_matching_routing_rule_names(engine: Engine, clock: FixedClock) -> None:

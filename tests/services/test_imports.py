@@ -262,8 +262,8 @@ def test_costs_of_unknown_campaigns_are_refused_and_known_ones_are_not_doubled(
     )
     bad = write(tmp_path, "bad.csv", "campaign,date,amount", "Autumn Fair,2026-03-02,100", "Spring Webinar,someday,-5")
     with UnitOfWork(engine) as uow:
-        imports.import_campaigns(uow, campaigns, {})
-        error = rejected(lambda: imports.import_costs(uow, bad, {}))
+        imports.import_campaigns(uow, clock, campaigns, {})
+        error = rejected(lambda: imports.import_costs(uow, clock, bad, {}))
     assert sorted(error.problems) == [
         "row 2: campaign: no campaign named 'Autumn Fair'; import campaigns first",
         "row 3: amount: a cost is 0 or more",
@@ -272,7 +272,7 @@ def test_costs_of_unknown_campaigns_are_refused_and_known_ones_are_not_doubled(
     assert count(engine, CampaignCost) == 0
     for _ in range(2):
         with UnitOfWork(engine) as uow:
-            imports.import_costs(uow, costs, {})
+            imports.import_costs(uow, clock, costs, {})
     with UnitOfWork(engine) as uow:
         stored = sorted((d, a) for d, a in uow.session.execute(select(CampaignCost.incurred_on, CampaignCost.amount)))
     assert stored == [(date(2026, 3, 2), 1500.0), (date(2026, 3, 3), 250.5)]

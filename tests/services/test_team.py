@@ -17,13 +17,13 @@ def test_a_rep_joins_a_team_created_on_first_mention(engine: Engine, clock: Fixe
         team.add_user(uow, clock, " Ann ", "rep", team="americas", capacity=3)
         team.add_user(uow, clock, "Bob", "rep", team="americas", capacity=1)
         team.add_user(uow, clock, "Maria", "manager")
-        team.set_manager(uow, "americas", "Maria")
+        team.set_manager(uow, clock, "americas", "Maria")
     with UnitOfWork(engine) as uow:
         (americas,) = uow.session.scalars(select(Team)).all()
         reps = {u.name: (u.capacity, u.available, u.team_id) for u in uow.session.scalars(select(User))}
         assert reps == {"Ann": (3, True, americas.id), "Bob": (1, True, americas.id), "Maria": (0, True, None)}
         assert americas.manager_id == uow.session.scalars(select(User.id).where(User.name == "Maria")).one()
-        team.set_available(uow, "Bob", False)
+        team.set_available(uow, clock, "Bob", False)
     with UnitOfWork(engine) as uow:
         # by team, people without one (managers) last, on every engine
         assert [(u.name, t.name if t else None, u.available) for u, t in team.reps(uow)] == [
@@ -60,6 +60,6 @@ def test_unknown_people_and_teams_are_not_found(engine: Engine, clock: FixedCloc
     with UnitOfWork(engine) as uow:
         team.add_user(uow, clock, "Maria", "manager")
         with pytest.raises(NotFound, match="Zed"):
-            team.set_available(uow, "Zed", False)
+            team.set_available(uow, clock, "Zed", False)
         with pytest.raises(NotFound, match="apac"):
-            team.set_manager(uow, "apac", "Maria")
+            team.set_manager(uow, clock, "apac", "Maria")

@@ -21,7 +21,7 @@ def test_rosters_list_each_team_with_its_manager_and_its_reps_open_leads(engine:
     qualify(engine, clock, inforce, "ann@factory.example")
     first = owner_name(engine, "ann@factory.example")
     with UnitOfWork(engine) as uow:
-        team.set_available(uow, "bob", False)
+        team.set_available(uow, clock, "bob", False)
     with UnitOfWork(engine) as uow:
         rosters = team.rosters(uow)
     opened = {name: int(name == first) for name in ("alice", "bob")}
@@ -41,13 +41,13 @@ def test_rosters_list_each_team_with_its_manager_and_its_reps_open_leads(engine:
 def test_a_reps_capacity_changes_and_a_negative_one_or_a_non_rep_is_refused(engine: Engine, clock: FixedClock) -> None:
     add_team(engine, clock, "americas", {"alice": 1}, manager="raj")
     with UnitOfWork(engine) as uow:
-        assert team.set_capacity(uow, "alice", 4).capacity == 4
+        assert team.set_capacity(uow, clock, "alice", 4).capacity == 4
     with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="capacity: alice's capacity must be 0 or more"):
-        team.set_capacity(uow, "alice", -1)
+        team.set_capacity(uow, clock, "alice", -1)
     with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="raj is a manager, and only reps take leads"):
-        team.set_capacity(uow, "raj", 2)
+        team.set_capacity(uow, clock, "raj", 2)
     with UnitOfWork(engine) as uow, pytest.raises(NotFound, match="no user named 'zoe'"):
-        team.set_capacity(uow, "zoe", 2)
+        team.set_capacity(uow, clock, "zoe", 2)
     with UnitOfWork(engine) as uow:
         assert [(m.name, m.capacity) for r in team.rosters(uow) for m in r.reps] == [("alice", 4)]
 

@@ -50,7 +50,7 @@ class Web:
         with UnitOfWork(self.engine) as uow:
             if role != "rep":
                 team.add_user(uow, self.clock, name, role, email=f"{name}@acme.example", side=side)
-            auth.set_password(uow, name, PASSWORD)
+            auth.set_password(uow, self.clock, name, PASSWORD)
         client = TestClient(self.app, base_url="http://localhost")
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
         assert token is not None

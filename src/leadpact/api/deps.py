@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leadpact.api.recorder import Recorder
+from leadpact.domain.audit import Actor
 from leadpact.domain.errors import NotAuthenticated
 from leadpact.domain.permissions import Principal
 from leadpact.services import agreements, auth
@@ -57,11 +58,18 @@ Agreement = Annotated[InForce, Depends(in_force)]
 NO_TOKEN = "send an API token: 'Authorization: Bearer <token>'"
 
 
-def api_principal(uow: Uow, credentials: Credentials) -> Principal:
-    """The caller, read in the request's transaction."""
+def client_address(request: Request) -> str | None:
+    """Where the request came from, as the server saw it (behind a proxy, as the proxy forwarded it)."""
+    return request.client.host if request.client else None
+
+
+def api_principal(request: Request, uow: Uow, credentials: Credentials) -> Principal:
+    """The caller, read in the request's transaction, who the request's changes are recorded as made by."""
     if credentials is None:
         raise NotAuthenticated(NO_TOKEN)
-    return auth.token_principal(uow, credentials.credentials)
+    principal = auth.token_principal(uow, credentials.credentials)
+    uow.actor = Actor(principal.name, "api", client_address(request))
+    return principal
 
 
 async def api_principal_queued(request: Request, credentials: Credentials) -> Principal:

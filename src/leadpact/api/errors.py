@@ -26,6 +26,7 @@ from leadpact.domain.errors import (
     NotAuthenticated,
     NotFound,
     NotPermitted,
+    Throttled,
     UnknownReason,
 )
 
@@ -41,6 +42,7 @@ STATUS: dict[type[LeadpactError], int] = {
     NoAgreement: 409,
     IllegalTransition: 409,
     Conflict: 409,
+    Throttled: 429,
 }
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "not_permitted"}
 """Errors raised by the framework itself (an unknown path, a wrong method) get codes too."""
@@ -63,20 +65,26 @@ Page = Callable[[Request, int, dict[str, Any]], Response]
 
 
 def install(app: FastAPI, page: Page) -> None:
-    def _answer(request: Request, status: int, content: dict[str, Any]) -> Response:
+    def _answer(
+        request: Request, status: int, content: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Response:
         if is_api(request):
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            if status == 401:
+                headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
             return JSONResponse(content, status_code=status, headers=headers)
         if status == 401 and request.method == "GET":
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return page(request, status, content)
+        drawn = page(request, status, content)
+        drawn.headers.update(headers or {})
+        return drawn
 
     async def domain(request: Request, error: Exception) -> Response:
         assert isinstance(error, LeadpactError)
         extra: dict[str, Any] = {}
         if isinstance(error, InvalidAgreement | ImportRejected):
             extra["problems"] = error.problems
-        return _answer(request, status_of(error), body(error.code, error.detail, **extra))
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+        return _answer(request, status_of(error), body(error.code, error.detail, **extra), headers)
 
     async def validation(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)

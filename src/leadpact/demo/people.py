@@ -35,7 +35,7 @@ def add_logins(uow: UnitOfWork, clock: Clock) -> list[Login]:
         team.add_user(uow, clock, name, role, email=f"{name.split()[0].lower()}@acme-robotics.example", side=side)
     logins = []
     for user, group in team.reps(uow):
-        auth.set_password(uow, user.name, PASSWORD)
+        auth.set_password(uow, clock, user.name, PASSWORD)
         logins.append(Login(user.name, user.role, user.side, group.name if group else None))
     order = {name: i for i, (name, _, _) in enumerate(NEW)}
     return sorted(logins, key=lambda login: (order.get(login.name, len(order)), login.role, login.name))

@@ -122,7 +122,7 @@ class Simulation:
                 team.add_user(uow, self.clock, rep.name, "rep", rep.team, rep.capacity, rep.email)
             for team_name, manager in reps.MANAGERS.items():
                 team.add_user(uow, self.clock, manager, "manager")
-                team.set_manager(uow, team_name, manager)
+                team.set_manager(uow, self.clock, team_name, manager)
         with UnitOfWork(self.engine) as uow:
             return agreements.in_force(uow)
 
@@ -134,7 +134,7 @@ class Simulation:
         """The year's marketing plan is entered up front, as marketing ops does; costs are booked as they fall."""
         plan = [campaigns.CampaignInput(c.name, c.channel, c.started_on, c.ended_on) for c in self.world.campaigns]
         with UnitOfWork(self.engine) as uow:
-            return campaigns.record_campaigns(uow, plan)[0]
+            return campaigns.record_campaigns(uow, self.clock, plan)[0]
 
     def _load(self) -> None:
         """Sort the world into ticks: each lead, event and cost is taken at the first tick after it arrives."""
@@ -205,7 +205,7 @@ class Simulation:
             return describe(uow, self.inforce, sent)
 
     def _arrive(self, uow: UnitOfWork, index: int) -> None:
-        campaigns.record_costs(uow, self.costs[index])
+        campaigns.record_costs(uow, self.clock, self.costs[index])
         arriving = self.captures[index]
         if arriving:
             captured = intake.capture_leads(uow, self.clock, self.inforce, [_lead_input(p) for p in arriving])
@@ -254,7 +254,7 @@ class Simulation:
             due = heapq.heappop(self.due)
             self.clock.at = from_seconds(due.at)
             if due.kind in ("away", "back"):
-                team.set_available(uow, due.rep, due.kind == "back")
+                team.set_available(uow, self.clock, due.rep, due.kind == "back")
                 continue
             if due.kind in DEAL_STEPS and (due.at, due.seq) < self.deferred.get(due.ref, (0, 0)):
                 # an earlier step of this deal waits for its rep to be back: this one follows it

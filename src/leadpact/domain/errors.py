@@ -67,6 +67,16 @@ class CsrfFailed(LeadpactError):
     code = "csrf_failed"
 
 
+class Throttled(LeadpactError):
+    """Too many attempts in a short time; ``retry_after`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Conflict(LeadpactError):
     code = "conflict"
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NoAgreement, NotFound
+from leadpact.services import audit
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork
@@ -95,6 +96,9 @@ def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str,
     )
     uow.session.add(row)
     uow.session.flush()
+    audit.record(
+        uow, row.adopted_at, "agreement.adopt", f"agreement version {number}", marketing=marketing, sales=sales
+    )
     return row
 
 

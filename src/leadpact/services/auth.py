@@ -8,18 +8,22 @@ back from the database.
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound
+from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound, Throttled
 from leadpact.domain.permissions import ROLE_NAMES, Principal, Role
+from leadpact.services import audit, outbox
 from leadpact.services.clock import Clock
 from leadpact.services.team import user_named
-from leadpact.store.tables import ApiToken, User, WebSession
+from leadpact.store.tables import ApiToken, SignInFailure, User, WebSession
 from leadpact.store.unit_of_work import UnitOfWork
 
 SESSION_DAYS = 14
@@ -27,6 +31,12 @@ MIN_PASSWORD = 8
 TOKEN_PREFIX = "lpt_"
 _hasher = PasswordHasher()
 _WRONG = "wrong name or password"
+FAILURE_WINDOW = timedelta(minutes=15)
+ACCOUNT_LIMIT = 5
+"""Wrong passwords for one name within the window before its sign-ins are refused."""
+ADDRESS_LIMIT = 20
+"""Wrong passwords from one client address (for any names) within the window before its sign-ins are refused."""
+log = logging.getLogger("leadpact.security")
 
 
 def digest(secret: str) -> str:
@@ -37,11 +47,12 @@ def principal_of(user: User) -> Principal:
     return Principal(Role(user.role), user.name, user.id, user.side)
 
 
-def set_password(uow: UnitOfWork, name: str, password: str) -> User:
+def set_password(uow: UnitOfWork, clock: Clock, name: str, password: str) -> User:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"password: needs at least {MIN_PASSWORD} characters")
     user = user_named(uow, name)
     user.password_hash = _hasher.hash(password)
+    audit.record(uow, clock.now(), "person.password", f"person {user.name}")
     return user
 
 
@@ -59,10 +70,23 @@ def _checked(uow: UnitOfWork, name: str, password: str) -> User:
     return user
 
 
-def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str) -> tuple[str, WebSession]:
-    """A new session for the person; returns the secret for the cookie and the session (with its form token)."""
-    user = _checked(uow, name, password)
+def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str, address: str) -> tuple[str, WebSession]:
+    """A new session for the person; returns the secret for the cookie and the session (with its form token).
+
+    Wrong passwords are throttled: after ``ACCOUNT_LIMIT`` for one name, or ``ADDRESS_LIMIT`` from one client
+    address, within ``FAILURE_WINDOW``, every sign-in for that name or from that address is refused with
+    ``Throttled`` (the right password too) until the oldest of them is out of the window. The moment a limit
+    is reached is logged, kept in the audit trail and sent to the admins.
+    """
     now = clock.now()
+    tried = name.strip().lower()[:100]
+    _refuse_while_throttled(uow, now, tried, address)
+    try:
+        user = _checked(uow, name, password)
+    except NotAuthenticated:
+        _failed(uow, now, tried, address)
+        raise
+    uow.session.execute(delete(SignInFailure).where(SignInFailure.name == tried))
     uow.session.execute(delete(WebSession).where(WebSession.expires_at < now))
     secret = secrets.token_urlsafe(32)
     session = WebSession(
@@ -75,6 +99,48 @@ def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str) -> tuple[str
     uow.session.add(session)
     uow.session.flush()
     return secret, session
+
+
+def _recent(uow: UnitOfWork, now: datetime, column: Any, value: str, limit: int) -> list[datetime]:
+    """The newest ``limit`` failures of the name or address within the window, newest first."""
+    query = (
+        select(SignInFailure.at)
+        .where(column == value, SignInFailure.at > now - FAILURE_WINDOW)
+        .order_by(SignInFailure.at.desc())
+        .limit(limit)
+    )
+    return list(uow.session.scalars(query))
+
+
+def _refuse_while_throttled(uow: UnitOfWork, now: datetime, name: str, address: str) -> None:
+    for column, value, limit, what in (
+        (SignInFailure.name, name, ACCOUNT_LIMIT, "this name"),
+        (SignInFailure.address, address, ADDRESS_LIMIT, "this address"),
+    ):
+        failures = _recent(uow, now, column, value, limit)
+        if len(failures) >= limit:
+            wait = max(1, math.ceil((failures[-1] + FAILURE_WINDOW - now).total_seconds()))
+            raise Throttled(f"too many wrong passwords for {what}; try again in {_minutes(wait)}", retry_after=wait)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _failed(uow: UnitOfWork, now: datetime, name: str, address: str) -> None:
+    """Keep the failure; the one that reaches a limit is told to the admins."""
+    uow.session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
+    uow.session.add(SignInFailure(name=name, address=address, at=now))
+    uow.session.flush()
+    for column, value, limit, what in (
+        (SignInFailure.name, name, ACCOUNT_LIMIT, "name"),
+        (SignInFailure.address, address, ADDRESS_LIMIT, "address"),
+    ):
+        if len(_recent(uow, now, column, value, limit + 1)) == limit:
+            log.warning("sign-in throttled by %s: name %r from %s after %d wrong passwords", what, name, address, limit)
+            audit.record(uow, now, "sign_in.throttled", f"sign-in by {what}", name=name, address=address)
+            outbox.post(uow, "sign_in.throttled", now, name=name, address=address, by=what, failures=limit)
 
 
 def session_of(uow: UnitOfWork, clock: Clock, secret: str) -> tuple[WebSession, User]:
@@ -116,6 +182,7 @@ def create_token(uow: UnitOfWork, clock: Clock, name: str, role: str, user: str 
     )
     uow.session.add(token)
     uow.session.flush()
+    audit.record(uow, token.created_at, "token.create", f"token {token.id}", name=token.name, role=role, user=user)
     return secret, token
 
 
@@ -139,6 +206,7 @@ def revoke_token(uow: UnitOfWork, clock: Clock, token_id: int) -> ApiToken:
         raise NotFound(f"there is no API token {token_id}; see 'leadpact token list'")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        audit.record(uow, token.revoked_at, "token.revoke", f"token {token.id}", name=token.name)
     return token
 
 

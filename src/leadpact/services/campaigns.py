@@ -13,6 +13,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from leadpact.services import audit
+from leadpact.services.clock import Clock
 from leadpact.store.tables import Campaign, CampaignCost
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -32,7 +34,7 @@ class CampaignInput:
     ended_on: date | None = None
 
 
-def record_campaigns(uow: UnitOfWork, inputs: Sequence[CampaignInput]) -> tuple[dict[str, int], Recorded]:
+def record_campaigns(uow: UnitOfWork, clock: Clock, inputs: Sequence[CampaignInput]) -> tuple[dict[str, int], Recorded]:
     """Create each campaign, or bring the one of that name up to date; ({name: id}, what happened)."""
     recorded = Recorded()
     names = sorted({c.name for c in inputs})
@@ -53,10 +55,19 @@ def record_campaigns(uow: UnitOfWork, inputs: Sequence[CampaignInput]) -> tuple[
             recorded.updated += changed
             recorded.unchanged += not changed
     uow.session.flush()
+    if recorded.created or recorded.updated:
+        audit.record(
+            uow,
+            clock.now(),
+            "campaigns.save",
+            ", ".join(names)[:200],
+            created=recorded.created,
+            updated=recorded.updated,
+        )
     return {name: campaign.id for name, campaign in existing.items()}, recorded
 
 
-def record_costs(uow: UnitOfWork, costs: Sequence[tuple[int, date, float]]) -> Recorded:
+def record_costs(uow: UnitOfWork, clock: Clock, costs: Sequence[tuple[int, date, float]]) -> Recorded:
     """Each campaign's spend on a day, as (campaign id, day, amount); a later report for a day replaces it."""
     recorded = Recorded()
     wanted = {(campaign, day): amount for campaign, day, amount in costs}
@@ -79,4 +90,14 @@ def record_costs(uow: UnitOfWork, costs: Sequence[tuple[int, date, float]]) -> R
             recorded.unchanged += 1
     uow.session.add_all(CampaignCost(campaign_id=c, incurred_on=d, amount=a) for (c, d), a in wanted.items())
     recorded.created = len(wanted)
+    if recorded.created or recorded.updated:
+        campaigns = len({c for c, _, _ in costs})
+        audit.record(
+            uow,
+            clock.now(),
+            "costs.save",
+            f"{campaigns} campaign(s)",
+            created=recorded.created,
+            updated=recorded.updated,
+        )
     return recorded

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import engagement, imports, intake
+from leadpact.services import audit, engagement, imports, intake
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Campaign, CaptureForm, Lead
@@ -108,6 +108,7 @@ def add_form(
     )
     uow.session.add(form)
     uow.session.flush()
+    audit.record(uow, form.created_at, "form.add", f"form {form.id}", name=form.name, origins=form.origins.split())
     return form
 
 

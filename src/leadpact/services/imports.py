@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.domain.fields import LEAD_FIELDS
-from leadpact.services import campaigns, engagement, intake
+from leadpact.services import agreements, audit, campaigns, engagement, intake
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.bulk import lookup
@@ -374,6 +374,38 @@ def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
     )
 
 
+def run(
+    uow: UnitOfWork,
+    clock: Clock,
+    kind: str,
+    path: Path,
+    mapping: Mapping[str, str],
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> ImportReport:
+    """Import a file of ``kind`` (``name`` is what the person calls it, by default its file name), and keep the
+    import in the audit trail."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind: '{kind}' is not something to import; use one of: {', '.join(KINDS)}")
+    if kind == "campaigns":
+        report = import_campaigns(uow, clock, path, mapping, progress)
+    elif kind == "costs":
+        report = import_costs(uow, clock, path, mapping, progress)
+    else:
+        work = import_leads if kind == "leads" else import_events
+        report = work(uow, clock, agreements.in_force(uow), path, mapping, progress)
+    audit.record(
+        uow,
+        clock.now(),
+        "import",
+        f"{kind} from {name or path.name}"[:200],
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+    )
+    return report
+
+
 def import_leads(
     uow: UnitOfWork,
     clock: Clock,
@@ -502,7 +534,7 @@ def _chunked(items: Sequence[engagement.NewEvent], size: int) -> Iterator[Sequen
 
 
 def import_campaigns(
-    uow: UnitOfWork, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+    uow: UnitOfWork, clock: Clock, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
 ) -> ImportReport:
     rows, _ = read_rows(path, "campaigns", mapping)
     problems = Problems(str(path))
@@ -515,7 +547,7 @@ def import_campaigns(
             problems.add(row.line, "ended_on", "the campaign ends before it starts")
         parsed.append(campaigns.CampaignInput(row.values["name"], row.values.get("channel"), started, ended))
     problems.raise_if_any()
-    _, recorded = campaigns.record_campaigns(uow, parsed)
+    _, recorded = campaigns.record_campaigns(uow, clock, parsed)
     if progress:
         progress(len(rows))
     unchanged = len(rows) - recorded.created - recorded.updated  # a name given twice counts once
@@ -525,7 +557,7 @@ def import_campaigns(
 
 
 def import_costs(
-    uow: UnitOfWork, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+    uow: UnitOfWork, clock: Clock, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
 ) -> ImportReport:
     rows, _ = read_rows(path, "costs", mapping)
     problems = Problems(str(path))
@@ -551,7 +583,7 @@ def import_costs(
                 problems.add(row.line, "date", f"a cost for this campaign and day is already on row {first}")
             parsed[(campaign, day)] = (row, amount)
     problems.raise_if_any()
-    recorded = campaigns.record_costs(uow, [(c, day, amount) for (c, day), (_, amount) in parsed.items()])
+    recorded = campaigns.record_costs(uow, clock, [(c, day, amount) for (c, day), (_, amount) in parsed.items()])
     if progress:
         progress(len(rows))
     return ImportReport(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from leadpact.domain.errors import IllegalTransition, InvalidInput, NotFound, UnknownReason
 from leadpact.domain.lifecycle import Move, Stage, next_stage
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import handoff, lifecycle, outbox
+from leadpact.services import audit, handoff, lifecycle, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.sales import acting_rep
@@ -48,6 +48,7 @@ def convert(
     uow.session.add(opportunity)
     uow.session.flush()
     uow.session.add(OpportunityChange(opportunity_id=opportunity.id, to_stage=first, at=now, by_user_id=user.id))
+    audit.record(uow, now, "lead.convert", f"lead {lead.id}", rep=user.name, amount=amount, close_date=close_date)
     handoff.end_assignment(uow, lead, now, "converted")
     outbox.post(uow, "opportunity.created", now, lead_id=lead.id, email=lead.email, amount=amount)
     return opportunity
@@ -82,6 +83,7 @@ def move_stage(
         )
     )
     opportunity.stage = stage
+    audit.record(uow, clock.now(), "lead.stage", f"lead {lead.id}", rep=user.name, stage=stage)
     return opportunity
 
 
@@ -91,6 +93,7 @@ def win(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str | 
     opportunity = open_opportunity(uow, lead)
     now = clock.now()
     lifecycle.move(uow, lead, Move.WIN, now, by_user_id=user.id, version=inforce.version)
+    audit.record(uow, now, "lead.won", f"lead {lead.id}", rep=user.name, amount=opportunity.amount)
     opportunity.closed_at = now
     opportunity.won = True
     outbox.post(uow, "opportunity.won", now, lead_id=lead.id, email=lead.email, amount=opportunity.amount)
@@ -111,6 +114,7 @@ def lose(
         )
     now = clock.now()
     lifecycle.move(uow, lead, Move.LOSE, now, by_user_id=user.id, version=inforce.version, reason=reason)
+    audit.record(uow, now, "lead.lost", f"lead {lead.id}", rep=user.name, reason=reason)
     opportunity.closed_at = now
     opportunity.won = False
     opportunity.lost_reason = reason

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from leadpact.domain.errors import InvalidInput, NotPermitted, UnknownReason
 from leadpact.domain.lifecycle import WORKING, Move
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import handoff, intake, lifecycle, outbox
+from leadpact.services import audit, handoff, intake, lifecycle, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.team import user_named
@@ -39,6 +39,7 @@ def accept(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.ACCEPT, now, by_user_id=user.id, version=inforce.version)
+    audit.record(uow, now, "lead.accept", f"lead {lead.id}", rep=user.name)
     current = _assignment(uow, lead)
     current.accepted_at = now
     # late is late, whenever the SLA check runs; moments count in whole seconds, as everywhere
@@ -59,6 +60,7 @@ def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: 
     now = clock.now()
     action = Move.REJECT if found.disqualify else Move.RECYCLE
     lifecycle.move(uow, lead, action, now, by_user_id=user.id, version=inforce.version, reason=reason)
+    audit.record(uow, now, "lead.reject", f"lead {lead.id}", rep=user.name, reason=reason)
     handoff.end_assignment(uow, lead, now, "rejected")
     lead.owner_id = None
     if not found.disqualify:
@@ -68,11 +70,13 @@ def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: 
 
 def contact(uow: UnitOfWork, clock: Clock, lead: Lead, rep: str | None = None) -> bool:
     """Log a contact; returns whether it was the first (the one the SLA measures)."""
-    acting_rep(uow, lead, rep)
+    user = acting_rep(uow, lead, rep)
     if lead.stage not in WORKING:
         raise InvalidInput(f"lead {lead.email} is in stage {lead.stage}; contacts are logged for mql, sal or sql")
     current = _assignment(uow, lead)
-    if current.contacted_at is not None:
+    first = current.contacted_at is None
+    audit.record(uow, clock.now(), "lead.contact", f"lead {lead.id}", rep=user.name, first=first)
+    if not first:
         return False
     current.contacted_at = clock.now()
     late = to_seconds(current.contact_due) < to_seconds(current.contacted_at)
@@ -102,6 +106,7 @@ def confirm(
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.CONFIRM, now, by_user_id=user.id, version=inforce.version)
+    audit.record(uow, now, "lead.qualify", f"lead {lead.id}", rep=user.name, answers=dict(answers))
     intake.set_fields(uow, lead, {f"answers.{k}": v for k, v in answers.items()})
     intake.refit(uow, clock, lead, inforce, now)
 
@@ -112,12 +117,8 @@ def disqualify(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reas
     if reason not in reasons:
         raise UnknownReason(f"'{reason}' is not a disqualifying reason; use one of: {', '.join(reasons)}")
     user = user_named(uow, by) if by else None
+    now = clock.now()
     lifecycle.move(
-        uow,
-        lead,
-        Move.DISQUALIFY,
-        clock.now(),
-        by_user_id=user.id if user else None,
-        version=inforce.version,
-        reason=reason,
+        uow, lead, Move.DISQUALIFY, now, by_user_id=user.id if user else None, version=inforce.version, reason=reason
     )
+    audit.record(uow, now, "lead.disqualify", f"lead {lead.id}", reason=reason)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from leadpact.domain.permissions import Action, Principal, Role
-from leadpact.services import agreements
+from leadpact.services import agreements, audit
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementCandidate, AgreementVersion, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -61,6 +61,7 @@ def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str)
     )
     uow.session.add(candidate)
     uow.session.flush()
+    audit.record(uow, candidate.uploaded_at, "agreement.propose", f"candidate {candidate.id}", source=source)
     return candidate
 
 
@@ -105,6 +106,7 @@ def sign(uow: UnitOfWork, clock: Clock, by: Principal, candidate_id: int) -> Agr
         if found.sales_signed_by is not None:
             raise Conflict(f"candidate {candidate_id} is already signed for sales")
         found.sales_signed_by, found.sales_signed_at = by.user_id, now
+    audit.record(uow, now, "agreement.sign", f"candidate {candidate_id}", side=by.side)
     if found.marketing_signed_by is not None and found.sales_signed_by is not None:
         marketing = uow.session.get_one(User, found.marketing_signed_by).name
         sales = uow.session.get_one(User, found.sales_signed_by).name

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import ROLE_NAMES, SIDES, Role
+from leadpact.services import audit
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Assignment, Team, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -74,18 +75,21 @@ def add_user(
     )
     uow.session.add(user)
     uow.session.flush()
+    audit.record(uow, user.created_at, "person.add", f"person {user.name}", role=role, team=team, side=side)
     return user
 
 
-def set_available(uow: UnitOfWork, name: str, available: bool) -> User:
+def set_available(uow: UnitOfWork, clock: Clock, name: str, available: bool) -> User:
     user = user_named(uow, name)
     user.available = available
+    audit.record(uow, clock.now(), "team.back" if available else "team.away", f"person {user.name}")
     return user
 
 
-def set_manager(uow: UnitOfWork, team: str, manager: str) -> Team:
+def set_manager(uow: UnitOfWork, clock: Clock, team: str, manager: str) -> Team:
     found = team_named(uow, team)
     found.manager_id = user_named(uow, manager).id
+    audit.record(uow, clock.now(), "team.manager", f"team {found.name}", manager=manager)
     return found
 
 
@@ -96,7 +100,7 @@ def reps(uow: UnitOfWork) -> list[tuple[User, Team | None]]:
     return list(rows)
 
 
-def set_capacity(uow: UnitOfWork, name: str, capacity: int) -> User:
+def set_capacity(uow: UnitOfWork, clock: Clock, name: str, capacity: int) -> User:
     """A rep's share of their team's new leads from now on (2 gets twice as many as 1; 0 gets none)."""
     if capacity < 0:
         raise InvalidInput(f"capacity: {name}'s capacity must be 0 or more, not {capacity}")
@@ -104,6 +108,7 @@ def set_capacity(uow: UnitOfWork, name: str, capacity: int) -> User:
     if user.role != Role.REP:
         raise InvalidInput(f"capacity: {name} is a {user.role}, and only reps take leads")
     user.capacity = capacity
+    audit.record(uow, clock.now(), "team.capacity", f"person {user.name}", capacity=capacity)
     return user
 
 

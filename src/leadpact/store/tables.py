@@ -314,3 +314,91 @@ class CaptureForm(Base):
     origins: Mapped[str] = mapped_column(Text)  # allowed browser origins, one per line
     field_map: Mapped[str] = mapped_column(Text)  # JSON: the form's field name -> the lead's field
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Webhook(Base):
+    """A receiver of outbox messages: its URL, the topics it takes, and the secret its deliveries are signed with.
+
+    It receives the messages written after it was added: ``fanned_through`` is the last outbox message already
+    turned into its deliveries.
+    """
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    topics: Mapped[str] = mapped_column(Text)  # topic patterns, one per line; empty: every topic
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    fanned_through: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a failure: nothing sent before then
+
+
+class WebhookDelivery(Base):
+    """One message for one webhook, delivered at least once; ``delivery_id`` stays the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "message_id", name="uq_webhook_deliveries_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEntry(Base):
+    """Append-only: a change made by a person or a token, who made it, when, and from where."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    via: Mapped[str] = mapped_column(String(10))  # web, api or cli
+    address: Mapped[str | None] = mapped_column(String(100))  # the client's address, or the command's host
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)  # JSON: what else the change took (a reason, a count, a name)
+
+
+class SignInFailure(Base):
+    """A wrong name or password, kept a while to throttle guessing per account and per client address."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_name_at", "name", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Consent(Base):
+    """A person's yes or no to a purpose (marketing email), where it was given, and when; the newest one holds."""
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(50))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Erasure(Base):
+    """A person's data erased on request: the lead it was (kept as an anonymous row), why, by whom, when.
+
+    Only the SHA-256 of the email is kept, so the erasure can be confirmed to someone who knows the address.
+    """
+
+    __tablename__ = "erasures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    email_digest: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(100))

@@ -11,6 +11,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, Table, event, insert
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
+from leadpact.domain.audit import Actor
+
 LOCK_WAIT = 10.0
 """Seconds a writer waits for the process's write lock; as long as SQLite's busy timeout (store/database)."""
 
@@ -53,10 +55,14 @@ def _before_write(session: Session, *_: object) -> None:
 
 
 class UnitOfWork:
-    """Opens a session on enter; commits on a clean exit, rolls back on an error."""
+    """Opens a session on enter; commits on a clean exit, rolls back on an error.
 
-    def __init__(self, engine: Engine) -> None:
+    ``actor`` is who its changes are made by, for the audit trail: the edge that opened it sets it.
+    """
+
+    def __init__(self, engine: Engine, actor: Actor | None = None) -> None:
         self.engine = engine
+        self.actor = actor
         self._session: _Session | None = None
         self._held: threading.Lock | None = None  # the process's write lock, while this unit of work holds it
         self._appended: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)

@@ -456,7 +456,7 @@ def add_campaign(
         given = campaign_input(name, channel, started_on, ended_on)
     except InvalidInput as error:
         return campaigns_page(request, uow, inforce, clock, 422, error=error.detail, form=form)
-    _, recorded = campaigns.record_campaigns(uow, [given])
+    _, recorded = campaigns.record_campaigns(uow, clock, [given])
     done = "added" if recorded.created else "updated" if recorded.updated else "already recorded as given"
     return campaigns_page(request, uow, inforce, clock, message=f"Campaign '{given.name}' {done}.")
 
@@ -495,7 +495,7 @@ def record_cost(
         spent = amount_of(amount)
     except InvalidInput as error:
         return campaigns_page(request, uow, inforce, clock, 422, error=error.detail, form=form)
-    recorded = campaigns.record_costs(uow, [(int(campaign), spent_on, spent)])
+    recorded = campaigns.record_costs(uow, clock, [(int(campaign), spent_on, spent)])
     what = f"${spent:,.2f} for '{known[campaign]}' on {spent_on}"
     if recorded.created:
         message = f"Recorded {what}."

@@ -32,8 +32,7 @@ from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Role
 from leadpact.services import browse, imports, team
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import Clock
-from leadpact.services.imports import IGNORE, ImportReport
+from leadpact.services.imports import IGNORE
 from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewer, Viewing
@@ -265,18 +264,6 @@ def problems_of(rejected: ImportRejected) -> list[Problem]:
     return out
 
 
-def run_import(
-    uow: UnitOfWork, clock: Clock, inforce: InForce, upload: Upload, mapping: dict[str, str]
-) -> ImportReport:
-    """The import the CLI's ``leadpact import`` runs, on the kept file."""
-    if upload.kind == "campaigns":
-        return imports.import_campaigns(uow, upload.path, mapping)
-    if upload.kind == "costs":
-        return imports.import_costs(uow, upload.path, mapping)
-    work = imports.import_leads if upload.kind == "leads" else imports.import_events
-    return work(uow, clock, inforce, upload.path, mapping)
-
-
 def mapping_page(
     request: Request,
     upload: Upload,
@@ -335,7 +322,6 @@ def import_run(
     viewer: Posting,
     uow: Uow,
     clock: Now,
-    inforce: Agreement,
     token: Annotated[str, Form()],
     kind: Annotated[str, Form()],
     filename: Annotated[str, Form()] = "",
@@ -346,7 +332,8 @@ def import_run(
     chosen = field or []
     headers = imports.preview(upload.path, upload.filename).headers
     try:
-        report = run_import(uow, clock, inforce, upload, mapping_of(headers, upload.kind, chosen))
+        mapping = mapping_of(headers, upload.kind, chosen)
+        report = imports.run(uow, clock, upload.kind, upload.path, mapping, name=upload.filename)
     except ImportRejected as rejected:
         uow.session.rollback()  # the service stored nothing; nothing of this request may land either
         return mapping_page(request, upload, chosen, 422, problems=problems_of(rejected))

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.api.deps import Now, Uow
-from leadpact.domain.errors import CsrfFailed, NotAuthenticated
+from leadpact.api.deps import Now, Uow, client_address
+from leadpact.domain.audit import Actor
+from leadpact.domain.errors import CsrfFailed, NotAuthenticated, Throttled
 from leadpact.domain.permissions import Role
 from leadpact.services import auth
 from leadpact.web.render import render
@@ -52,8 +53,14 @@ def login(
 ) -> Response:
     if not same_token(csrf, request.cookies.get(LOGIN_COOKIE, "")):
         raise CsrfFailed("the sign-in form is out of date; reload the page and sign in again")
+    address = client_address(request) or "unknown"
+    uow.actor = Actor(name.strip()[:100] or "(no name)", "web", address)  # who the attempt claims to be
     try:
-        secret, session = auth.log_in(uow, clock, name, password)
+        secret, session = auth.log_in(uow, clock, name, password, address)
+    except Throttled as error:
+        page = render(request, "login.html", status=429, next=_safe(next), token=csrf, failed=error.detail, name=name)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
     except NotAuthenticated as error:
         return render(request, "login.html", status=401, next=_safe(next), token=csrf, failed=error.detail, name=name)
     response = RedirectResponse(_safe(next), status_code=303)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from leadpact.api.deps import Now, Uow
+from leadpact.api.deps import Now, Uow, client_address
+from leadpact.domain.audit import Actor
 from leadpact.domain.errors import CsrfFailed, NotAuthenticated
 from leadpact.domain.permissions import Action, Principal
 from leadpact.services import auth
@@ -35,6 +36,7 @@ def signed_in(request: Request, uow: Uow, clock: Now) -> Viewer:
         raise NotAuthenticated("please sign in")
     session, user = auth.session_of(uow, clock, secret)
     viewer = Viewer(auth.principal_of(user), session.csrf)
+    uow.actor = Actor(user.name, "web", client_address(request))
     request.state.viewer = viewer
     return viewer
 

@@ -46,16 +46,16 @@ def _changed(request: Request, uow: UnitOfWork, name: str, message: str) -> Resp
 
 
 @router.post("/team/away")
-def mark_away(request: Request, viewer: Posting, uow: Uow, name: Annotated[str, Form()]) -> Response:
+def mark_away(request: Request, viewer: Posting, uow: Uow, clock: Now, name: Annotated[str, Form()]) -> Response:
     viewer.principal.require(Action.MANAGE_TEAM)
-    team.set_available(uow, name, False)
+    team.set_available(uow, clock, name, False)
     return _changed(request, uow, name, f"{name} is away and gets no new leads.")
 
 
 @router.post("/team/back")
-def mark_back(request: Request, viewer: Posting, uow: Uow, name: Annotated[str, Form()]) -> Response:
+def mark_back(request: Request, viewer: Posting, uow: Uow, clock: Now, name: Annotated[str, Form()]) -> Response:
     viewer.principal.require(Action.MANAGE_TEAM)
-    team.set_available(uow, name, True)
+    team.set_available(uow, clock, name, True)
     return _changed(request, uow, name, f"{name} is back and gets new leads again.")
 
 
@@ -64,11 +64,12 @@ def change_capacity(
     request: Request,
     viewer: Posting,
     uow: Uow,
+    clock: Now,
     name: Annotated[str, Form()],
     capacity: Annotated[int, Form()],
 ) -> Response:
     viewer.principal.require(Action.MANAGE_TEAM)
-    team.set_capacity(uow, name, capacity)
+    team.set_capacity(uow, clock, name, capacity)
     return _changed(request, uow, name, f"{name}'s capacity is now {capacity}.")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
-from leadpact.api.deps import Caller, Uow
+from leadpact.api.deps import Caller, Now, Uow
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted
 from leadpact.api.schemas import CampaignIn, CampaignOut, CostIn, CostsOut
 from leadpact.domain.errors import InvalidInput, NotFound
@@ -39,18 +39,18 @@ def list_campaigns(caller: Caller, uow: Uow) -> list[CampaignOut]:
     summary="Create or update a campaign",
     responses={200: documented(CampaignOut, "The campaign existed and was updated."), **errors(422)},
 )
-def record_campaign(caller: Manager, body: CampaignIn, uow: Uow, response: Response) -> CampaignOut:
+def record_campaign(caller: Manager, body: CampaignIn, uow: Uow, clock: Now, response: Response) -> CampaignOut:
     """A campaign by name: created (201), or its channel and dates updated with the values given (200).
     Needs a marketing or admin token."""
     _, recorded = campaigns.record_campaigns(
-        uow, [campaigns.CampaignInput(body.name, body.channel or None, body.started_on, body.ended_on)]
+        uow, clock, [campaigns.CampaignInput(body.name, body.channel or None, body.started_on, body.ended_on)]
     )
     response.status_code = 201 if recorded.created else 200
     return _campaign(uow, body.name)
 
 
 @router.post("/campaigns/{name}/costs", summary="Record a campaign's costs", responses=errors(404, 422))
-def record_costs(caller: Manager, name: str, body: CostIn | list[CostIn], uow: Uow) -> CostsOut:
+def record_costs(caller: Manager, name: str, body: CostIn | list[CostIn], uow: Uow, clock: Now) -> CostsOut:
     """What the campaign spent on a day (`{"date", "amount"}`), or on many days (a list of them). Recording a
     day again replaces its amount, so a cost report sent twice never counts twice. Needs a marketing or admin
     token."""
@@ -61,7 +61,7 @@ def record_costs(caller: Manager, name: str, body: CostIn | list[CostIn], uow: U
         if cost.day in days:
             raise InvalidInput(f"{index}.date: {cost.day} is given twice (first at {days[cost.day]})")
         days[cost.day] = index
-    recorded = campaigns.record_costs(uow, [(campaign.id, cost.day, cost.amount) for cost in costs])
+    recorded = campaigns.record_costs(uow, clock, [(campaign.id, cost.day, cost.amount) for cost in costs])
     return CostsOut(
         campaign=_campaign(uow, name),
         created=recorded.created,

@@ -1,0 +1,55 @@
+"""The audit trail: every change a person or a token makes is kept with who made it, when, and from where.
+
+A change made from the web app, the API or the command line names its actor: the person signed in, the token
+(or the person it acts for), or the account that ran the command on its host. What the agreement does by
+itself (scoring, hand-offs, the SLA worker) is recorded in the lead's history instead. The trail is only
+appended to: nothing in leadpact edits or deletes an entry, and entries name leads by id, never by what an
+erasure removes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes the changes of a unit of work, through which edge, and from which address or host."""
+
+    name: str
+    via: str  # "web", "api" or "cli"
+    address: str | None = None
+
+
+ACTIONS: dict[str, str] = {
+    "agreement.adopt": "adopted an agreement version",
+    "agreement.propose": "proposed a candidate agreement",
+    "agreement.sign": "signed a candidate agreement",
+    "lead.accept": "accepted a lead",
+    "lead.reject": "sent a lead back to marketing",
+    "lead.contact": "logged a contact",
+    "lead.qualify": "recorded the qualification answers",
+    "lead.convert": "converted a lead to an opportunity",
+    "lead.stage": "moved an opportunity to another stage",
+    "lead.won": "closed an opportunity as won",
+    "lead.lost": "closed an opportunity as lost",
+    "lead.disqualify": "disqualified an inquiry",
+    "lead.export": "exported a person's data",
+    "lead.erase": "erased a person's data",
+    "import": "imported a CSV file",
+    "campaigns.save": "added or changed campaigns",
+    "costs.save": "recorded campaign costs",
+    "person.add": "added a person",
+    "person.password": "set a password",
+    "team.away": "marked a rep away",
+    "team.back": "marked a rep back",
+    "team.capacity": "changed a rep's capacity",
+    "team.manager": "named a team's manager",
+    "token.create": "created an API token",
+    "token.revoke": "revoked an API token",
+    "webhook.add": "added a webhook",
+    "webhook.remove": "removed a webhook",
+    "form.add": "added a capture form",
+    "sign_in.throttled": "was throttled after wrong passwords",
+}
+"""Every action the trail records, in the words the admin's page uses."""
