@@ -13,7 +13,8 @@ from leadpact.services.clock import FixedClock
 from leadpact.worker import Worker
 from tests.conftest import adopt_example
 from tests.factories import owner_name, qualify
-from tests.integration.test_delivery import ACCEPT_DUE, LEE, Webhook, sent, staff
+from tests.integration.test_delivery import ACCEPT_DUE, LEE, sent, staff
+from tests.receivers import Webhook
 
 
 def eventually(holds: Callable[[], bool], within: float = 10.0) -> None:
