@@ -24,7 +24,7 @@ from rich.table import Table
 from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Kind, Report, clean
-from leadpact.config import DATABASE_ENV, Settings
+from leadpact.config import DATABASE_ENV, WEBHOOK_SECRET_ENV, WEBHOOKS_ENV, Settings
 from leadpact.demo import people
 from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
@@ -38,11 +38,12 @@ from leadpact.domain.agreement_diff import (
     diff_agreements,
 )
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.audit import Actor
+from leadpact.domain.audit import ACTIONS, Actor
 from leadpact.domain.errors import Conflict, InvalidInput, LeadpactError
 from leadpact.services import (
     activity,
     agreements,
+    audit,
     auth,
     browse,
     explain,
@@ -51,11 +52,14 @@ from leadpact.services import (
     imports,
     intake,
     opportunities,
+    outbox,
+    privacy,
     reports,
     rescore,
     sales,
     signoff,
     team,
+    webhooks,
 )
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, RunningClock, SystemClock, parse_moment
@@ -78,6 +82,10 @@ sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in to the web app, and their passwords.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for programs: create, list, revoke.", no_args_is_help=True)
 form_app = typer.Typer(help="Web forms on your own site that post leads to POST /capture/{key}.", no_args_is_help=True)
+webhook_app = typer.Typer(
+    help="Webhooks: URLs that receive the outbox's messages (lead.assigned, sla.breached, ...), signed.",
+    no_args_is_help=True,
+)
 report_app = typer.Typer(
     help="Close the loop: funnel, costs and ROI, SLA, reasons, grades, sourcing, attribution, forecast.\n\n"
     "Every report reads the recorded history as of --at (now by default), can be limited to a range of dates "
@@ -92,6 +100,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(form_app, name="form")
+app.add_typer(webhook_app, name="webhook")
 
 # Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
 out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -425,6 +434,67 @@ def lead_list(
             r.owner or "-",
         )
     out.print(table if rows else "No lead matches.")
+
+
+@lead_app.command("export")
+def lead_export(
+    email: Annotated[str, typer.Argument(help="The person's email address.")], as_json: Json = False
+) -> None:
+    """Everything held about a person: fields, consents, events, score ledger, history, deals, messages, audit.
+
+    For a request to see one's data (GDPR article 15). The export is kept in the audit trail.
+    """
+    with unit_of_work() as uow:
+        data = privacy.export(uow, SystemClock(), email)
+    if as_json:
+        out.print_json(to_json(data))
+        return
+    lead = data["lead"]
+    out.print(f"{lead['email']} (lead {lead['id']}): {lead['first_name'] or ''} {lead['last_name'] or ''}".rstrip())
+    for key in ("title", "company", "country", "source", "campaign", "stage", "owner"):
+        out.print(f"  {key}: {lead[key] if lead[key] is not None else '-'}")
+    for name, value in data["custom_fields"].items():
+        out.print(f"  {name}: {value}")
+    consent = data["consents"][-1] if data["consents"] else None
+    out.print(
+        "  marketing email: "
+        + (f"{'yes' if consent['granted'] else 'no'} ({consent['source']}, {when(consent['at'])})" if consent else "-")
+    )
+    for key in ("events", "score_ledger", "stage_history", "assignments", "opportunities", "messages", "audit"):
+        out.print(f"  {key.replace('_', ' ')}: {len(data[key])}")
+    out.print("--json gives every row.")
+
+
+@lead_app.command("erase")
+def lead_erase(
+    email: Annotated[str, typer.Argument(help="The person's email address.")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. 'erasure request of 2026-12-01' (kept with the erasure).")],
+    vacuum: Annotated[
+        bool, typer.Option("--vacuum/--no-vacuum", help="Compact the database afterwards, so no copy is left.")
+    ] = True,
+) -> None:
+    """Erase a person's personal data everywhere it is held; the lead stays as an anonymous row (GDPR article 17).
+
+    The name, the email's address part, custom fields, consents and event ids go; what the agreement scores on
+    and the reports count stays, so every report's totals are unchanged. The erasure is recorded (the email only
+    as its SHA-256) and kept in the audit trail; docs/privacy.md says exactly what is kept.
+    """
+    with unit_of_work() as uow:
+        erased = privacy.erase(uow, SystemClock(), email, reason)
+    if vacuum:
+        engine = connect(state.settings.database_url)
+        try:
+            with err.status("compacting the database"):
+                privacy.compact(engine)
+        finally:
+            engine.dispose()
+    kept = f"; kept as what the agreement scores on: {', '.join(erased.kept)}" if erased.kept else ""
+    out.print(
+        f"Erased {email}: lead {erased.lead_id} is now {erased.placeholder}; {erased.events} event ids and "
+        f"{erased.messages} messages rewritten{kept}."
+    )
+    if not vacuum:
+        out.print("The database was not compacted: old values stay in its free pages until it is (VACUUM).")
 
 
 # --- reps and the SLA -------------------------------------------------------------------------------------
@@ -1118,6 +1188,7 @@ def form_add(
         form = forms.add_form(uow, SystemClock(), name, source, origin or [], mapping, campaign, event_type)
         key = form.key
     out.print(f"Form '{name}' posts to /capture/{key} (form-encoded or JSON).")
+    out.print(f'The HTML to paste on your site: leadpact form snippet "{name}"')
     if not origin:
         out.print("No --origin was given: browsers on other sites cannot post it; servers can.")
 
@@ -1135,6 +1206,109 @@ def form_list(as_json: Json = False) -> None:
     for name, key, source, event_type, origins in rows:
         table.add_row(name, key, source, event_type, " ".join(origins) or "-")
     out.print(table)
+
+
+@form_app.command("snippet")
+def form_snippet(
+    name: Annotated[str, typer.Argument(help="The form ('leadpact form list').")],
+    base_url: Annotated[
+        str, typer.Option(help="Where leadpact is served, as the site's visitors reach it.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """The HTML of the form to paste on your site: its fields, a consent box, and a trap for programs.
+
+    A field hidden from people is filled only by programs that fill every field: such a submission is
+    answered as usual and not taken. Rename the inputs freely: the form's --map says what each one is.
+    """
+    with unit_of_work() as uow:
+        form = forms.form_named(uow, name)
+        html = forms.snippet(form, f"{base_url.rstrip('/')}/capture/{form.key}")
+    sys.stdout.write(html + "\n")
+
+
+@webhook_app.command(
+    "add",
+    help="Subscribe a URL to the outbox's messages; prints the secret that signs them, once.\n\n"
+    "Each delivery is a JSON POST with 'Leadpact-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+    "\"<t>.<body>\">' and a 'Leadpact-Delivery' id that stays the same on retries; docs/webhooks.md shows how to "
+    f"verify it. Topics: {', '.join(outbox.TOPICS)}.",
+)
+def webhook_add(
+    url: Annotated[str, typer.Argument(help="Where to POST the messages, e.g. https://crm.example.com/hooks/leads.")],
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", help="A topic to receive, e.g. lead.assigned, or lead.* (repeat; default: all)."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    with unit_of_work() as uow:
+        hook, secret = webhooks.add(uow, SystemClock(), url, topic or [])
+        webhook_id, address, topics = hook.id, hook.url, hook.topics.split()
+    if as_json:
+        out.print_json(to_json({"id": webhook_id, "url": address, "topics": topics, "secret": secret}))
+        return
+    out.print(f"Webhook {webhook_id} receives {', '.join(topics) or 'every topic'} at {address}.")
+    out.print("Its signing secret, shown only now (docs/webhooks.md shows how to verify a delivery with it):")
+    out.print(secret, soft_wrap=True)
+
+
+@webhook_app.command("list")
+def webhook_list(as_json: Json = False) -> None:
+    """Every webhook with its topics and how its deliveries go: delivered, waiting, failing and the last error."""
+    with unit_of_work() as uow:
+        rows = webhooks.subscriptions(uow)
+    if as_json:
+        out.print_json(to_json(rows))
+        return
+    table = Table("id", "url", "topics", "delivered", "waiting", "failing", "last error")
+    for row in rows:
+        error = f"{row.last_error} ({row.attempts} attempts, last {when(row.last_attempt_at)})" if row.failing else "-"
+        table.add_row(
+            str(row.id),
+            row.url,
+            ", ".join(row.topics) or "all",
+            str(row.delivered),
+            str(row.waiting),
+            str(row.failing),
+            error,
+        )
+    out.print(table if rows else "No webhook yet: 'leadpact webhook add URL'.")
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    webhook_id: Annotated[int, typer.Argument(help="The webhook's id ('leadpact webhook list').")],
+) -> None:
+    """Remove a webhook: nothing more is sent to it, not even what was waiting."""
+    with unit_of_work() as uow:
+        url = webhooks.remove(uow, SystemClock(), webhook_id).url
+    out.print(f"Webhook {webhook_id} ({url}) is removed.")
+
+
+@app.command("audit")
+def audit_cmd(
+    since: Annotated[
+        str | None, typer.Option(help="From this moment (ISO 8601) or day (YYYY-MM-DD, UTC) on.", show_default=False)
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 100,
+    as_json: Json = False,
+) -> None:
+    """The audit trail: every change made by a person or a token, who made it, when and from where."""
+    start = parse_moment(since, "--since") if since else None
+    with unit_of_work() as uow:
+        rows = [
+            (e.id, e.at, e.actor, e.via, e.address, e.action, e.subject, audit.detail_of(e))
+            for e in audit.entries(uow, start, limit)
+        ]
+    keys = ("id", "at", "actor", "via", "address", "action", "subject", "detail")
+    if as_json:
+        out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
+        return
+    table = Table("at (UTC)", "who", "from", "did", "to", "detail")
+    for _, at, actor, via, address, action, subject, detail in rows:
+        words = ", ".join(f"{k} {v}" for k, v in detail.items() if v not in (None, "", [], {}))
+        table.add_row(when(at), actor, f"{via} {address or ''}".strip(), ACTIONS.get(action, action), subject, words)
+    out.print(table if rows else "Nothing recorded" + (f" since {since}." if since else " yet."))
 
 
 def _clock_start(uow: UnitOfWork, text: str | None) -> Clock:
@@ -1166,8 +1340,9 @@ def serve(
 ) -> None:
     """Serve the web app, the JSON API (docs at /docs) and the background worker, in one process.
 
-    The worker records SLA breaches and acts on them, and delivers the outbox: every message to each URL in
-    LEADPACT_WEBHOOKS, and emails through LEADPACT_SMTP_URL (smtp://host:port) from LEADPACT_MAIL_FROM.
+    The worker records SLA breaches and acts on them, and delivers the outbox: each message to the webhooks
+    subscribed to its topic ('leadpact webhook add'), signed; to each URL in LEADPACT_WEBHOOKS (signed with
+    LEADPACT_WEBHOOK_SECRET); and emails through LEADPACT_SMTP_URL (smtp://host:port) from LEADPACT_MAIL_FROM.
     """
     # the web stack takes most of a second to import: only this command pays for it
     import uvicorn
@@ -1176,6 +1351,7 @@ def serve(
 
     with unit_of_work() as uow:  # refuses a database that is not set up
         clock = _clock_start(uow, clock_start)
+        subscribed = len(webhooks.subscriptions(uow))
     settings = state.settings
     application = create_app(settings, clock, worker_every=worker_seconds or None)
     where = connect(settings.database_url).url.render_as_string(hide_password=True)
@@ -1184,9 +1360,16 @@ def serve(
         out.print(f"The clock runs from {_moment(clock.now())}.")
     if worker_seconds:
         channels = [*settings.webhooks, *([settings.smtp_url] if settings.smtp_url else [])]
+        if subscribed:
+            channels.append(f"{subscribed} webhook subscription{'s' if subscribed != 1 else ''}")
         out.print(
             f"Worker every {worker_seconds:g} s; delivering to: {', '.join(channels) or 'nowhere yet (outbox keeps)'}"
         )
+        if settings.webhooks and not settings.webhook_secret:
+            err.print(
+                f"note: the {WEBHOOKS_ENV} deliveries are not signed: set {WEBHOOK_SECRET_ENV}, or subscribe the "
+                "URLs with 'leadpact webhook add' (each gets its own secret)"
+            )
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -33,6 +33,11 @@ PATHS = {
     "/api/v1/forms": {"get", "post"},
     "/api/v1/tokens": {"get", "post"},
     "/api/v1/tokens/{token_id}": {"delete"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{webhook_id}": {"delete"},
+    "/api/v1/audit": {"get"},  # and nothing else: the trail is read, never edited
+    "/api/v1/leads/{ref}/export": {"get"},
+    "/api/v1/leads/{ref}/erase": {"post"},
     "/capture/{form_key}": {"post", "options"},
 }
 
@@ -124,7 +129,20 @@ def test_the_api_description_lists_every_path_with_a_summary_and_a_tag(api: Api)
             assert operation["tags"], (path, method)
     assert "HTTPValidationError" not in answer.json()["components"]["schemas"]  # a 422 is documented as it is sent
     tags = {tag for ops in paths.values() for op in ops.values() for tag in op["tags"]}
-    assert tags == {"leads", "events", "sales", "campaigns", "reports", "agreement", "forms", "tokens"}
+    assert tags == {
+        "leads",
+        "events",
+        "sales",
+        "campaigns",
+        "reports",
+        "agreement",
+        "forms",
+        "tokens",
+        "webhooks",
+        "audit",
+        "personal data",
+    }
+    assert set(paths["/api/v1/audit"]) == {"get"}
     docs = api.client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()

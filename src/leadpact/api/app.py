@@ -9,9 +9,12 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from leadpact.api import errors
+from leadpact.api import docs, errors
+from leadpact.api.limits import Window
+from leadpact.api.middleware import BodyLimit, SecurityHeaders
 from leadpact.api.recorder import Recorder
 from leadpact.api.routes import ROUTERS
+from leadpact.api.routes.forms import CAPTURE_LIMIT, CAPTURE_WINDOW
 from leadpact.config import Settings
 from leadpact.services.clock import Clock, SystemClock
 from leadpact.store.database import connect
@@ -34,6 +37,9 @@ TAGS = [
     {"name": "agreement", "description": "Versions, diffs, candidates, their backtest, and the two owners' sign-off."},
     {"name": "forms", "description": "Web forms on the company's own site, and the public capture endpoint."},
     {"name": "tokens", "description": "API tokens (admin): create, list, revoke."},
+    {"name": "webhooks", "description": "Webhook subscriptions (admin): signed deliveries of the outbox's messages."},
+    {"name": "audit", "description": "The audit trail (admin): every change made by a person or a token."},
+    {"name": "personal data", "description": "A person's data (admin): everything held, and its erasure."},
 ]
 
 
@@ -62,7 +68,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
         version=version("leadpact"),
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by api.docs, from the vendored Swagger UI
         redoc_url=None,
         openapi_tags=TAGS,
     )
@@ -70,10 +76,14 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     app.state.clock = clock
     app.state.settings = settings
     app.state.recorder = recorder
+    app.state.capture_limit = Window(CAPTURE_LIMIT, CAPTURE_WINDOW)
     errors.install(app, error_page)
+    app.include_router(docs.router)
     for router in ROUTERS:
         app.include_router(router)
     for page in PAGES:
         app.include_router(page, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # the outermost: every answer carries them, a refused body's too
     return app

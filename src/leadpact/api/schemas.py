@@ -453,6 +453,10 @@ class FormOut(BaseModel):
     name: str
     key: str = Field(description="The form's public key; it sits in the page's HTML.")
     capture_url: str = Field(description="Where the form posts.")
+    snippet: str = Field(
+        description="HTML of the form to paste on the site: its fields, a consent box, and a field hidden from "
+        "people that only programs fill (their submissions are answered but not taken)."
+    )
     source: str
     campaign: str | None
     event_type: str
@@ -486,3 +490,66 @@ class TokenOut(BaseModel):
 
 class NewTokenOut(TokenOut):
     secret: str = Field(description="Send it as 'Authorization: Bearer SECRET'. It is shown only this once.")
+
+
+# --- webhooks -----------------------------------------------------------------------------------------------
+
+
+class WebhookIn(Body):
+    url: Stripped = Field(min_length=1, max_length=2000, examples=["https://crm.acme.example/hooks/leadpact"])
+    topics: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]] = Field(
+        default_factory=list,
+        description="Topics to receive (lead.assigned, sla.breached, ...; or lead.* for every lead topic); "
+        "none: every topic.",
+    )
+
+
+class WebhookOut(Answer):
+    id: int
+    url: str
+    topics: list[str] = Field(description="What it receives; empty: every topic.")
+    created_at: datetime
+    created_by: str
+    delivered: int = Field(description="Deliveries the receiver took (2xx).")
+    waiting: int = Field(description="Deliveries not taken yet.")
+    failing: int = Field(description="Of those, the ones tried and refused or unreachable.")
+    attempts: int = Field(description="The most attempts any waiting delivery has had.")
+    last_error: str | None
+    last_attempt_at: datetime | None
+    retry_at: datetime | None = Field(description="After a failure, nothing is sent to it before then.")
+
+
+class NewWebhookOut(BaseModel):
+    id: int
+    url: str
+    topics: list[str]
+    secret: str = Field(
+        description="Signs every delivery (Leadpact-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+        '"<t>.<raw body>">). It is shown only this once.'
+    )
+
+
+# --- the audit trail and personal data ----------------------------------------------------------------------
+
+
+class AuditOut(Answer):
+    id: int
+    at: datetime
+    actor: str = Field(description="The person, or the token, that made the change.")
+    via: str = Field(description="web, api or cli.")
+    address: str | None = Field(description="The client's address, or the host the command ran on.")
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+class EraseIn(Body):
+    reason: Stripped = Field(min_length=1, max_length=1000, examples=["erasure request of 2026-12-01 by email"])
+
+
+class ErasedOut(Answer):
+    lead_id: int
+    placeholder: str = Field(description="The email the anonymous lead row now carries.")
+    kept: list[str] = Field(description="Fields kept because the agreement's rules read them.")
+    events: int = Field(description="Event ids replaced.")
+    messages: int = Field(description="Outbox messages rewritten.")

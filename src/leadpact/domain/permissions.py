@@ -3,7 +3,7 @@
 A rep acts only on leads assigned to them and on their own opportunities; marketing captures, imports and
 reads the reports but never accepts or rejects on a rep's behalf; only managers sign an agreement, each for
 their own side (marketing or sales). An admin runs the system (people, tokens, forms) and may do everything
-except sign.
+except sign. Only an admin reads the audit trail, and exports or erases a person's data.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class Action(StrEnum):
     PROPOSE_AGREEMENT = "propose_agreement"  # upload a candidate and backtest it
     SIGN_AGREEMENT = "sign_agreement"
     MANAGE_TEAM = "manage_team"  # reps, teams, capacity, away and back
-    MANAGE_ACCESS = "manage_access"  # users, passwords, API tokens
+    MANAGE_ACCESS = "manage_access"  # users, passwords, API tokens, webhooks
+    READ_AUDIT = "read_audit"  # the audit trail
+    MANAGE_PERSONAL_DATA = "manage_personal_data"  # export or erase what is held about a person
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -50,6 +52,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SIGN_AGREEMENT: frozenset({Role.MANAGER}),
     Action.MANAGE_TEAM: frozenset({Role.ADMIN, Role.MANAGER}),
     Action.MANAGE_ACCESS: frozenset({Role.ADMIN}),
+    Action.READ_AUDIT: frozenset({Role.ADMIN}),
+    Action.MANAGE_PERSONAL_DATA: frozenset({Role.ADMIN}),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from leadpact.domain.audit import ACTIONS
 from leadpact.store.tables import AuditEntry
@@ -42,6 +42,12 @@ def entries(uow: UnitOfWork, since: datetime | None = None, limit: int | None = 
     if limit is not None:
         query = query.limit(limit)
     return list(uow.session.scalars(query))
+
+
+def count(uow: UnitOfWork, action: str, since: datetime) -> int:
+    """How many times ``action`` was recorded from ``since`` on."""
+    query = select(func.count()).where(AuditEntry.action == action, AuditEntry.at >= since)
+    return int(uow.session.scalar(query) or 0)
 
 
 def detail_of(entry: AuditEntry) -> dict[str, object]:

@@ -4,7 +4,9 @@ Each form has a public key (it sits in the page's HTML, so it only lets that for
 allowed to post it, how its field names map onto the lead's, and the source, campaign and event type its
 submissions carry. A submission creates or updates the lead and records one event of that type. The form, not
 the visitor, decides the source and campaign (a lead that already has them keeps its first ones), and the
-moment is the submission's.
+moment is the submission's. A ``consent`` field records the person's yes or no to marketing email, with the
+form as its source. The snippet to paste on a site carries a field hidden from people: a submission that fills
+it came from a program, and is answered without being taken.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import uuid
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import audit, engagement, imports, intake
+from leadpact.services import audit, engagement, imports, intake, privacy
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Campaign, CaptureForm, Lead
@@ -30,6 +33,12 @@ from leadpact.store.unit_of_work import UnitOfWork
 DEFAULT_EVENT = "form_submit"
 FORM_DECIDES = ("source", "campaign", "created_at")
 """Lead fields a submission cannot set: the form's own settings and the moment of submission give them."""
+CONSENT = "consent"
+"""The field (by that name, or mapped to it) in which the person says yes or no to marketing email."""
+YES = frozenset({"yes", "y", "true", "on", "1", "checked", "agree", "agreed"})
+NO = frozenset({"no", "n", "false", "off", "0", ""})
+HONEYPOT = "website_url"
+"""A field the snippet hides from people: only a program filling every field fills it, and is then ignored."""
 CUSTOM_FIELD = re.compile(r"[a-z][a-z0-9_]*")
 """A custom field's name, as imports keep other columns (fit rules can use them)."""
 
@@ -70,6 +79,8 @@ def _field_map(field_map: Mapping[str, str]) -> dict[str, str]:
             raise InvalidInput(f"field map: '{posted}' is not a form field name")
         if target in FORM_DECIDES:
             raise InvalidInput(f"field map: '{posted}' cannot set {target}; the form decides it")
+        if imports.normalize_header(posted) == HONEYPOT:
+            raise InvalidInput(f"field map: '{posted}' is the name of the form's trap for programs; rename the field")
         if target not in imports.FIELDS["leads"] and not CUSTOM_FIELD.fullmatch(target):
             raise InvalidInput(
                 f"field map: '{posted}' maps to '{target}', which is not a lead field "
@@ -119,6 +130,13 @@ def form_by_key(uow: UnitOfWork, key: str) -> CaptureForm:
     return form
 
 
+def form_named(uow: UnitOfWork, name: str) -> CaptureForm:
+    form = uow.session.scalars(select(CaptureForm).where(CaptureForm.name == name.strip())).first()
+    if form is None:
+        raise NotFound(f"no form is named '{name.strip()}'; see 'leadpact form list'")
+    return form
+
+
 def forms(uow: UnitOfWork) -> list[CaptureForm]:
     return list(uow.session.scalars(select(CaptureForm).order_by(CaptureForm.name)))
 
@@ -133,9 +151,10 @@ def submit(uow: UnitOfWork, clock: Clock, inforce: InForce, form: CaptureForm, p
     A bad field raises ``InvalidInput`` naming every field at fault; nothing is stored then.
     """
     source = f"form '{form.name}'"
-    texts = {k: v.strip() for k, v in posted.items() if isinstance(v, str)}
+    texts = {k: v.strip() for k, v in posted.items() if isinstance(v, str) and k != HONEYPOT}
     columns = imports.columns_for(list(texts), "leads", json.loads(form.field_map), source)
     values = {columns[k]: v for k, v in texts.items() if v and columns[k] not in FORM_DECIDES}
+    consent = _consent(values.pop(CONSENT, None), [k for k in texts if columns[k] == CONSENT])
     data = _lead_input(values)
     known = uow.session.execute(select(Lead.source).where(Lead.email == intake.normalize_email(data.email))).first()
     if known is None or known.source is None:  # a lead keeps the source it first came from
@@ -143,11 +162,57 @@ def submit(uow: UnitOfWork, clock: Clock, inforce: InForce, form: CaptureForm, p
     if form.campaign_id is not None:  # a lead keeps its first campaign: capture only fills an empty one
         data.campaign = uow.session.scalar(select(Campaign.name).where(Campaign.id == form.campaign_id))
     lead, created = intake.capture_lead(uow, clock, inforce, data)
-    event_id = f"form-{form.id}-{uuid.uuid4().hex}"
+    if consent is not None:
+        privacy.record_consent(uow, lead, consent, source, clock.now())
+    # ids in the order submissions arrive: of two in one second under a daily cap, the first one counts
+    event_id = f"form-{form.id}-{time.time_ns():020d}-{secrets.token_hex(4)}"
     event = engagement.NewEvent.of(event_id, lead.id, form.event_type, to_seconds(clock.now()), form.campaign_id)
     report = engagement.ingest(uow, clock, inforce, [event])
     uow.session.refresh(lead)  # scoring expired it: reload, so the caller can read it after the unit of work ends
     return Submission(lead, created, event_id, report.outcomes[event_id])
+
+
+def caught(posted: Mapping[str, str]) -> bool:
+    """Whether a program filled the field people never see: the submission is then answered but not taken."""
+    return bool(str(posted.get(HONEYPOT, "")).strip())
+
+
+def _consent(value: str | None, named: list[str]) -> bool | None:
+    """The person's answer on marketing email, when the form asks; None when it does not."""
+    if not named:
+        return None
+    text = (value or "").strip().lower()
+    if text not in YES | NO:
+        raise InvalidInput(f"{named[0]}: '{value}' is not a yes or no to marketing email")
+    return text in YES
+
+
+def snippet(form: CaptureForm, capture_url: str) -> str:
+    """The HTML of a form to paste on the company's site: the usual fields, a consent box and the trap."""
+    names = {target: posted for posted, target in json.loads(form.field_map).items()}
+    rows = [
+        f'  <label>{label} <input name="{escape(names.get(field, field))}"{kind}></label>'
+        for field, label, kind in (
+            ("email", "Work email", ' type="email" required'),
+            ("first_name", "First name", ""),
+            ("last_name", "Last name", ""),
+            ("company", "Company", ""),
+            ("title", "Job title", ""),
+        )
+    ]
+    consent = escape(names.get(CONSENT, CONSENT))
+    return "\n".join(
+        [
+            f'<form method="post" action="{escape(capture_url)}">',
+            *rows,
+            f'  <label><input type="checkbox" name="{consent}" value="yes"> Email me about products and events</label>',
+            "  <!-- a trap for programs: people never see it, so a submission that fills it is ignored -->",
+            f'  <div aria-hidden="true" style="position:absolute;left:-10000px"><input name="{HONEYPOT}" '
+            'tabindex="-1" autocomplete="off"></div>',
+            '  <button type="submit">Send</button>',
+            "</form>",
+        ]
+    )
 
 
 def _lead_input(values: dict[str, str]) -> intake.LeadInput:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,19 +13,25 @@ from leadpact.api.deps import Now, Uow, client_address
 from leadpact.domain.audit import Actor
 from leadpact.domain.errors import CsrfFailed, NotAuthenticated
 from leadpact.domain.permissions import Action, Principal
-from leadpact.services import auth
+from leadpact.services import audit, auth
 
 COOKIE = "leadpact_session"
+ALERT_WINDOW = timedelta(days=1)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person, as plain values: pages drawn after the transaction ended can still show them."""
+    """The signed-in person, as plain values: pages drawn after the transaction ended can still show them.
+
+    ``throttled`` is, for those who read the audit trail, how many times sign-ins were throttled in the last
+    day: the page header tells them.
+    """
 
     principal: Principal
     csrf: str
+    throttled: int = 0
 
     def may(self, action: str) -> bool:
         return self.principal.may(Action(action))
@@ -35,7 +42,11 @@ def signed_in(request: Request, uow: Uow, clock: Now) -> Viewer:
     if not secret:
         raise NotAuthenticated("please sign in")
     session, user = auth.session_of(uow, clock, secret)
-    viewer = Viewer(auth.principal_of(user), session.csrf)
+    principal = auth.principal_of(user)
+    throttled = (
+        audit.count(uow, "sign_in.throttled", clock.now() - ALERT_WINDOW) if principal.may(Action.READ_AUDIT) else 0
+    )
+    viewer = Viewer(principal, session.csrf, throttled)
     uow.actor = Actor(user.name, "web", client_address(request))
     request.state.viewer = viewer
     return viewer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from leadpact.api.routes import actions, agreement, campaigns, events, forms, leads, reports, tokens
+from leadpact.api.routes import actions, admin, agreement, campaigns, events, forms, leads, reports, tokens
 
 ROUTERS: list[APIRouter] = [
     leads.router,
@@ -17,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     forms.router,
     forms.capture_router,
     tokens.router,
+    admin.router,
 ]

@@ -101,4 +101,5 @@ WHAT = {
     404: "Not found: not_found.",
     409: "Not possible now: illegal_transition, conflict or no_agreement.",
     422: "A field is wrong: invalid_input, unknown_reason or agreement_invalid; the detail names it.",
+    429: "Too many requests in a short time: too_many_requests; the Retry-After header says when to try again.",
 }

@@ -8,6 +8,7 @@ it. A post from another browser origin is refused; a post without an ``Origin`` 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -18,10 +19,11 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.types import Message, Receive, Scope, Send
 
-from leadpact.api.deps import Now, Uow
+from leadpact.api.deps import Now, Uow, client_address
+from leadpact.api.limits import Window
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted
 from leadpact.api.schemas import CaptureOut, FormIn, FormOut
-from leadpact.domain.errors import InvalidInput, NotPermitted
+from leadpact.domain.errors import InvalidInput, NotPermitted, Throttled
 from leadpact.domain.permissions import Action, Principal
 from leadpact.services import agreements, forms
 from leadpact.store.tables import Campaign, CaptureForm
@@ -36,11 +38,13 @@ PREFLIGHT_SECONDS = "600"
 
 def _out(uow: UnitOfWork, request: Request, form: CaptureForm) -> FormOut:
     campaign = uow.session.get(Campaign, form.campaign_id) if form.campaign_id is not None else None
+    capture_url = str(request.url_for("capture", form_key=form.key))
     return FormOut(
         id=form.id,
         name=form.name,
         key=form.key,
-        capture_url=str(request.url_for("capture", form_key=form.key)),
+        capture_url=capture_url,
+        snippet=forms.snippet(form, capture_url),
         source=form.source,
         campaign=campaign.name if campaign else None,
         event_type=form.event_type,
@@ -88,12 +92,21 @@ class CorsRoute(APIRoute):
         await super().handle(scope, receive, sending)
 
 
-capture_router = APIRouter(tags=["forms"], route_class=CorsRoute, responses=errors(403, 404, 422))
+capture_router = APIRouter(tags=["forms"], route_class=CorsRoute, responses=errors(403, 404, 422, 429))
+CAPTURE_LIMIT = 20
+CAPTURE_WINDOW = 600.0
+"""Posts of one form from one client address within the window, before the next is refused (429)."""
+log = logging.getLogger("leadpact.capture")
 
 
 def _form(form_key: str, uow: Uow, request: Request) -> CaptureForm:
-    """The form of the key, once the browser's origin (if any) is one the form allows."""
+    """The form of the key, once the browser's origin (if any) is one the form allows and the client has not
+    posted it too often (``CAPTURE_LIMIT`` per ``CAPTURE_WINDOW`` seconds)."""
     form = forms.form_by_key(uow, form_key)
+    limit: Window = request.app.state.capture_limit
+    wait = limit.hit((form.id, client_address(request)))
+    if wait is not None:
+        raise Throttled(f"this form was posted too often from here; try again in {wait} seconds", retry_after=wait)
     origin = request.headers.get("origin")
     if origin is not None:
         if origin.rstrip("/") not in forms.allowed_origins(form):
@@ -190,12 +203,16 @@ def capture(
     updates (200) the lead, then records the form's event. Nothing is stored when a field is wrong (422
     names it). A browser may post only from one of the form's origins (else 403)."""
     thanks = _thanks(form, redirect)
-    inforce = agreements.in_force(uow)
-    submission = forms.submit(uow, clock, inforce, form, fields)
+    if forms.caught(fields):  # a program filled the hidden field: it is answered as a person would be, no more
+        log.info("capture form %s: a submission filled the hidden field and was ignored", form.id)
+        created, outcome = True, "counted"
+    else:
+        submission = forms.submit(uow, clock, agreements.in_force(uow), form, fields)
+        created, outcome = submission.created, submission.outcome
     if thanks is not None:
         return RedirectResponse(thanks, status_code=303)
-    response.status_code = 201 if submission.created else 200
-    return CaptureOut(created=submission.created, outcome=submission.outcome)
+    response.status_code = 201 if created else 200
+    return CaptureOut(created=created, outcome=outcome)
 
 
 @capture_router.options(

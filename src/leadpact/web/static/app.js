@@ -1,4 +1,5 @@
-// leadpact's few lines of script: the form token on HTMX requests, live SLA countdowns, and charts.
+// leadpact's few lines of script: the form token on HTMX requests, live SLA countdowns, charts, and a question
+// before a change that cannot be undone.
 (function () {
   "use strict";
   var serverNow = document.querySelector('meta[name="server-now"]');
@@ -47,6 +48,12 @@
       new window.Chart(canvas, config);
     });
   }
+
+  // a form that changes something for good asks first (data-confirm holds the question)
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     tick();

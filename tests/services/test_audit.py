@@ -1,0 +1,127 @@
+"""The audit trail: every change a person or a token makes is kept, with who, when and from where; the changes
+the agreement makes by itself are not, and nothing in leadpact edits the trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from leadpact.domain.audit import ACTIONS, Actor
+from leadpact.domain.permissions import Principal, Role
+from leadpact.services import (
+    audit,
+    auth,
+    campaigns,
+    forms,
+    imports,
+    intake,
+    opportunities,
+    privacy,
+    sales,
+    signoff,
+    team,
+    webhooks,
+)
+from leadpact.services.clock import FixedClock
+from leadpact.store.tables import AuditEntry
+from leadpact.store.unit_of_work import UnitOfWork
+from tests.conftest import adopt_example
+from tests.factories import add_team, agreement_text, capture, qualify
+
+ROOT = Actor("root", "api", "10.0.0.7")
+
+
+def _trail(engine: Engine) -> list[tuple[str, str, str, str | None, str]]:
+    """(actor, via, action, address, subject), oldest first."""
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(e.actor, e.via, e.action, e.address, e.subject) for e in rows]
+
+
+def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"ann": 1})
+    ids = {email: qualify(engine, clock, inforce, email) for email in ("won@acme.example", "lost@acme.example")}
+    capture(engine, clock, inforce, "spam@acme.example")
+    costs_file = tmp_path / "costs.csv"
+    costs_file.write_text("campaign,date,amount\nSpring,2026-03-01,100\n")
+    answers = {"budget": "yes", "authority": "user", "timing": "later"}
+
+    def act(email: str, *steps: str) -> None:
+        with UnitOfWork(engine, ROOT) as uow:
+            lead = intake.lead_for_change(uow, email)
+            work: dict[str, Callable[[], object]] = {
+                "accept": lambda: sales.accept(uow, clock, inforce, lead),
+                "contact": lambda: sales.contact(uow, clock, lead),
+                "qualify": lambda: sales.confirm(uow, clock, inforce, lead, answers),
+                "convert": lambda: opportunities.convert(uow, clock, inforce, lead, 5.0, date(2026, 6, 1)),
+                "stage": lambda: opportunities.move_stage(uow, clock, inforce, lead, "proposal"),
+                "won": lambda: opportunities.win(uow, clock, inforce, lead),
+                "lost": lambda: opportunities.lose(uow, clock, inforce, lead, "price"),
+                "reject": lambda: sales.reject(uow, clock, inforce, lead, "not_ready"),
+                "disqualify": lambda: sales.disqualify(uow, clock, inforce, lead, "bad_data"),
+            }
+            for step in steps:
+                work[step]()
+
+    act("won@acme.example", "accept", "contact", "qualify", "convert", "stage", "won")
+    act("lost@acme.example", "accept", "qualify", "convert", "stage", "lost")
+    act("spam@acme.example", "disqualify")
+    qualify(engine, clock, inforce, "back@acme.example")
+    act("back@acme.example", "reject")
+    with UnitOfWork(engine, ROOT) as uow:
+        team.add_user(uow, clock, "dana", "manager", side="marketing")
+        team.add_user(uow, clock, "sam", "manager", side="sales")
+        auth.set_password(uow, clock, "dana", "long enough secret")
+        team.set_available(uow, clock, "ann", False)
+        team.set_available(uow, clock, "ann", True)
+        team.set_capacity(uow, clock, "ann", 2)
+        team.set_manager(uow, clock, "americas", "dana")
+        _, token = auth.create_token(uow, clock, "crm", "marketing")
+        auth.revoke_token(uow, clock, token.id)
+        hook, _ = webhooks.add(uow, clock, "https://crm.acme.example/hook", [])
+        webhooks.remove(uow, clock, hook.id)
+        forms.add_form(uow, clock, "contact us", "website", [], {})
+        campaigns.record_campaigns(uow, clock, [campaigns.CampaignInput("Spring", "events")])
+        imports.run(uow, clock, "costs", costs_file, {})
+        privacy.export(uow, clock, "spam@acme.example")
+        privacy.erase(uow, clock, "spam@acme.example", "asked")
+    with UnitOfWork(engine, ROOT) as uow:
+        users = {u.name: u.id for u, _ in team.reps(uow)}
+        dana = Principal(Role.MANAGER, "dana", users["dana"], "marketing")
+        sam = Principal(Role.MANAGER, "sam", users["sam"], "sales")
+        candidate = signoff.upload(uow, clock, dana, agreement_text(("score_at_least: 60", "score_at_least: 65")), "v2")
+        signoff.sign(uow, clock, dana, candidate.id)
+        signoff.sign(uow, clock, sam, candidate.id)
+    trail = _trail(engine)
+    assert {(actor, via, address) for actor, via, _, address, _ in trail} == {("root", "api", "10.0.0.7")}
+    done = {action for _, _, action, _, _ in trail}
+    assert done == set(ACTIONS) - {"sign_in.throttled"}  # throttling is kept by the sign-in tests
+    assert ("lead.won", f"lead {ids['won@acme.example']}") in {(a, s) for _, _, a, _, s in trail}
+    assert [e for e in trail if "@" in e[4]] == []  # entries name leads by id: an erasure leaves the trail alone
+
+
+def test_the_agreement_acting_by_itself_is_not_in_the_trail(engine: Engine, clock: FixedClock) -> None:
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"ann": 1})
+    qualify(engine, clock, inforce, "lee@acme.example")  # scored, handed over, dealt: the agreement's doing
+    with UnitOfWork(engine) as uow:
+        assert audit.entries(uow) == []
+
+
+def test_the_trail_reads_newest_first_from_a_moment(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine, ROOT) as uow:
+        team.add_user(uow, clock, "ann", "rep", team="americas", capacity=1)
+    later = FixedClock(clock.now() + timedelta(hours=1))
+    with UnitOfWork(engine, ROOT) as uow:
+        team.set_available(uow, later, "ann", False)
+    with UnitOfWork(engine) as uow:
+        assert [e.action for e in audit.entries(uow)] == ["team.away", "person.add"]
+        assert [e.action for e in audit.entries(uow, later.now())] == ["team.away"]
+        assert [e.action for e in audit.entries(uow, limit=1)] == ["team.away"]
+        assert audit.count(uow, "team.away", clock.now()) == 1
