@@ -25,7 +25,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Assignment, Lead, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import HOT, add_team
+from tests.factories import HOT, add_team, capture, record
 
 Work = Callable[[UnitOfWork, FixedClock, InForce, Lead], object]
 ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
@@ -181,3 +181,39 @@ def test_an_sla_check_racing_a_rep_leaves_one_open_assignment(engine: Engine, cl
         assert outcome[1] == "done"
         assert outcome[0] in ("done", "not_permitted")  # the lead may have gone to the other rep first
     assert _chain_problems(engine) == []
+
+
+@pytest.mark.parametrize("by_event", [True, False], ids=["event", "capture"])
+def test_what_would_hand_an_inquiry_over_waits_for_a_change_of_it_under_way(
+    engine: Engine, clock: FixedClock, by_event: bool
+) -> None:
+    """Marketing is disqualifying an inquiry (its lead read for the change, the transaction open) when an event or
+    a capture with new fields would hand it to sales: that waits, then finds it disqualified, and hands nothing."""
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"ann": 1})
+    email = "inquiry@acme.example"
+    capture(engine, clock, inforce, email, **{**HOT, "employees": 50})  # fit 35, grade B
+    record(engine, clock, inforce, intake.EventInput("seed", email, "webinar_attended", clock.now()))  # 50 in all
+    finished = threading.Event()
+
+    def hand_over() -> None:
+        with UnitOfWork(engine) as uow:
+            if by_event:  # a contact form: 30 more, 80 in all
+                intake.record_events(
+                    uow, clock, inforce, [intake.EventInput("form", email, "contact_form", clock.now())]
+                )
+            else:  # a target size: 15 more fit, 65 in all, grade A
+                intake.capture_lead(uow, clock, inforce, intake.LeadInput(email=email, employees=800))
+        finished.set()
+
+    with UnitOfWork(engine) as uow:
+        lead = intake.lead_for_change(uow, email)
+        other = threading.Thread(target=hand_over)
+        other.start()
+        assert not finished.wait(0.5)  # it waits for the change under way
+        sales.disqualify(uow, clock, inforce, lead, "bad_data")
+    other.join(timeout=15)
+    assert finished.is_set()
+    assert _chain_problems(engine) == []
+    with UnitOfWork(engine) as uow:
+        assert intake.find_lead(uow, email).stage == "disqualified"

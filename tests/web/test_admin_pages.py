@@ -55,6 +55,7 @@ def test_an_admin_adds_a_webhook_sees_its_secret_once_and_removes_it_after_confi
     expect(trail.locator("tbody tr").nth(0)).to_contain_text("removed a webhook")
     expect(trail.locator("tbody tr").nth(1)).to_contain_text("added a webhook")
     expect(trail.locator("tbody tr").nth(1)).to_contain_text("root")
+    expect(trail.locator("tbody tr").nth(1)).to_contain_text("web 127.0.0.1")  # from where
 
 
 def test_every_page_keeps_to_the_content_security_policy(browser: Browser, site: Site) -> None:

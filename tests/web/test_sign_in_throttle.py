@@ -4,14 +4,12 @@ and a Retry-After, the right password too, until the window has passed; the admi
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from leadpact.api.app import create_app
 from leadpact.config import Settings
@@ -20,15 +18,17 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect
 from leadpact.store.tables import AuditEntry, OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.people import PASSWORD
+from tests.conftest import adopt_example
+from tests.people import PASSWORD, seed_people
 from tests.web.test_login import sign_in
 
 
 @pytest.fixture
-def site(tmp_path: Path, site_template: Path, clock: FixedClock) -> Iterator[tuple[TestClient, str]]:
-    path = tmp_path / "site.db"
-    shutil.copy(site_template, path)
-    url = f"sqlite:///{path}"
+def site(engine: Engine, clock: FixedClock) -> Iterator[tuple[TestClient, str]]:
+    """The people of tests.people, with passwords, on each engine; the app's client and the database's URL."""
+    adopt_example(engine, clock)
+    seed_people(engine, clock)
+    url = engine.url.render_as_string(hide_password=False)
     with TestClient(create_app(Settings(database_url=url), clock)) as client:
         yield client, url
 

@@ -132,6 +132,7 @@ def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequ
     now = clock.now()
     session = uow.session
     emails = [normalize_email(data.email) for data in inputs]
+    uow.serialize_writes()  # what a capture reads (a lead's stage, its account) no other change may alter meanwhile
     known = _loaded(uow, Lead, Lead.email, emails)
     domains = [_domain_of(data, email) for data, email in zip(inputs, emails, strict=True)]
     accounts = _loaded(uow, Account, Account.domain, [d for d in domains if d is not None])
@@ -188,18 +189,22 @@ def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequ
     if changed_accounts:  # the account's firmographics count for all its leads
         ids = [accounts[domain].id for domain in sorted(changed_accounts)]
         mine = {lead.id for lead, _, _ in captured}
-        colleagues = session.scalars(select(Lead).where(Lead.account_id.in_(ids)).order_by(Lead.id)).all()
+        colleagues = session.scalars(
+            select(Lead).where(Lead.account_id.in_(ids)).order_by(Lead.id).with_for_update()
+        ).all()
         refit_many(uow, clock, inforce, [(lead, now) for lead in colleagues if lead.id not in mine])
     return [Captured(lead, created, not created and lead.email in updated) for lead, created, _ in captured]
 
 
 def _loaded(uow: UnitOfWork, model: type[M], key: Any, values: Sequence[str]) -> dict[str, M]:
-    """Rows of ``model`` whose ``key`` column is one of ``values``, by that value."""
+    """Rows of ``model`` whose ``key`` column is one of ``values``, by that value, locked until the unit of work
+    ends (PostgreSQL; in id order, as every change of leads takes them): a capture may hand a lead over."""
     found: dict[str, M] = {}
     unique = sorted(set(values))
     for start in range(0, len(unique), engagement.CHUNK):
         chunk = unique[start : start + engagement.CHUNK]
-        for row in uow.session.scalars(select(model).where(key.in_(chunk))):
+        query = select(model).where(key.in_(chunk)).order_by(model.id).with_for_update()
+        for row in uow.session.scalars(query):
             found[getattr(row, key.key)] = row
     return found
 
