@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, inspect, select, update
 
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NotFound
@@ -105,20 +105,26 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
     """Everything held about the person with this email, as plain data."""
     lead = _lead(uow, email, lock=False)
     session = uow.session
+    people = dict(session.execute(select(User.id, User.name)).all())
+
+    def held(model: Any, *columns: str, named: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """The lead's rows of ``model``, oldest first; ``named`` puts a person's name for their id."""
+        query = select(model).where(model.lead_id == lead.id).order_by(*inspect(model).primary_key)
+        rows = _rows(session.scalars(query), *columns)
+        if named is not None:
+            for row in rows:
+                row[named[1]] = people.get(row.pop(named[0]))
+        return rows
+
     account = session.get(Account, lead.account_id) if lead.account_id else None
     campaign = session.get(Campaign, lead.campaign_id) if lead.campaign_id else None
-    people = dict(session.execute(select(User.id, User.name)).all())
-    opportunities = list(session.scalars(select(Opportunity).where(Opportunity.lead_id == lead.id)))
+    opportunities = held(Opportunity, "id", "amount", "close_date", "stage", "created_at", "closed_at", "won")
     changes = session.scalars(
         select(OpportunityChange)
-        .where(OpportunityChange.opportunity_id.in_([o.id for o in opportunities]))
+        .where(OpportunityChange.opportunity_id.in_([o["id"] for o in opportunities]))
         .order_by(OpportunityChange.id)
     )
-    messages = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.payload.contains(lead.email, autoescape=True))
-        .order_by(OutboxMessage.id)
-    )
+    mentioning = OutboxMessage.payload.contains(lead.email, autoescape=True)
     subject = f"lead {lead.id}"
     data: dict[str, Any] = {
         "exported_at": clock.now(),
@@ -128,58 +134,33 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
             "campaign": campaign.name if campaign else None,
             "owner": people.get(lead.owner_id) if lead.owner_id else None,
         },
-        "custom_fields": dict(
-            session.execute(select(LeadField.name, LeadField.value).where(LeadField.lead_id == lead.id)).all()
-        ),
+        "custom_fields": {row["name"]: row["value"] for row in held(LeadField, "name", "value")},
         "account": _rows([account], "domain", "name", "industry", "employees", "country")[0] if account else None,
-        "consents": _rows(
-            session.scalars(select(Consent).where(Consent.lead_id == lead.id).order_by(Consent.id)),
-            "purpose",
-            "granted",
-            "source",
-            "at",
+        "consents": held(Consent, "purpose", "granted", "source", "at"),
+        "events": held(Event, "event_id", "type", "occurred_at", "counted"),
+        "score_ledger": held(LedgerEntry, "at", "kind", "item", "points", "version"),
+        "stage_history": held(
+            StageChange, "at", "from_stage", "to_stage", "by_user_id", "reason", named=("by_user_id", "by")
         ),
-        "events": _rows(
-            session.scalars(select(Event).where(Event.lead_id == lead.id).order_by(Event.occurred_at, Event.id)),
-            "event_id",
-            "type",
-            "occurred_at",
-            "counted",
+        "assignments": held(
+            Assignment,
+            "user_id",
+            "assigned_at",
+            "accepted_at",
+            "contacted_at",
+            "ended_at",
+            "end_reason",
+            named=("user_id", "rep"),
         ),
-        "score_ledger": _rows(
-            session.scalars(select(LedgerEntry).where(LedgerEntry.lead_id == lead.id).order_by(LedgerEntry.id)),
-            "at",
-            "kind",
-            "item",
-            "points",
-            "version",
-        ),
-        "stage_history": [
-            {**row, "by": people.get(row.pop("by_user_id"))}
-            for row in _rows(
-                session.scalars(select(StageChange).where(StageChange.lead_id == lead.id).order_by(StageChange.id)),
-                "at",
-                "from_stage",
-                "to_stage",
-                "by_user_id",
-                "reason",
-            )
-        ],
-        "assignments": [
-            {**row, "rep": people.get(row.pop("user_id"))}
-            for row in _rows(
-                session.scalars(select(Assignment).where(Assignment.lead_id == lead.id).order_by(Assignment.id)),
-                "user_id",
-                "assigned_at",
-                "accepted_at",
-                "contacted_at",
-                "ended_at",
-                "end_reason",
-            )
-        ],
-        "opportunities": _rows(opportunities, "id", "amount", "close_date", "stage", "created_at", "closed_at", "won"),
+        "opportunities": opportunities,
         "opportunity_changes": _rows(changes, "opportunity_id", "from_stage", "to_stage", "at"),
-        "messages": _rows(messages, "topic", "created_at", "payload", "delivered_at"),
+        "messages": _rows(
+            session.scalars(select(OutboxMessage).where(mentioning).order_by(OutboxMessage.id)),
+            "topic",
+            "created_at",
+            "payload",
+            "delivered_at",
+        ),
         "audit": _rows(
             session.scalars(select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id)),
             "at",
