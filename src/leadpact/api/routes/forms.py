@@ -100,13 +100,8 @@ log = logging.getLogger("leadpact.capture")
 
 
 def _form(form_key: str, uow: Uow, request: Request) -> CaptureForm:
-    """The form of the key, once the browser's origin (if any) is one the form allows and the client has not
-    posted it too often (``CAPTURE_LIMIT`` per ``CAPTURE_WINDOW`` seconds)."""
+    """The form of the key, once the browser's origin (if any) is one the form allows."""
     form = forms.form_by_key(uow, form_key)
-    limit: Window = request.app.state.capture_limit
-    wait = limit.hit((form.id, client_address(request)))
-    if wait is not None:
-        raise Throttled(f"this form was posted too often from here; try again in {wait} seconds", retry_after=wait)
     origin = request.headers.get("origin")
     if origin is not None:
         if origin.rstrip("/") not in forms.allowed_origins(form):
@@ -116,6 +111,16 @@ def _form(form_key: str, uow: Uow, request: Request) -> CaptureForm:
 
 
 Form = Annotated[CaptureForm, Depends(_form)]
+
+
+def _not_too_often(form: Form, request: Request) -> CaptureForm:
+    """The form, once this client has not posted it too often (``CAPTURE_LIMIT`` per ``CAPTURE_WINDOW`` seconds;
+    preflights do not count)."""
+    limit: Window = request.app.state.capture_limit
+    wait = limit.hit((form.id, client_address(request)))
+    if wait is not None:
+        raise Throttled(f"this form was posted too often from here; try again in {wait} seconds", retry_after=wait)
+    return form
 
 
 async def _posted(request: Request) -> dict[str, str]:
@@ -189,7 +194,7 @@ CAPTURE_BODY = {
     openapi_extra={"requestBody": CAPTURE_BODY},
 )
 def capture(
-    form: Form,
+    form: Annotated[CaptureForm, Depends(_not_too_often)],
     fields: Annotated[Mapping[str, str], Depends(_posted)],
     uow: Uow,
     clock: Now,
