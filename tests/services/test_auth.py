@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from leadpact.domain.errors import InvalidInput, NotAuthenticated
 from leadpact.domain.permissions import Principal, Role
 from leadpact.services import auth, team
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import ApiToken, User, WebSession
+from leadpact.store.tables import ApiToken, SignInFailure, User, WebSession
 from leadpact.store.unit_of_work import UnitOfWork
 
 PASSWORD = "correct horse battery"
+GUESSES = 12
+"""Wrong passwords sent at once for one name, more than its limit."""
 
 
 def person(engine: Engine, clock: FixedClock, name: str, role: str, password: str | None = PASSWORD) -> None:
@@ -26,9 +29,16 @@ def person(engine: Engine, clock: FixedClock, name: str, role: str, password: st
             auth.set_password(uow, clock, name, password)
 
 
-def log_in(engine: Engine, clock: FixedClock, name: str, password: str) -> str:
+def attempt(engine: Engine, clock: FixedClock, name: str, password: str) -> auth.SignedIn | auth.Refused:
     with UnitOfWork(engine) as uow:
-        return auth.log_in(uow, clock, name, password, "127.0.0.1")[0]
+        return auth.log_in(uow, clock, name, password, "127.0.0.1")
+
+
+def log_in(engine: Engine, clock: FixedClock, name: str, password: str) -> str:
+    """The new session's secret."""
+    signed = attempt(engine, clock, name, password)
+    assert isinstance(signed, auth.SignedIn), signed
+    return signed.secret
 
 
 def session_user(engine: Engine, clock: FixedClock, secret: str) -> str:
@@ -66,10 +76,8 @@ def test_a_wrong_password_and_an_unknown_name_are_refused_alike(engine: Engine, 
     person(engine, clock, "noah", "marketing", password=None)  # no password yet: cannot sign in
     refusals = []
     for name, password in [("mia", "wrong horse battery"), ("nobody", PASSWORD), ("noah", PASSWORD)]:
-        with pytest.raises(NotAuthenticated) as refused:
-            log_in(engine, clock, name, password)
-        refusals.append(refused.value.detail)
-    assert refusals == ["wrong name or password"] * 3
+        refusals.append(attempt(engine, clock, name, password))
+    assert refusals == [auth.Refused("wrong name or password")] * 3
 
 
 def test_a_password_shorter_than_eight_characters_is_refused(engine: Engine, clock: FixedClock) -> None:
@@ -168,3 +176,27 @@ def test_a_rep_token_must_act_for_a_rep(engine: Engine, clock: FixedClock) -> No
 def test_a_token_role_must_be_one_of_the_roles(engine: Engine, clock: FixedClock, role: str) -> None:
     with pytest.raises(InvalidInput, match="is not one of admin, marketing, manager, rep"):
         create_token(engine, clock, role)
+
+
+def test_guesses_sent_at_the_same_moment_take_turns_so_the_limit_holds(engine: Engine, clock: FixedClock) -> None:
+    person(engine, clock, "mia", "marketing")
+    barrier = threading.Barrier(GUESSES)
+    outcomes: list[str] = []
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        refused = attempt(engine, clock, "mia", f"guess {n}")
+        assert isinstance(refused, auth.Refused)
+        outcomes.append("throttled" if refused.retry_after else "wrong")
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["throttled"] * (GUESSES - auth.ACCOUNT_LIMIT) + ["wrong"] * auth.ACCOUNT_LIMIT
+    with UnitOfWork(engine) as uow:
+        assert uow.session.scalar(select(func.count(SignInFailure.id))) == auth.ACCOUNT_LIMIT
+    assert attempt(engine, clock, "mia", PASSWORD) == auth.Refused(
+        "too many wrong passwords for this name; try again in 15 minutes", 900
+    )

@@ -31,7 +31,7 @@ from leadpact.store.database import connect
 from leadpact.store.tables import AuditEntry, Erasure, Event, Lead, LedgerEntry, OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import HOT, add_team, capture, event, record
+from tests.factories import HOT, add_team, capture, event, qualify, record
 
 ADMIN = Actor("root", "cli", "laptop")
 REPORTS: dict[str, Callable[[Context], Report]] = {
@@ -205,3 +205,21 @@ def _files(path: Path) -> bytes:
     """Every byte of the database: the file and, when present, its write-ahead log and shared memory."""
     found = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
     return b"".join(p.read_bytes() for p in found)
+
+
+def test_the_messages_of_a_person_are_told_apart_from_those_of_an_address_that_ends_with_theirs(
+    engine: Engine, clock: FixedClock
+) -> None:
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"ann": 1})
+    for email in ("a@acme.example", "ba@acme.example", "josé@acme.example"):
+        qualify(engine, clock, inforce, email)  # each handed to ann: lead.qualified and lead.assigned name them
+    with UnitOfWork(engine, ADMIN) as uow:
+        exported = privacy.export(uow, clock, "a@acme.example")
+        assert len(exported["messages"]) == 2
+        assert all('"a@acme.example"' in m["payload"] for m in exported["messages"])
+        erased = [privacy.erase(uow, clock, email, "asked") for email in ("a@acme.example", "josé@acme.example")]
+    assert [e.messages for e in erased] == [2, 2]  # "josé" is escaped in the messages' JSON, and found there
+    with UnitOfWork(engine) as uow:
+        emails = {json.loads(payload)["email"] for payload in uow.session.scalars(select(OutboxMessage.payload))}
+    assert emails == {"ba@acme.example", *(e.placeholder for e in erased)}

@@ -34,6 +34,11 @@ def record(uow: UnitOfWork, at: datetime, action: str, subject: str, **detail: o
     )
 
 
+def actor_name(uow: UnitOfWork) -> str:
+    """Who the unit of work acts for, as the records it writes name them."""
+    return uow.actor.name if uow.actor else "leadpact"
+
+
 def entries(uow: UnitOfWork, since: datetime | None = None, limit: int | None = None) -> list[AuditEntry]:
     """The trail, newest first; from ``since`` on, and at most ``limit`` entries."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc())

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound, Throttled
+from leadpact.domain.errors import InvalidInput, NotAuthenticated, NotFound
 from leadpact.domain.permissions import ROLE_NAMES, Principal, Role
 from leadpact.services import audit, outbox
 from leadpact.services.clock import Clock
@@ -70,22 +71,40 @@ def _checked(uow: UnitOfWork, name: str, password: str) -> User:
     return user
 
 
-def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str, address: str) -> tuple[str, WebSession]:
-    """A new session for the person; returns the secret for the cookie and the session (with its form token).
+@dataclass(frozen=True)
+class SignedIn:
+    secret: str  # for the cookie; only its digest is kept
+    session: WebSession
 
-    Wrong passwords are throttled: after ``ACCOUNT_LIMIT`` for one name, or ``ADDRESS_LIMIT`` from one client
-    address, within ``FAILURE_WINDOW``, every sign-in for that name or from that address is refused with
-    ``Throttled`` (the right password too) until the oldest of them is out of the window. The moment a limit
-    is reached is logged, kept in the audit trail and sent to the admins.
+
+@dataclass(frozen=True)
+class Refused:
+    """A sign-in refused; ``retry_after`` (seconds) when it was throttled rather than wrong."""
+
+    detail: str
+    retry_after: int | None = None
+
+
+def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str, address: str) -> SignedIn | Refused:
+    """A new session for the person (with its form token), or the refusal.
+
+    A refusal is an answer, not an error: the unit of work lands it, with the failure it records. Wrong
+    passwords are throttled: after ``ACCOUNT_LIMIT`` for one name, or ``ADDRESS_LIMIT`` from one client address,
+    within ``FAILURE_WINDOW``, every sign-in for that name or from that address is refused (the right password
+    too) until the oldest of them is out of the window. The moment a limit is reached is logged, kept in the
+    audit trail and sent to the admins. Attempts for one name or from one address take turns.
     """
     now = clock.now()
     tried = name.strip().lower()[:100]
-    _refuse_while_throttled(uow, now, tried, address)
+    uow.serialize_on(f"sign-in name {tried}", f"sign-in address {address}")
+    throttled = _throttled(uow, now, tried, address)
+    if throttled is not None:
+        return throttled
     try:
         user = _checked(uow, name, password)
-    except NotAuthenticated:
+    except NotAuthenticated as wrong:
         _failed(uow, now, tried, address)
-        raise
+        return Refused(wrong.detail)
     uow.session.execute(delete(SignInFailure).where(SignInFailure.name == tried))
     uow.session.execute(delete(WebSession).where(WebSession.expires_at < now))
     secret = secrets.token_urlsafe(32)
@@ -98,7 +117,7 @@ def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str, address: str
     )
     uow.session.add(session)
     uow.session.flush()
-    return secret, session
+    return SignedIn(secret, session)
 
 
 def _recent(uow: UnitOfWork, now: datetime, column: Any, value: str, limit: int) -> list[datetime]:
@@ -112,7 +131,7 @@ def _recent(uow: UnitOfWork, now: datetime, column: Any, value: str, limit: int)
     return list(uow.session.scalars(query))
 
 
-def _refuse_while_throttled(uow: UnitOfWork, now: datetime, name: str, address: str) -> None:
+def _throttled(uow: UnitOfWork, now: datetime, name: str, address: str) -> Refused | None:
     for column, value, limit, what in (
         (SignInFailure.name, name, ACCOUNT_LIMIT, "this name"),
         (SignInFailure.address, address, ADDRESS_LIMIT, "this address"),
@@ -120,7 +139,8 @@ def _refuse_while_throttled(uow: UnitOfWork, now: datetime, name: str, address: 
         failures = _recent(uow, now, column, value, limit)
         if len(failures) >= limit:
             wait = max(1, math.ceil((failures[-1] + FAILURE_WINDOW - now).total_seconds()))
-            raise Throttled(f"too many wrong passwords for {what}; try again in {_minutes(wait)}", retry_after=wait)
+            return Refused(f"too many wrong passwords for {what}; try again in {_minutes(wait)}", wait)
+    return None
 
 
 def _minutes(seconds: int) -> str:

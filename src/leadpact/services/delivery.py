@@ -1,8 +1,8 @@
 """Delivering the outbox: each message to the webhooks that take it, and an email to the people it concerns.
 
-Delivery is at least once. A message becomes one delivery per webhook subscription that takes its topic
-(services/webhooks); each delivery is tried until its receiver answers 2xx, after a pause that grows with each
-failure, and a subscription that fails is not tried again in the same round, so it holds back no other.
+Delivery is at least once. A message is one delivery per webhook subscription that takes its topic, written
+with it (services/outbox); each delivery is tried until its receiver answers 2xx, and a subscription that
+fails pauses, for longer after each failure, so it holds back no other.
 The ``LEADPACT_WEBHOOKS`` shortcut and email go by message: a message is marked delivered once every URL of
 the shortcut and the email took it. Every webhook delivery is signed (``Leadpact-Signature``) and carries a
 ``Leadpact-Delivery`` id that stays the same on each retry; every email carries the message id.
@@ -15,7 +15,6 @@ import json
 import smtplib
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,8 +31,6 @@ from leadpact.store.tables import OutboxMessage, User, Webhook, WebhookDelivery
 from leadpact.store.unit_of_work import UnitOfWork
 
 BATCH = 100
-FAN_OUT = 500
-"""Messages turned into one subscription's deliveries per round."""
 TIMEOUT = 10.0
 MAX_PAUSE = timedelta(hours=1)
 FAILURES = (OSError, http.client.HTTPException, ValueError)
@@ -110,37 +107,10 @@ def deliver(uow: UnitOfWork, clock: Clock, settings: Settings) -> Delivered:
     channels (the shortcut's URLs and email). Each outcome lands on its own: a crash later does not resend it."""
     now = clock.now()
     done = Delivered()
-    _fan_out(uow)
     _deliver_to_subscriptions(uow, now, done)
     if settings.webhooks or settings.smtp_url:  # else messages wait, undelivered, until a channel is configured
         _deliver_messages(uow, now, settings, done)
     return done
-
-
-def _fan_out(uow: UnitOfWork) -> None:
-    """Turn the messages written since each subscription last looked into its deliveries (one worker at a time:
-    a second one waits for the subscriptions' rows)."""
-    uow.serialize_writes()
-    for webhook in uow.session.scalars(select(Webhook).order_by(Webhook.id).with_for_update()).all():
-        messages = uow.session.execute(
-            select(OutboxMessage.id, OutboxMessage.topic)
-            .where(OutboxMessage.id > webhook.fanned_through)
-            .order_by(OutboxMessage.id)
-            .limit(FAN_OUT)
-        ).all()
-        if not messages:
-            continue
-        for message_id, topic in messages:
-            if webhooks.takes(webhook, topic):
-                uow.append(
-                    WebhookDelivery,
-                    webhook_id=webhook.id,
-                    message_id=message_id,
-                    delivery_id=str(uuid.uuid4()),
-                    attempts=0,
-                )
-        webhook.fanned_through = messages[-1].id
-    uow.commit()
 
 
 def _deliver_to_subscriptions(uow: UnitOfWork, now: datetime, done: Delivered) -> None:
@@ -150,7 +120,11 @@ def _deliver_to_subscriptions(uow: UnitOfWork, now: datetime, done: Delivered) -
         select(WebhookDelivery, Webhook, OutboxMessage)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .join(OutboxMessage, OutboxMessage.id == WebhookDelivery.message_id)
-        .where(WebhookDelivery.delivered_at.is_(None), or_(Webhook.retry_at.is_(None), Webhook.retry_at <= now))
+        .where(
+            WebhookDelivery.delivered_at.is_(None),
+            Webhook.removed_at.is_(None),
+            or_(Webhook.retry_at.is_(None), Webhook.retry_at <= now),
+        )
         .order_by(WebhookDelivery.id)
         .limit(BATCH)
     ).all()

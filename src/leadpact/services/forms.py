@@ -205,6 +205,8 @@ def snippet(form: CaptureForm, capture_url: str) -> str:
         [
             f'<form method="post" action="{escape(capture_url)}">',
             *rows,
+            "  <!-- a box left unticked is not sent: the hidden no before it is, and a tick's yes comes after it -->",
+            f'  <input type="hidden" name="{consent}" value="no">',
             f'  <label><input type="checkbox" name="{consent}" value="yes"> Email me about products and events</label>',
             "  <!-- a trap for programs: people never see it, so a submission that fills it is ignored -->",
             f'  <div aria-hidden="true" style="position:absolute;left:-10000px"><input name="{HONEYPOT}" '

@@ -22,7 +22,7 @@ the file is compacted afterwards (``VACUUM``), so the old values are gone from i
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +34,7 @@ from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.fields import email_domain
 from leadpact.domain.scoring import from_seconds
-from leadpact.services import audit, intake
+from leadpact.services import audit, auth, intake
 from leadpact.services.clock import Clock
 from leadpact.store.tables import (
     Account,
@@ -63,23 +63,13 @@ ERASED_TABLES = ("leads", "lead_fields", "events", "score_ledger", "outbox", "co
 
 
 def digest(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """What an erasure keeps of the email: its SHA-256."""
+    return auth.digest(email.strip().lower())
 
 
 def record_consent(uow: UnitOfWork, lead: Lead, granted: bool, source: str, at: datetime) -> None:
     """The person said yes (or no) to marketing email, there and then; the newest answer holds."""
     uow.append(Consent, lead_id=lead.id, purpose=PURPOSE, granted=granted, source=source, at=at)
-
-
-def consented(uow: UnitOfWork, lead_id: int) -> bool:
-    """Whether the person's newest answer on marketing email is yes."""
-    newest = uow.session.scalar(
-        select(Consent.granted)
-        .where(Consent.lead_id == lead_id, Consent.purpose == PURPOSE)
-        .order_by(Consent.at.desc(), Consent.id.desc())
-        .limit(1)
-    )
-    return bool(newest)
 
 
 def _lead(uow: UnitOfWork, ref: str, lock: bool) -> Lead:
@@ -124,7 +114,7 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
         .where(OpportunityChange.opportunity_id.in_([o["id"] for o in opportunities]))
         .order_by(OpportunityChange.id)
     )
-    mentioning = OutboxMessage.payload.contains(lead.email, autoescape=True)
+    mentioning = _mentioning(lead.email)
     subject = f"lead {lead.id}"
     data: dict[str, Any] = {
         "exported_at": clock.now(),
@@ -210,7 +200,7 @@ def erase(uow: UnitOfWork, clock: Clock, email: str, reason: str) -> Erased:
     if "title" not in read:
         lead.title = None
     custom = set(session.scalars(select(LeadField.name).where(LeadField.lead_id == lead.id)))
-    kept = sorted(read & ({"title"} | custom))
+    kept = sorted(read & ({"title"} if lead.title else set()) | (read & custom))
     session.execute(delete(LeadField).where(LeadField.lead_id == lead.id, LeadField.name.in_(custom - read)))
     session.execute(delete(Consent).where(Consent.lead_id == lead.id))
     events = session.execute(
@@ -224,17 +214,20 @@ def erase(uow: UnitOfWork, clock: Clock, email: str, reason: str) -> Erased:
             .where(LedgerEntry.lead_id == lead.id, LedgerEntry.kind == "event", LedgerEntry.item == event_id)
             .values(item=renamed)
         )
-    mentioning = OutboxMessage.payload.contains(original, autoescape=True)
+    mentioning = _mentioning(original)
     messages = session.scalar(select(func.count()).where(mentioning)) or 0
-    session.execute(
-        update(OutboxMessage)
-        .where(mentioning)
-        .values(payload=func.replace(OutboxMessage.payload, original, placeholder))
-    )
-    actor = uow.actor.name if uow.actor else "leadpact"
-    uow.append(Erasure, lead_id=lead.id, email_digest=digest(original), reason=reason.strip(), at=now, by=actor)
+    anonymous = func.replace(OutboxMessage.payload, json.dumps(original), json.dumps(placeholder))
+    session.execute(update(OutboxMessage).where(mentioning).values(payload=anonymous))
+    by = audit.actor_name(uow)
+    uow.append(Erasure, lead_id=lead.id, email_digest=digest(original), reason=reason.strip(), at=now, by=by)
     audit.record(uow, now, "lead.erase", f"lead {lead.id}", reason=reason.strip(), kept=kept)
     return Erased(lead.id, placeholder, kept, len(events), messages)
+
+
+def _mentioning(email: str) -> Any:
+    """Outbox messages with the email as a value: matched as the JSON text holds it, quotes and escapes included,
+    so a longer address that ends with this one is not taken for it."""
+    return OutboxMessage.payload.contains(json.dumps(email), autoescape=True)
 
 
 def compact(engine: Engine) -> None:

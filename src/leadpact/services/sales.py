@@ -106,7 +106,8 @@ def confirm(
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.CONFIRM, now, by_user_id=user.id, version=inforce.version)
-    audit.record(uow, now, "lead.qualify", f"lead {lead.id}", rep=user.name, answers=dict(answers))
+    # the questions only: answers are the lead's data, which an erasure may remove, and the trail is never edited
+    audit.record(uow, now, "lead.qualify", f"lead {lead.id}", rep=user.name, questions=sorted(answers))
     intake.set_fields(uow, lead, {f"answers.{k}": v for k, v in answers.items()})
     intake.refit(uow, clock, lead, inforce, now)
 

@@ -1,9 +1,9 @@
 """Webhook subscriptions: which URL receives which outbox messages, and how each delivery is signed.
 
 A subscription names a URL and the topics it takes: exact topics, ``lead.*`` for every topic under ``lead``, or
-none for all of them. It receives the messages written after it was added. Each message reaches it as its own
-delivery, tried until the receiver answers 2xx, after a pause that grows with each failure; a failing
-subscription holds back nobody else's deliveries.
+none for all of them. It receives the messages written after it was added: each becomes its delivery in the
+transaction that writes the message (services/outbox), tried until the receiver answers 2xx, after a pause that
+grows with each failure; a failing subscription holds back nobody else's deliveries.
 
 Every delivery is signed with the subscription's secret, shown once when it is added: the header
 ``Leadpact-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`` lets the receiver check the
@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, func, select
 
 from leadpact.domain.errors import InvalidInput, NotFound
-from leadpact.services import audit
+from leadpact.services import audit, outbox
 from leadpact.services.clock import Clock
-from leadpact.services.outbox import TOPICS
-from leadpact.store.tables import OutboxMessage, Webhook, WebhookDelivery
+from leadpact.store.tables import Webhook, WebhookDelivery
 from leadpact.store.unit_of_work import UnitOfWork
 
 SIGNATURE_HEADER = "Leadpact-Signature"
@@ -54,51 +53,37 @@ def _topics(topics: list[str]) -> list[str]:
     for topic in (t.strip() for t in topics):
         if not topic:
             continue
-        if not any(matches(topic, known) for known in TOPICS):
-            raise InvalidInput(f"topic: '{topic}' is not a topic; topics: {', '.join(TOPICS)} (or e.g. lead.*)")
+        if not any(outbox.matches(topic, known) for known in outbox.TOPICS):
+            raise InvalidInput(f"topic: '{topic}' is not a topic; topics: {', '.join(outbox.TOPICS)} (or e.g. lead.*)")
         checked.append(topic)
     return sorted(set(checked))
-
-
-def matches(pattern: str, topic: str) -> bool:
-    """Whether a subscription's topic pattern takes messages of ``topic``."""
-    if pattern.endswith(".*"):
-        return topic.startswith(pattern[:-1])
-    return pattern == topic
-
-
-def takes(webhook: Webhook, topic: str) -> bool:
-    patterns = webhook.topics.split()
-    return not patterns or any(matches(p, topic) for p in patterns)
 
 
 def add(uow: UnitOfWork, clock: Clock, url: str, topics: list[str]) -> tuple[Webhook, str]:
     """A new subscription and its secret, which is shown this once (deliveries are signed with it)."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    newest = uow.session.scalar(select(func.max(OutboxMessage.id))) or 0
-    actor = uow.actor.name if uow.actor else "leadpact"
+    checked = _topics(topics)
     webhook = Webhook(
         url=_url(url),
-        topics="\n".join(_topics(topics)),
+        topics="\n".join(checked),
         secret=secret,
         created_at=clock.now(),
-        created_by=actor,
-        fanned_through=newest,
+        created_by=audit.actor_name(uow),
     )
     uow.session.add(webhook)
     uow.session.flush()
-    audit.record(uow, webhook.created_at, "webhook.add", f"webhook {webhook.id}", url=webhook.url, topics=topics)
+    audit.record(uow, webhook.created_at, "webhook.add", f"webhook {webhook.id}", url=webhook.url, topics=checked)
     return webhook, secret
 
 
 def remove(uow: UnitOfWork, clock: Clock, webhook_id: int) -> Webhook:
-    """The subscription ends: nothing more is delivered to it, not even what was waiting."""
+    """The subscription ends: nothing more is sent to it, not even what was waiting; its secret is forgotten."""
     webhook = uow.session.get(Webhook, webhook_id)
-    if webhook is None:
+    if webhook is None or webhook.removed_at is not None:
         raise NotFound(f"there is no webhook {webhook_id}; see 'leadpact webhook list'")
-    uow.session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id))
-    uow.session.delete(webhook)
-    audit.record(uow, clock.now(), "webhook.remove", f"webhook {webhook_id}", url=webhook.url)
+    webhook.removed_at = clock.now()
+    webhook.secret = ""
+    audit.record(uow, webhook.removed_at, "webhook.remove", f"webhook {webhook_id}", url=webhook.url)
     return webhook
 
 
@@ -148,7 +133,7 @@ def subscriptions(uow: UnitOfWork) -> list[Subscription]:
         )
     }  # the newest failure of each subscription is the last one kept
     out = []
-    for webhook in uow.session.scalars(select(Webhook).order_by(Webhook.id)):
+    for webhook in uow.session.scalars(select(Webhook).where(Webhook.removed_at.is_(None)).order_by(Webhook.id)):
         count = counts.get(webhook.id)
         failure = last_failures.get(webhook.id)
         out.append(

@@ -319,8 +319,8 @@ class CaptureForm(Base):
 class Webhook(Base):
     """A receiver of outbox messages: its URL, the topics it takes, and the secret its deliveries are signed with.
 
-    It receives the messages written after it was added: ``fanned_through`` is the last outbox message already
-    turned into its deliveries.
+    Each message it takes becomes its delivery in the transaction that writes the message. A removed webhook is
+    kept (``removed_at``) so deliveries written at the moment of its removal still name it; none is sent.
     """
 
     __tablename__ = "webhooks"
@@ -330,7 +330,7 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
-    fanned_through: Mapped[int] = mapped_column(Integer, default=0)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a failure: nothing sent before then
 
 

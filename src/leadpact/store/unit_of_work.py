@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, event, insert
+from sqlalchemy import Engine, Table, event, insert, text
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from leadpact.domain.audit import Actor
@@ -143,6 +143,19 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
+
+    def serialize_on(self, *keys: str) -> None:
+        """Take turns, until this unit of work ends, with every other one that names any of ``keys``.
+
+        For what is read and then written without a row to lock (failed sign-ins of a name): SQLite takes its
+        write lock, as for every writer; PostgreSQL takes a transaction's advisory lock per key, in sorted order,
+        so two units of work naming the same keys never wait on each other.
+        """
+        if self.dialect == "sqlite":
+            self.serialize_writes()
+            return
+        for key in sorted(set(keys)):
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
     def _release(self) -> None:
         held, self._held = self._held, None

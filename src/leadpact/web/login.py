@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from leadpact.api.deps import Now, Uow, client_address
 from leadpact.domain.audit import Actor
-from leadpact.domain.errors import CsrfFailed, NotAuthenticated, Throttled
+from leadpact.domain.errors import CsrfFailed
 from leadpact.domain.permissions import Role
 from leadpact.services import auth
 from leadpact.web.render import render
@@ -55,18 +55,20 @@ def login(
         raise CsrfFailed("the sign-in form is out of date; reload the page and sign in again")
     address = client_address(request) or "unknown"
     uow.actor = Actor(name.strip()[:100] or "(no name)", "web", address)  # who the attempt claims to be
-    try:
-        secret, session = auth.log_in(uow, clock, name, password, address)
-    except Throttled as error:
-        page = render(request, "login.html", status=429, next=_safe(next), token=csrf, failed=error.detail, name=name)
-        page.headers["Retry-After"] = str(error.retry_after)
+    attempt = auth.log_in(uow, clock, name, password, address)
+    if isinstance(attempt, auth.Refused):
+        status = 401 if attempt.retry_after is None else 429
+        page = render(
+            request, "login.html", status=status, next=_safe(next), token=csrf, failed=attempt.detail, name=name
+        )
+        if attempt.retry_after is not None:
+            page.headers["Retry-After"] = str(attempt.retry_after)
         return page
-    except NotAuthenticated as error:
-        return render(request, "login.html", status=401, next=_safe(next), token=csrf, failed=error.detail, name=name)
+    session = attempt.session
     response = RedirectResponse(_safe(next), status_code=303)
     response.set_cookie(
         COOKIE,
-        secret,
+        attempt.secret,
         max_age=int((session.expires_at - session.created_at).total_seconds()),
         httponly=True,
         samesite="lax",

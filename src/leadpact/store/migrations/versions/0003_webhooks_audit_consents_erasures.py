@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("created_at", leadpact.store.tables.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("fanned_through", sa.Integer(), nullable=False),
+        sa.Column("removed_at", leadpact.store.tables.UTCDateTime(), nullable=True),
         sa.Column("retry_at", leadpact.store.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
     )
