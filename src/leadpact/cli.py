@@ -1262,7 +1262,12 @@ def webhook_list(as_json: Json = False) -> None:
         return
     table = Table("id", "url", "topics", "delivered", "waiting", "failing", "last error")
     for row in rows:
-        error = f"{row.last_error} ({row.attempts} attempts, last {when(row.last_attempt_at)})" if row.failing else "-"
+        error = (
+            f"{row.last_error} ({row.attempts} attempts, the last {when(row.last_attempt_at)}; "
+            f"next after {when(row.retry_at)})"
+            if row.failing
+            else "-"
+        )
         table.add_row(
             str(row.id),
             row.url,
@@ -1337,6 +1342,14 @@ def serve(
     worker_seconds: Annotated[
         float, typer.Option(help="How often the worker checks the SLA and delivers the outbox (0: no worker).")
     ] = 5.0,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="The proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses, or '*'): "
+            "sign-in throttling and capture limits then count each visitor's own address, and HTTPS is seen as "
+            "such. Only the same host's by default."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the web app, the JSON API (docs at /docs) and the background worker, in one process.
 
@@ -1370,7 +1383,14 @@ def serve(
                 f"note: the {WEBHOOKS_ENV} deliveries are not signed: set {WEBHOOK_SECRET_ENV}, or subscribe the "
                 "URLs with 'leadpact webhook add' (each gets its own secret)"
             )
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 # --- the demo ---------------------------------------------------------------------------------------------

@@ -121,3 +121,15 @@ def test_a_form_records_the_persons_consent_with_the_form_as_its_source(api: Api
         (False, "form 'contact us'"),
     ]
     assert json.dumps(exported)
+
+
+def test_a_failure_the_app_did_not_answer_is_a_500_with_the_headers_too(api: Api) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    api.client.app.add_api_route("/api/v1/broken", broken)  # type: ignore[attr-defined]
+    with TestClient(api.client.app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/broken")
+    refused(answer, 500, "internal_error", "nothing of the request was stored")
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert answer.headers["x-frame-options"] == "DENY"

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from leadpact.domain.audit import ACTIONS, Actor
 from leadpact.domain.permissions import Principal, Role
 from leadpact.services import (
+    agreements,
     audit,
     auth,
     campaigns,
@@ -20,6 +21,7 @@ from leadpact.services import (
     intake,
     opportunities,
     privacy,
+    rescore,
     sales,
     signoff,
     team,
@@ -95,9 +97,12 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         users = {u.name: u.id for u, _ in team.reps(uow)}
         dana = Principal(Role.MANAGER, "dana", users["dana"], "marketing")
         sam = Principal(Role.MANAGER, "sam", users["sam"], "sales")
-        candidate = signoff.upload(uow, clock, dana, agreement_text(("score_at_least: 60", "score_at_least: 65")), "v2")
+        more = agreement_text(("contact_form:          {points: 30}", "contact_form:          {points: 35}"))
+        candidate = signoff.upload(uow, clock, dana, more, "v2")
         signoff.sign(uow, clock, dana, candidate.id)
         signoff.sign(uow, clock, sam, candidate.id)
+    with UnitOfWork(engine, ROOT) as uow:
+        assert rescore.rescore(uow, clock, agreements.in_force(uow)).ledger_rows > 0  # the forms count 5 more
     trail = _trail(engine)
     assert {(actor, via, address) for actor, via, _, address, _ in trail} == {("root", "api", "10.0.0.7")}
     done = {action for _, _, action, _, _ in trail}

@@ -43,6 +43,8 @@ UPLOADS = ("/import",)
 
 
 class SecurityHeaders:
+    """Add the headers to every answer, and answer a failure the app did not (a 500) with them too."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -51,9 +53,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
+        started = False
 
         async def sending(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
@@ -61,7 +66,13 @@ class SecurityHeaders:
                     headers["Strict-Transport-Security"] = HSTS
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if not started:
+                detail = "something went wrong on the server; it was logged, and nothing of the request was stored"
+                await _answer(scope, sending, 500, "internal_error", detail, "Server error")
+            raise  # the server logs it
 
 
 def limit_for(path: str) -> int:
@@ -109,13 +120,16 @@ class BodyLimit:
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     detail = f"the request's body is over the {limit // MIB} MiB this address takes"
+    await _answer(scope, send, 413, "too_large", detail, "Too large")
+
+
+async def _answer(scope: Scope, send: Send, status: int, code: str, detail: str, title: str) -> None:
+    """An answer given before or instead of the app's: ``{code, detail}`` to API clients, a page to a browser."""
     if scope["path"].startswith(("/api/", "/capture/")):
-        kind, body = b"application/json", json.dumps({"code": "too_large", "detail": detail}).encode()
+        kind, body = b"application/json", json.dumps({"code": code, "detail": detail}).encode()
     else:
         kind = b"text/html; charset=utf-8"
-        body = (
-            f"<!doctype html><title>Too large</title><h1>Too large</h1><p>{detail[0].upper()}{detail[1:]}.</p>".encode()
-        )
+        body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{detail[0].upper()}{detail[1:]}.</p>".encode()
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

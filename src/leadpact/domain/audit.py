@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "lead.export": "exported a person's data",
     "lead.erase": "erased a person's data",
     "import": "imported a CSV file",
+    "scores.rescore": "rescored every lead and amended what was out of line",
     "campaigns.save": "added or changed campaigns",
     "costs.save": "recorded campaign costs",
     "person.add": "added a person",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -22,7 +22,6 @@ from leadpact.services.facts import facts_of_many
 from leadpact.store.tables import Account, Campaign, Lead, LeadField, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
-M = TypeVar("M", Lead, Account)
 EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@(?:[\w-]+\.)+[\w-]+$")
 """An address: letters and digits of any script and the specials RFC 5322 allows before the @, a dotted domain
 after it. No spaces, control characters or the U+FFFD that invalid bytes decode to."""
@@ -132,10 +131,11 @@ def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequ
     now = clock.now()
     session = uow.session
     emails = [normalize_email(data.email) for data in inputs]
-    uow.serialize_writes()  # what a capture reads (a lead's stage, its account) no other change may alter meanwhile
-    known = _loaded(uow, Lead, Lead.email, emails)
     domains = [_domain_of(data, email) for data, email in zip(inputs, emails, strict=True)]
-    accounts = _loaded(uow, Account, Account.domain, [d for d in domains if d is not None])
+    firmographics = sorted({d for data, d in zip(inputs, domains, strict=True) if d and _gives_account(data)})
+    uow.serialize_writes()  # what a capture reads (a lead's stage, its account) no other change may alter meanwhile
+    known = _locked_leads(uow, emails, firmographics)
+    accounts = _locked_accounts(uow, [d for d in domains if d is not None])
     campaigns: dict[str, int] = {}
     changed_accounts: set[str] = set()
     captured: list[tuple[Lead, bool, Account | None]] = []
@@ -186,26 +186,50 @@ def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequ
     custom = [(lead, data.custom) for (lead, _, _), data in zip(captured, inputs, strict=True)]
     updated.update(lead.email for lead in set_fields_many(uow, custom))
     refit_many(uow, clock, inforce, [(lead, lead.created_at if created else now) for lead, created, _ in captured])
-    if changed_accounts:  # the account's firmographics count for all its leads
+    if changed_accounts:  # the account's firmographics count for all its leads (locked with the captured ones)
         ids = [accounts[domain].id for domain in sorted(changed_accounts)]
         mine = {lead.id for lead, _, _ in captured}
-        colleagues = session.scalars(
-            select(Lead).where(Lead.account_id.in_(ids)).order_by(Lead.id).with_for_update()
-        ).all()
+        colleagues = session.scalars(select(Lead).where(Lead.account_id.in_(ids)).order_by(Lead.id)).all()
         refit_many(uow, clock, inforce, [(lead, now) for lead in colleagues if lead.id not in mine])
     return [Captured(lead, created, not created and lead.email in updated) for lead, created, _ in captured]
 
 
-def _loaded(uow: UnitOfWork, model: type[M], key: Any, values: Sequence[str]) -> dict[str, M]:
-    """Rows of ``model`` whose ``key`` column is one of ``values``, by that value, locked until the unit of work
-    ends (PostgreSQL; in id order, as every change of leads takes them): a capture may hand a lead over."""
-    found: dict[str, M] = {}
-    unique = sorted(set(values))
+def _locked_leads(uow: UnitOfWork, emails: Sequence[str], firmographics: Sequence[str]) -> dict[str, Lead]:
+    """The leads of ``emails`` by email, read for a change, as every change of a lead is (``lead_for_change``).
+
+    The leads of the accounts whose firmographics the capture gives are locked in the same statement, in id
+    order, since a change of the account refits them all: a capture never waits for a lead while holding one
+    with a higher id, so it never waits in a circle with a rep, the SLA check or an event batch (PostgreSQL).
+    """
+    wanted = set(emails)
+    colleagues = Lead.account_id.in_(select(Account.id).where(Account.domain.in_(firmographics)))
+    found: dict[str, Lead] = {}
+    unique = sorted(wanted)
+    for start in range(0, len(unique), engagement.CHUNK):
+        chunk = Lead.email.in_(unique[start : start + engagement.CHUNK])
+        query = select(Lead).where(chunk | colleagues if firmographics and not start else chunk)
+        for lead in uow.session.scalars(query.order_by(Lead.id).with_for_update()):
+            if lead.email in wanted:
+                found[lead.email] = lead
+    return found
+
+
+def _gives_account(data: LeadInput) -> bool:
+    """Whether the input carries a firmographic of its account (which then may change for all its leads)."""
+    texts = (data.company, data.industry, data.country)
+    return data.employees is not None or any(t is not None and t.strip() for t in texts)
+
+
+def _locked_accounts(uow: UnitOfWork, domains: Sequence[str]) -> dict[str, Account]:
+    """The accounts of ``domains`` by domain, locked until the unit of work ends (PostgreSQL), in id order: two
+    captures that change the same accounts take turns."""
+    found: dict[str, Account] = {}
+    unique = sorted(set(domains))
     for start in range(0, len(unique), engagement.CHUNK):
         chunk = unique[start : start + engagement.CHUNK]
-        query = select(model).where(key.in_(chunk)).order_by(model.id).with_for_update()
-        for row in uow.session.scalars(query):
-            found[getattr(row, key.key)] = row
+        query = select(Account).where(Account.domain.in_(chunk)).order_by(Account.id).with_for_update()
+        for account in uow.session.scalars(query):
+            found[str(account.domain)] = account
     return found
 
 

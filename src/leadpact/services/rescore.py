@@ -22,6 +22,7 @@ from leadpact.analytics import engines
 from leadpact.analytics.history import fetch
 from leadpact.analytics.rescore import Batch, batch
 from leadpact.domain.scoring import to_seconds
+from leadpact.services import audit
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Base, LedgerEntry
@@ -125,6 +126,16 @@ def rescore(uow: UnitOfWork, clock: Clock, inforce: InForce, engine_name: str = 
     finally:
         con.disconnect()
     _apply(uow, changes, inforce.version)
+    if changes.states or changes.adjustments or changes.verdicts:
+        audit.record(
+            uow,
+            now,
+            "scores.rescore",
+            f"agreement version {inforce.version}",
+            leads_changed=len(changes.states),
+            ledger_rows=len(changes.adjustments),
+            verdicts_changed=len(changes.verdicts),
+        )
     return RescoreReport(
         engine=engine_name,
         at=now,

@@ -19,6 +19,7 @@ from leadpact.services import audit, webhooks
 from leadpact.services.clock import Clock
 from leadpact.services.outbox import TOPICS
 from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web.dashboard import parse_day
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewing
 
@@ -81,14 +82,10 @@ def audit_page(request: Request, viewer: Viewing, uow: Uow, clock: Now, since: s
     viewer.principal.require(Action.READ_AUDIT)
     start = _day(since, clock)
     entries = [(e, ACTIONS.get(e.action, e.action), audit.detail_of(e)) for e in audit.entries(uow, start, SHOWN)]
-    return render(request, "admin/audit.html", entries=entries, since=start.date() if start else None, shown=SHOWN)
+    return render(request, "admin/audit.html", entries=entries, since=start.date(), shown=SHOWN)
 
 
-def _day(text: str | None, clock: Clock) -> datetime | None:
-    """The start of a UTC day given as YYYY-MM-DD; by default the last 30 days."""
-    if not text:
-        return datetime.combine(clock.now().date() - timedelta(days=30), time(), UTC)
-    try:
-        return datetime.combine(datetime.strptime(text.strip(), "%Y-%m-%d").date(), time(), UTC)
-    except ValueError as exc:
-        raise InvalidInput(f"since: '{text}' is not a date like 2026-11-30") from exc
+def _day(text: str | None, clock: Clock) -> datetime:
+    """The start of a UTC day given as YYYY-MM-DD; by default 30 days ago."""
+    day = parse_day(text, "since") or clock.now().date() - timedelta(days=30)
+    return datetime.combine(day, time(), UTC)
