@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from leadpact.services import agreements, campaigns, intake, opportunities, repo
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.facts import facts_of_many
-from leadpact.store.database import connect, empty, migrate
+from leadpact.store.database import connect, migrate
 from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, PG_ENV
@@ -224,19 +225,28 @@ class DemoWorld:
     engine: Engine
 
 
-def _demo_postgres(url: str) -> Engine:
-    """A database of its own for the demo world, so other PostgreSQL tests emptying theirs leave it alone."""
+@contextmanager
+def _demo_postgres(url: str) -> Iterator[Engine]:
+    """A database of its own for the demo world, so other PostgreSQL tests emptying theirs leave it alone; made
+    afresh for the session (whatever an earlier run left) and dropped after it."""
     parsed = make_url(url)
     name = f"{parsed.database}_reports"
     admin = connect(url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+
+    def run(sql: str) -> None:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(sql))
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
     engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
     migrate(engine)
-    empty(engine)
-    return engine
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -246,11 +256,13 @@ def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         path: Path = tmp_path_factory.mktemp("demo") / "leadpact.db"
         engine = connect(f"sqlite:///{path}")
         migrate(engine)
-    else:
-        url = os.environ.get(PG_ENV)
-        if not url:
-            pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-        engine = _demo_postgres(url)
-    run_demo(engine, leads=500, seed=7)
-    yield DemoWorld(engine)
-    engine.dispose()
+        run_demo(engine, leads=500, seed=7)
+        yield DemoWorld(engine)
+        engine.dispose()
+        return
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    with _demo_postgres(url) as engine:
+        run_demo(engine, leads=500, seed=7)
+        yield DemoWorld(engine)
