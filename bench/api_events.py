@@ -35,7 +35,7 @@ from typing import Any
 import httpx2
 import uvicorn
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.api.schemas import EventIn
 from leadpact.config import Settings
 from leadpact.domain.scoring import decay, engagement_at

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadpact.api.middleware import CONTENT_SECURITY_POLICY
+from leadpact.http.middleware import CONTENT_SECURITY_POLICY
 from leadpact.api.routes.forms import CAPTURE_LIMIT
 from leadpact.services import forms
 from leadpact.store.tables import Consent, Event, Lead

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
 from sqlalchemy import Engine
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.services.clock import FixedClock
 from tests.api.conftest import seed_api_people

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.api.recorder import Recorded, Recorder
 from leadpact.config import Settings
 from leadpact.domain.scoring import engagement_at, to_seconds

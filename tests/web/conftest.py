@@ -16,7 +16,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.services import agreements
 from leadpact.services.agreements import InForce

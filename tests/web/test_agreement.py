@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.domain.permissions import Principal, Role
 from leadpact.services import signoff

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from leadpact.analytics import costs, funnel, sla
 from leadpact.analytics.report import Report, Row
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.services import agreements, reports
 from leadpact.services.agreements import InForce

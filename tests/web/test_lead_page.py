@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.services import auth, explain, intake, team
 from leadpact.services.agreements import InForce

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from leadpact.api.app import create_app
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.services import auth
 from leadpact.services.clock import FixedClock

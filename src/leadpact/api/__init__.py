@@ -1,1 +1,1 @@
-"""The HTTP side: the JSON API under /api/v1, public form capture, and the app that serves the web UI."""
+"""The JSON API under /api/v1 and public form capture, for programs and the company's own web forms."""

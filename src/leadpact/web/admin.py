@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.api.deps import Now, Uow
 from leadpact.domain.audit import ACTIONS
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.permissions import Action
+from leadpact.http.deps import Now, Uow
 from leadpact.services import audit, webhooks
 from leadpact.services.clock import Clock
 from leadpact.services.outbox import TOPICS

@@ -17,8 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from leadpact.analytics.backtest import Backtest
 from leadpact.analytics.report import Column, Report, Row
-from leadpact.api.deps import Now, Uow
-from leadpact.api.errors import status_of
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_diff import (
     describe_condition,
@@ -31,6 +29,8 @@ from leadpact.domain.agreement_diff import (
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidAgreement, InvalidInput, NoAgreement
 from leadpact.domain.permissions import Action
+from leadpact.http.deps import Now, Uow
+from leadpact.http.errors import status_of
 from leadpact.services import agreements, reports, signoff, team
 from leadpact.store.tables import AgreementCandidate, AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork

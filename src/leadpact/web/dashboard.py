@@ -18,10 +18,10 @@ from fastapi.responses import Response
 
 from leadpact.analytics import calibration, costs, funnel, reasons, sla
 from leadpact.analytics.report import Report
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.permissions import Action
 from leadpact.domain.scoring import local_day, to_seconds
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import browse, campaigns, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock

@@ -26,10 +26,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Role
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import browse, imports, team
 from leadpact.services.agreements import InForce
 from leadpact.services.imports import IGNORE

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.api.deps import Now, Uow, client_address
 from leadpact.domain.audit import Actor
 from leadpact.domain.errors import CsrfFailed
 from leadpact.domain.permissions import Role
+from leadpact.http.deps import Now, Uow, client_address
 from leadpact.services import auth
 from leadpact.web.render import render
 from leadpact.web.session import COOKIE, Posting, Viewing, same_token

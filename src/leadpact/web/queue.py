@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.domain.agreement import Agreement as Terms
 from leadpact.domain.errors import NotPermitted
 from leadpact.domain.permissions import Action, Role
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import explain, intake, opportunities, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock

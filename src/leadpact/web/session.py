@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from leadpact.api.deps import Now, Uow, client_address
 from leadpact.domain.audit import Actor
 from leadpact.domain.errors import CsrfFailed, NotAuthenticated
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Now, Uow, client_address
 from leadpact.services import audit, auth
 
 COOKIE = "leadpact_session"

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.api.deps import Now, Uow
 from leadpact.domain.errors import NotFound
 from leadpact.domain.permissions import Action
+from leadpact.http.deps import Now, Uow
 from leadpact.services import team
 from leadpact.services.team import Member
 from leadpact.store.unit_of_work import UnitOfWork

@@ -12,10 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.api.routes.common import PREFIX, acting_rep, errors, permitted, summarize
 from leadpact.api.schemas import ConvertIn, LeadAfter, OpportunityOut, QualifyIn, ReasonIn, StageIn
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import intake, opportunities, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock

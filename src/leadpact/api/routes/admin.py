@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from leadpact.api.deps import Now, Uow
 from leadpact.api.routes.common import PREFIX, Key, errors, permitted
 from leadpact.api.schemas import AuditOut, ErasedOut, EraseIn, Moment, NewWebhookOut, WebhookIn, WebhookOut
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Now, Uow
 from leadpact.services import audit, privacy, webhooks
 
 router = APIRouter(prefix=PREFIX, responses=errors(401, 403, 422))

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.api.routes.common import MAX_KEY, PREFIX, Key, errors, permitted
 from leadpact.api.schemas import (
     AgreementOut,
@@ -23,6 +22,7 @@ from leadpact.api.schemas import (
 from leadpact.domain.agreement_diff import diff_agreements
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.permissions import SIDES, Action, Principal
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import agreements, reports, signoff
 from leadpact.services.clock import Clock, FixedClock
 from leadpact.store.tables import AgreementCandidate, User

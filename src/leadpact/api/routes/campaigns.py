@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 
-from leadpact.api.deps import Caller, Now, Uow
+from leadpact.api.deps import Caller
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted
 from leadpact.api.schemas import CampaignIn, CampaignOut, CostIn, CostsOut
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Now, Uow
 from leadpact.services import browse, campaigns
 from leadpact.store.unit_of_work import UnitOfWork
 

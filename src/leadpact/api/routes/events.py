@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from leadpact.api.deps import Agreement, Credentials, Now, Uow
+from leadpact.api.deps import Credentials
 from leadpact.api.recorder import DUPLICATE, Fate, Recorded, Recorder, record_all
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted, problems_of
 from leadpact.api.schemas import BatchFailed, BatchIn, BatchOk, BatchOut, EventIn, EventOut, ItemError
 from leadpact.domain.errors import InvalidInput, LeadpactError
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import intake
 
 router = APIRouter(prefix=PREFIX, tags=["events"], responses=errors(401, 403, 409, 422))

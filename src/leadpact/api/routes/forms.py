@@ -19,12 +19,12 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.types import Message, Receive, Scope, Send
 
-from leadpact.api.deps import Now, Uow, client_address
 from leadpact.api.limits import Window
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted
 from leadpact.api.schemas import CaptureOut, FormIn, FormOut
 from leadpact.domain.errors import InvalidInput, NotPermitted, Throttled
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Now, Uow, client_address
 from leadpact.services import agreements, forms
 from leadpact.store.tables import Campaign, CaptureForm
 from leadpact.store.unit_of_work import UnitOfWork

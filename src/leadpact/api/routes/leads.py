@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from leadpact.api.deps import Agreement, Caller, Now, Uow
+from leadpact.api.deps import Caller
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted, require_reader, summarize
 from leadpact.api.schemas import LeadDetail, LeadIn, LeadPage, LeadSummary, QueueItemOut
 from leadpact.domain.errors import InvalidInput, NotPermitted
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Principal, Role
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import browse, explain, intake, team
 
 router = APIRouter(prefix=PREFIX, tags=["leads"], responses=errors(401, 403, 422))

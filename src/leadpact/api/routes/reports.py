@@ -12,11 +12,11 @@ from fastapi import APIRouter, Path, Query
 from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
 from leadpact.analytics.history import Context
 from leadpact.analytics.report import Report
-from leadpact.api.deps import Agreement, Now, Uow
 from leadpact.api.routes.common import PREFIX, errors, permitted
 from leadpact.api.schemas import Moment, ReportOut
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import reports
 from leadpact.services.clock import Clock, FixedClock
 

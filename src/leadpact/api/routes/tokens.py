@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from leadpact.api.deps import Now, Uow
 from leadpact.api.routes.common import PREFIX, Key, errors, permitted
 from leadpact.api.schemas import NewTokenOut, TokenIn, TokenOut
 from leadpact.domain.permissions import Action, Principal
+from leadpact.http.deps import Now, Uow
 from leadpact.services import auth
 from leadpact.store.tables import ApiToken, User
 from leadpact.store.unit_of_work import UnitOfWork

@@ -1,4 +1,8 @@
-"""The application: the JSON API, public form capture, the web UI and (for ``serve``) the worker, in one app."""
+"""The application: the JSON API, public form capture, the web UI and (for ``serve``) the worker, in one app.
+
+The one place that knows every edge: it composes the API's routes and the web's pages on the shared HTTP edge
+(``leadpact.http``: its dependencies, error table and middleware), neither of which knows the other.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from leadpact.api import docs, errors
+from leadpact.api import docs
 from leadpact.api.limits import Window
-from leadpact.api.middleware import BodyLimit, SecurityHeaders
 from leadpact.api.recorder import Recorder
 from leadpact.api.routes import ROUTERS
 from leadpact.api.routes.forms import CAPTURE_LIMIT, CAPTURE_WINDOW
 from leadpact.config import Settings
+from leadpact.http import errors
+from leadpact.http.middleware import BodyLimit, SecurityHeaders
 from leadpact.services.clock import Clock, SystemClock
 from leadpact.store.database import connect
 from leadpact.web import PAGES, STATIC
