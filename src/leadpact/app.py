@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from leadpact.api import docs
 from leadpact.api.limits import Window
 from leadpact.api.recorder import Recorder
-from leadpact.api.routes import ROUTERS
+from leadpact.api.routes import routers
 from leadpact.api.routes.forms import CAPTURE_LIMIT, CAPTURE_WINDOW
 from leadpact.config import Settings
 from leadpact.http import errors
@@ -84,7 +84,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     app.state.capture_limit = Window(CAPTURE_LIMIT, CAPTURE_WINDOW)
     errors.install(app, error_page)
     app.include_router(docs.router)
-    for router in ROUTERS:
+    for router in routers():
         app.include_router(router)
     for page in PAGES:
         app.include_router(page, include_in_schema=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from leadpact.services import reports
 from leadpact.store.tables import ApiToken, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import V1, Api, refused
@@ -21,7 +22,7 @@ PATHS = {
     "/api/v1/queue": {"get"},
     "/api/v1/campaigns": {"get", "post"},
     "/api/v1/campaigns/{name}/costs": {"post"},
-    "/api/v1/reports/{name}": {"get"},
+    **{f"/api/v1/reports/{name}": {"get"} for name in reports.CATALOG},
     "/api/v1/agreement": {"get"},
     "/api/v1/agreement/versions": {"get"},
     "/api/v1/agreement/versions/{version}": {"get"},

@@ -217,7 +217,10 @@ async def _record_while_locked(
     lock.acquire()
     try:
         tasks = [asyncio.create_task(recorder.record(secret, e)) for e in events]
-        await asyncio.sleep(0.2)  # every task has put its event on the queue; the recorder waits for the lock
+        # One turn of the loop runs each task, in order, to its first await; ``record`` queues its event before
+        # that await, so then every event is queued, in arrival order, and none can be answered under the lock.
+        await asyncio.sleep(0)
+        assert not any(task.done() for task in tasks)
         if then is not None:
             then()
     finally:

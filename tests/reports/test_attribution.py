@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from leadpact.analytics.attribution import MODELS, attribution
-from leadpact.analytics.report import Report
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Report
+from leadpact.services import agreements, reports
+from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Campaign, Event, Lead, Opportunity, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import DEMO_AT, HOT, WARM, DemoWorld, History, rows_by, run_report, utc
@@ -212,8 +214,11 @@ def test_the_date_range_picks_the_deals_and_at_hides_what_came_later(built: Hist
 
 
 def test_an_unknown_model_is_refused_with_the_option_named(built: History) -> None:
-    with pytest.raises(InvalidInput, match="--model: 'markov' is not one of first, last"):
-        run_report(built.engine, lambda ctx: attribution(ctx, "markov"), AT)
+    with (
+        UnitOfWork(built.engine) as uow,
+        pytest.raises(InvalidInput, match="model: 'markov' is not one of first, last"),
+    ):
+        reports.run(uow, FixedClock(AT), agreements.in_force(uow), "attribution", {"model": "markov"})
 
 
 # --- the demo world -------------------------------------------------------------------------------------

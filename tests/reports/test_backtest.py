@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import Engine
 
 from leadpact.analytics import engines
-from leadpact.analytics.backtest import Backtest
 from leadpact.analytics.replay import qualifications
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Backtest
 from leadpact.domain.scoring import to_seconds
 from leadpact.services import agreements, reports
 from leadpact.services.clock import FixedClock
@@ -169,7 +169,7 @@ def test_since_limits_the_period_and_against_picks_the_version(built: History) -
     looser = run_backtest(built.engine, EXAMPLE.read_text())  # against version 2, the stricter one, now in force
     assert (looser.months.rows[-1]["added"], looser.current) == (2, "version 2 (in force)")
     assert run_backtest(built.engine, EXAMPLE.read_text(), against=1).changed == ()
-    with pytest.raises(InvalidInput, match="--since 2026-07-01 is after --at 2026-06-01"):
+    with pytest.raises(InvalidInput, match="since: 2026-07-01 is after 2026-06-01"):
         run_backtest(built.engine, STRICT, since=date(2026, 7, 1))
 
 

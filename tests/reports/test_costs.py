@@ -9,6 +9,9 @@ from sqlalchemy import Engine
 
 from leadpact.analytics.costs import costs
 from leadpact.domain.errors import InvalidInput
+from leadpact.services import agreements, reports
+from leadpact.services.clock import FixedClock
+from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import COLD, DEMO_AT, WARM, DemoWorld, History, grouped, rows_by, run_report, scalar, utc
 
 JAN5 = utc(2026, 1, 5, 15)  # a Monday, 09:00 in Chicago
@@ -178,8 +181,11 @@ def test_by_source_a_lead_counts_under_its_campaigns_channel_whatever_source_it_
 
 
 def test_an_unknown_grouping_is_refused_with_the_option_named(built: History) -> None:
-    with pytest.raises(InvalidInput, match="--by: 'month' is not one of source, campaign"):
-        run_report(built.engine, lambda ctx: costs(ctx, "month"), AT)
+    with (
+        UnitOfWork(built.engine) as uow,
+        pytest.raises(InvalidInput, match="by: 'month' is not one of source, campaign"),
+    ):
+        reports.run(uow, FixedClock(AT), agreements.in_force(uow), "costs", {"by": "month"})
 
 
 def test_the_demo_costs_match_sums_from_the_raw_tables(demo_world: DemoWorld) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from leadpact.analytics.forecast import forecast
-from leadpact.analytics.report import Report, Row
+from leadpact.domain.report import Report, Row
 from leadpact.store.tables import Opportunity, OpportunityChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import DEMO_AT, DemoWorld, History, rows_by, run_report, utc

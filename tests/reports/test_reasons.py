@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from leadpact.analytics.reasons import reasons
-from leadpact.analytics.report import Report
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Report
 from leadpact.store.tables import Opportunity, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import DEMO_AT, DemoWorld, History, grouped, run_report, utc

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import ColumnElement, Engine, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from leadpact.analytics.report import Report
 from leadpact.analytics.sla import sla
 from leadpact.domain.calendar import working_seconds_between
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Report
 from leadpact.domain.scoring import to_seconds
 from leadpact.services import agreements, handoff
 from leadpact.services.clock import FixedClock

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import explain, intake, opportunities, sales
+from leadpact.services import explain, intake, opportunities, pipeline, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.team import user_named
@@ -94,8 +94,8 @@ def test_a_reps_pipeline_lists_open_deals_by_stage_then_the_closed_ones(engine: 
         opportunities.win(uow, clock, inforce, intake.find_lead(uow, "c@three.example"))
 
     with UnitOfWork(engine) as uow:
-        deals = explain.pipeline(uow, inforce, user_named(uow, "ann"))
-        of_a = explain.deals_of(uow, inforce, intake.find_lead(uow, "a@one.example"))
+        deals = pipeline.pipeline(uow, inforce, user_named(uow, "ann"))
+        of_a = pipeline.deals_of(uow, inforce, intake.find_lead(uow, "a@one.example"))
 
     assert [(d.email, d.stage, d.closed_at is None, d.won) for d in deals] == [
         ("b@two.example", "discovery", True, None),

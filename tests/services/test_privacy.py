@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
-from leadpact.analytics.history import Context
-from leadpact.analytics.report import Report
 from leadpact.demo.simulation import run_demo
 from leadpact.domain.audit import Actor
 from leadpact.domain.errors import InvalidInput, NotFound
@@ -34,16 +30,8 @@ from tests.conftest import adopt_example
 from tests.factories import HOT, add_team, capture, event, qualify, record
 
 ADMIN = Actor("root", "cli", "laptop")
-REPORTS: dict[str, Callable[[Context], Report]] = {
-    "funnel": lambda ctx: funnel.funnel(ctx, "source"),
-    "costs": lambda ctx: costs.costs(ctx, "campaign"),
-    "sla": lambda ctx: sla.sla(ctx, "rep"),
-    "reasons": lambda ctx: reasons.reasons(ctx, "source"),
-    "grades": calibration.calibration,
-    "sourced": sourced.sourced,
-    "attribution": lambda ctx: attribution.attribution(ctx, "w_shaped"),
-    "forecast": forecast.forecast,
-}
+OPTIONS: dict[str, dict[str, str | None]] = {"costs": {"by": "campaign"}, "reasons": {"by": "source"}}
+"""Every report of the catalog, some with other options than their defaults."""
 PHONE = {"phone": "+1-555-0199-4242"}
 
 
@@ -131,7 +119,7 @@ def world(engine: Engine) -> tuple[Engine, FixedClock, str]:
 def _reports(engine: Engine, clock: FixedClock) -> dict[str, dict[str, Any]]:
     with UnitOfWork(engine) as uow:
         inforce = agreements.in_force(uow)
-        return {name: reports.run(uow, clock, inforce, compute).as_dict() for name, compute in REPORTS.items()}
+        return {name: reports.run(uow, clock, inforce, name, OPTIONS.get(name)).as_dict() for name in reports.CATALOG}
 
 
 def test_an_erasure_leaves_every_report_as_it_was_and_a_rescore_changes_nothing(

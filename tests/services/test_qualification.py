@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import explain, handoff, intake, sales
+from leadpact.services import explain, handoff, intake, queue, sales
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -138,13 +138,13 @@ def test_a_reps_queue_is_hottest_first(engine: Engine, clock: FixedClock) -> Non
     qualify(engine, clock, inforce, "hot@hot.example")  # 80: hot, handed over later
     with UnitOfWork(engine) as uow:
         ann = uow.session.scalars(select(User).where(User.name == "ann")).one()
-        items = explain.queue(uow, inforce, ann, clock.now())
+        items = queue.queue(uow, inforce, ann, clock.now())
         assert [(i.email, i.priority) for i in items] == [("hot@hot.example", "hot"), ("warm@warm.example", "warm")]
         sales.accept(uow, clock, inforce, intake.find_lead(uow, "hot@hot.example"))
         sales.reject(uow, clock, inforce, intake.find_lead(uow, "warm@warm.example"), "not_ready")
     with UnitOfWork(engine) as uow:
         ann = uow.session.scalars(select(User).where(User.name == "ann")).one()
-        assert [i.email for i in explain.queue(uow, inforce, ann, clock.now())] == ["hot@hot.example"]
+        assert [i.email for i in queue.queue(uow, inforce, ann, clock.now())] == ["hot@hot.example"]
 
 
 def test_an_acceptance_after_its_due_moment_is_recorded_as_a_breach(engine: Engine, clock: FixedClock) -> None:

@@ -1,19 +1,23 @@
-"""Browser tests: the real app served by uvicorn on 127.0.0.1, driven by Playwright in Debian's Chromium."""
+"""Browser tests: the real app served by uvicorn on 127.0.0.1, driven by Playwright in Debian's Chromium.
+
+Every test that takes the ``browser`` fixture carries the ``browser`` mark (from the fixture's one parameter), so
+`pytest -m "not browser"` runs the page tests that need neither Playwright nor Chromium."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
 from leadpact.app import create_app
@@ -26,9 +30,28 @@ from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.people import PASSWORD, seed_people
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the moment of the tests' clock fixture
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
+NO_PLAYWRIGHT = "browser tests need Playwright: pip install -e '.[browser]'"
+NO_CHROMIUM = "browser tests need Debian's chromium (apt-get install chromium); .ci/run installs it"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A test module that imports Playwright cannot even be loaded without it: it is reported as skipped, with the
+    reason, rather than as an error."""
+    report = yield
+    missing = report.failed and isinstance(collector, pytest.Module) and importlib.util.find_spec("playwright") is None
+    if missing and "No module named 'playwright'" in str(report.longrepr):
+        report.outcome = "skipped"
+        report.longrepr = (str(collector.path), 0, f"Skipped: {NO_PLAYWRIGHT}")
+    return report
 
 
 def _free_port() -> int:
@@ -88,15 +111,16 @@ def site(tmp_path: Path, site_template: Path, clock: FixedClock) -> Iterator[Sit
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
+    sync_api = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT)
+    with sync_api.sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=[pytest.param("chromium", marks=pytest.mark.browser)])
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.skip("browser tests need Debian's chromium (apt-get install chromium); .ci/run installs it")
+        pytest.skip(NO_CHROMIUM)
     flags = [
         "--no-sandbox",
         "--disable-gpu",

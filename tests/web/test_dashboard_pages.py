@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from leadpact.analytics import costs, funnel, sla
-from leadpact.analytics.report import Report, Row
 from leadpact.app import create_app
 from leadpact.config import Settings
+from leadpact.domain.report import Kind, Report, Row, shown
 from leadpact.services import agreements, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -229,6 +229,41 @@ def test_a_dashboard_range_that_ends_before_it_starts_is_refused_naming_the_date
     bad = sqlite_pages.signed_in("dana").get("/dashboard", **{"from": "last week"})
     assert bad.status_code == 422
     assert "from: &#39;last week&#39; is not a date" in bad.text
+
+
+def cells(html: str, key: str) -> list[str]:
+    """The values of one column of the tables on a page, in order."""
+    return re.findall(rf'data-key="{key}">([^<]*)</td>', html)
+
+
+def test_every_report_of_the_catalog_has_a_page_with_the_reports_own_numbers(pages: Pages) -> None:
+    seed_history(pages.engine, pages.inforce)
+    mia = pages.signed_in("mia")
+    index = mia.get("/reports")
+    assert index.status_code == 200
+    assert re.findall(r'data-report="([a-z_]+)"', index.text) == list(reports.CATALOG)
+    for name, definition in reports.CATALOG.items():
+        page = mia.get(f"/reports/{name}")
+        assert page.status_code == 200, (name, page.text)
+        assert definition.summary.replace("'", "&#39;") in page.text
+        assert "Showing 2025-03-03 to 2026-03-02" in page.text
+    by_campaign = mia.get("/reports/costs", by="campaign", **{"from": "", "to": ""})
+    with UnitOfWork(pages.engine) as uow:
+        report = reports.run(uow, pages.clock, pages.inforce, "costs", {"by": "campaign"})
+    assert cells(by_campaign.text, "group") == [row["group"] for row in report.rows]
+    assert cells(by_campaign.text, "roi") == [shown(Kind.RATIO, row["roi"]) for row in report.rows]
+    assert '<option value="campaign" selected>' in by_campaign.text
+
+
+def test_a_report_page_refuses_an_unknown_report_or_option_naming_it(sqlite_pages: Pages) -> None:
+    dana = sqlite_pages.signed_in("dana")
+    missing = dana.get("/reports/pipeline")
+    assert missing.status_code == 404
+    assert "no report named &#39;pipeline&#39;" in missing.text
+    colour = dana.get("/reports/funnel", by="colour")
+    assert colour.status_code == 422
+    assert "by: &#39;colour&#39; is not one of source, campaign, month, grade" in colour.text
+    assert sqlite_pages.signed_in("alice").get("/reports/funnel").status_code == 403
 
 
 def test_marketing_adds_a_campaign_and_records_costs_and_a_manager_only_reads_them(pages: Pages) -> None:

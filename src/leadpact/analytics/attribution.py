@@ -49,9 +49,8 @@ from typing import Any
 import ibis
 
 from leadpact.analytics.history import Context, fetch, leads, opportunities, reached
-from leadpact.analytics.report import Column, Kind, Report, Row
 from leadpact.analytics.rescore import Table, decay_factor, real
-from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row
 
 MODELS = ("first", "last", "linear", "u_shaped", "w_shaped", "time_decay")
 
@@ -237,8 +236,6 @@ def _row(campaign: str, channel: str | None, sums: Row) -> Row:
 
 def attribution(ctx: Context, model: str) -> Report:
     """Pipeline and revenue credited to campaigns under ``model``, a row per campaign, then "(no touch)", "all"."""
-    if model not in MODELS:
-        raise InvalidInput(f"--model: '{model}' is not one of {', '.join(MODELS)}")
     rows = sorted(per_campaign(ctx, model), key=lambda r: (-r["revenue"], -r["pipeline"], r["campaign"]))
     bare = untouched(ctx)
     if bare["deals"]:
@@ -257,3 +254,20 @@ def attribution(ctx: Context, model: str) -> Report:
             "A deal counts once in every campaign it touched, so deals touched does not add up to all.",
         ),
     )
+
+
+REPORT = Definition(
+    name="attribution",
+    summary="Pipeline and revenue credited to campaigns from the touches before each deal.",
+    help=(
+        "Pipeline is the deals created in the range that are open or won; revenue is the deals won in the range. "
+        "Deals with no campaign touch are shown as (no touch), so the totals match the deals' amounts. The notes "
+        "state the model's rule; docs/reports.md has them all."
+    ),
+    compute=attribution,
+    options=(
+        Option(
+            "model", MODELS, "u_shaped", "How credit is shared: first, last, linear, u_shaped, w_shaped or time_decay."
+        ),
+    ),
+)

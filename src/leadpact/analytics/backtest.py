@@ -30,10 +30,10 @@ import ibis
 
 from leadpact.analytics.history import DAY, Context, Scope, keep, month_of, opportunities, seconds
 from leadpact.analytics.replay import qualifications
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Column as Expr
 from leadpact.analytics.rescore import Table, judge_fit
 from leadpact.domain.agreement import Agreement, FitRule
+from leadpact.domain.report import Backtest, Column, Kind, Report, Row, share
 from leadpact.domain.scoring import from_seconds, local_day
 
 WEEK = 7 * DAY
@@ -45,26 +45,6 @@ class Side:
 
     label: str
     agreement: Agreement
-
-
-@dataclass(frozen=True)
-class Backtest:
-    current: str
-    candidate: str
-    months: Report
-    load: Report
-    changed: tuple[Row, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "current": self.current,
-            "candidate": self.candidate,
-            "scope": dict(self.months.scope),
-            "months": self.months.as_dict()["rows"],
-            "columns": self.months.as_dict()["columns"],
-            "load": self.load.as_dict()["rows"],
-            "changed": list(self.changed),
-        }
 
 
 def routes(con: Any, agreement: Agreement) -> Table:

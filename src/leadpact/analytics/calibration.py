@@ -25,8 +25,8 @@ import ibis
 
 from leadpact.analytics.history import Context, keep, opportunities, seconds
 from leadpact.analytics.replay import qualifications
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table
+from leadpact.domain.report import Column, Definition, Kind, Report, Row, share
 
 Z95 = 1.959963984540054
 """The standard normal quantile of a two-sided 95 % interval."""
@@ -167,3 +167,17 @@ def calibration(ctx: Context) -> Report:
             _part("grades_threshold", "By the qualification rule", threshold, ctx),
         ),
     )
+
+
+REPORT = Definition(
+    name="grades",
+    summary=(
+        "Do the grades predict revenue? Conversion to opportunity and to won by grade, priority band, score decile."
+    ),
+    help=(
+        "Each lead captured in the period is replayed under the agreement in force (grade before sales' answers, "
+        "peak score); rates come with 95 % confidence intervals, and the report says whether A beats B beats C and "
+        "whether the qualification threshold separates the leads that convert."
+    ),
+    compute=calibration,
+)

@@ -28,9 +28,8 @@ import ibis
 
 from leadpact.analytics.funnel import counts, per_lead
 from leadpact.analytics.history import FUNNEL, Context
-from leadpact.analytics.report import Column, Kind, Report, Row, per, share
 from leadpact.analytics.rescore import Table
-from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, per, share
 from leadpact.domain.scoring import local_day
 
 BY = ("source", "campaign")
@@ -141,8 +140,6 @@ def _leads(ctx: Context, by: str) -> Table:
 
 def costs(ctx: Context, by: str) -> Report:
     """Cost, cost per funnel stage and ROI, one row per ``by`` group and a last row for all of them."""
-    if by not in BY:
-        raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     spent, spent_in_all = _costs(ctx, by)
     t = _leads(ctx, by)
     reached = {str(row["group"]): row for row in counts(t, ["group"])}
@@ -160,3 +157,15 @@ def costs(ctx: Context, by: str) -> Report:
             "ROI = (won revenue - cost) / cost; a group with no cost recorded has no cost, cost per unit or ROI.",
         ),
     )
+
+
+REPORT = Definition(
+    name="costs",
+    summary="Cost, cost per lead, MQL, SQL, opportunity and won deal, and ROI by source or campaign.",
+    help=(
+        "Cost is the campaign costs whose local day is in the range (and not after --at); leads are the cohort "
+        "captured in the range. A campaign with no cost recorded is listed as such, never as zero."
+    ),
+    compute=costs,
+    options=(Option("by", BY, "source", "Group by source (the campaigns' channel) or campaign."),),
+)

@@ -99,7 +99,7 @@ def connect(url: str | URL, engine: str = "app", tables: Tables = ANALYTICS_COLU
     On DuckDB it holds a copy of ``tables`` only.
     """
     if engine not in ENGINES:
-        raise InvalidInput(f"--engine: '{engine}' is not one of {', '.join(ENGINES)}")
+        raise InvalidInput(f"'{engine}' is not one of {', '.join(ENGINES)}", "engine")
     app = connect_app(url)
     if engine == "app":
         return app

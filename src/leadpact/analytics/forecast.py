@@ -29,8 +29,8 @@ from typing import Any
 import ibis
 
 from leadpact.analytics.history import Context, fetch, opportunities, seconds
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table, real
+from leadpact.domain.report import Column, Definition, Kind, Report, Row, share
 from leadpact.domain.scoring import local_day
 
 COLUMNS = (
@@ -198,3 +198,14 @@ def forecast(ctx: Context) -> Report:
             ),
         ),
     )
+
+
+REPORT = Definition(
+    name="forecast",
+    summary="Open pipeline per expected close month, weighted by the agreement's stage probabilities and by history.",
+    help=(
+        "--from and --to filter the expected close dates. The historical weight of a stage is the share of the "
+        "closed deals that passed through it and were won; the stage table shows both weights per stage."
+    ),
+    compute=forecast,
+)

@@ -26,9 +26,8 @@ from leadpact.analytics.history import (
     span,
 )
 from leadpact.analytics.replay import fits
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table
-from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, share
 
 BY = ("source", "campaign", "month", "grade")
 
@@ -133,8 +132,6 @@ def _row(name: str, counts: Row, medians: dict[str, float]) -> Row:
 
 def funnel(ctx: Context, by: str) -> Report:
     """The cohort's funnel, one row per ``by`` group and a last row for all of it."""
-    if by not in BY:
-        raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     t = per_lead(ctx, by)
     medians = _medians(t, ["group"])
     rows = [_row(str(c["group"]), c, medians.get(c["group"], {})) for c in counts(t, ["group"])]
@@ -156,3 +153,15 @@ def funnel(ctx: Context, by: str) -> Report:
         scope=ctx.scope.describe(ctx.agreement),
         notes=("A lead counts at every stage it ever reached; days are medians between first arrivals.",),
     )
+
+
+REPORT = Definition(
+    name="funnel",
+    summary="Leads captured in the period and how far they got: MQL, SAL, SQL, opportunity, won, revenue.",
+    help=(
+        "A lead counts at every stage it ever reached, even if it was recycled or lost later. Shows each step's "
+        "conversion rate and the median days between first arrivals at each stage."
+    ),
+    compute=funnel,
+    options=(Option("by", BY, "source", "Group by source, campaign, month (of capture) or grade."),),
+)

@@ -25,10 +25,9 @@ from collections.abc import Sequence
 import ibis
 
 from leadpact.analytics.history import Context, leads, opportunities, stage_changes
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Table
-from leadpact.domain.errors import InvalidInput
 from leadpact.domain.lifecycle import Stage
+from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, share
 
 BY = ("stage", "source", "rep")
 
@@ -201,8 +200,6 @@ def recycled_then_converted(ctx: Context) -> Report:
 
 def reasons(ctx: Context, by: str) -> Report:
     """Reject and lost reasons with counts and shares per ``by`` group, a last group for all, and the section."""
-    if by not in BY:
-        raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     t = occurrences(ctx, by)
     rows = _shared(_counts(t, ["group", "kind", "reason"]))
     rows = _ordered(rows, _group_order(ctx, by, {row["group"] for row in rows}))
@@ -217,3 +214,15 @@ def reasons(ctx: Context, by: str) -> Report:
         notes=("Each share is of the group's count of that kind: its rejects, or its lost deals.",),
         sections=(recycled_then_converted(ctx),),
     )
+
+
+REPORT = Definition(
+    name="reasons",
+    summary="Why reps sent leads back and why deals were lost, with counts and shares.",
+    help=(
+        "Reject and lost reasons in the range, each a share of its group's rejects or losses; a second table "
+        "follows the recycled leads to the opportunities and wins they reached later."
+    ),
+    compute=reasons,
+    options=(Option("by", BY, "stage", "Group by stage, source or rep."),),
+)

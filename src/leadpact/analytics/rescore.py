@@ -6,7 +6,7 @@ application database (SQLite, PostgreSQL) and on DuckDB:
 - A fit rule holds on the lead's current value of its field: a lead column, ``campaign``, an account column
   (``account.industry``), or a custom field or answer kept in ``lead_fields`` (which, as in
   ``services.facts``, takes precedence over a column of the same name). Each rule is judged by
-  ``fields.holds`` itself on the distinct values its field takes, and the values on which it holds are joined
+  ``conditions.holds`` itself on the distinct values its field takes, and the values on which it holds are joined
   back as a table: text compares as ``holds`` compares it and regular expressions keep Python's syntax,
   which no database dialect shares. Fit is the sum of the points of the rules that hold.
 - An event counts when its type is in the agreement, it is not a repeat of a ``once`` type, and it is within
@@ -35,7 +35,8 @@ import ibis
 
 from leadpact.analytics.engines import Backend
 from leadpact.domain.agreement import Agreement, FitRule
-from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS, holds
+from leadpact.domain.conditions import holds
+from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS
 from leadpact.domain.scoring import DAY_SECONDS, LN2
 
 Table = Any
@@ -221,7 +222,7 @@ class _Fields:
         if native is None:
             return text_, distinct
         # A custom field of a column's name wins; a number and the same number written as text satisfy
-        # exactly the same conditions (``fields.holds``), so both can be compared as text.
+        # exactly the same conditions (``conditions.holds``), so both can be compared as text.
         column, values = native
         as_text = values.select(value=values.value.cast("string"))
         return ibis.coalesce(text_, column.cast("string")), _union([distinct, as_text], {"value": "string"})

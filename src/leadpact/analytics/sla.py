@@ -36,11 +36,10 @@ from typing import Any
 import ibis
 
 from leadpact.analytics.history import HOUR, Context, quantiles, seconds
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Column as Expression
 from leadpact.analytics.rescore import Table
 from leadpact.analytics.working_time import working_seconds
-from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, share
 
 BY = ("rep", "team", "source")
 
@@ -197,8 +196,6 @@ def _row(name: str, counts: Row, hours: Row | None) -> Row:
 
 def sla(ctx: Context, by: str) -> Report:
     """The SLA kept on the assignments started in the range, one row per ``by`` group and a last row for all."""
-    if by not in BY:
-        raise InvalidInput(f"--by: '{by}' is not one of {', '.join(BY)}")
     t = per_assignment(ctx, by)
     hours = _hours(t, ["group"])
     rows = [_row(str(c["group"]), c, hours.get(c["group"])) for c in _counts(t, ["group"])]
@@ -216,3 +213,15 @@ def sla(ctx: Context, by: str) -> Report:
             "hours from assignment to first contact.",
         ),
     )
+
+
+REPORT = Definition(
+    name="sla",
+    summary="How fast sales accepted and first contacted the leads handed to them.",
+    help=(
+        "Per assignment started in the range: accepted and contacted within the SLA, never contacted, median and "
+        "90th-percentile working hours to first contact, breaches and reassignments, as of --at."
+    ),
+    compute=sla,
+    options=(Option("by", BY, "rep", "Group by rep, team or source."),),
+)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import ibis
 
 from leadpact.analytics.history import Context, cohort, opportunities
-from leadpact.analytics.report import Column, Kind, Report, Row, share
 from leadpact.analytics.rescore import Column as Expr
 from leadpact.analytics.rescore import Table
+from leadpact.domain.report import Column, Definition, Kind, Report, Row, share
 
 SIDES = ("marketing", "sales")
 
@@ -119,3 +119,14 @@ def sourced(ctx: Context) -> Report:
             "Pipeline: deals opened in the range; won revenue: deals won with their close in the range.",
         ),
     )
+
+
+REPORT = Definition(
+    name="sourced",
+    summary="Share of pipeline and revenue from marketing-sourced and sales-sourced leads.",
+    help=(
+        "A lead is sales-sourced when its source is one of the agreement's sales_sources. Pipeline is the deals "
+        "opened in the range; revenue is the deals won with their close in the range."
+    ),
+    compute=sourced,
+)

@@ -1,6 +1,6 @@
 """The demo's year in a few facts, and the reports that tell what came of it.
 
-Every number about the funnel, costs, the SLA, reasons and grades comes from the reports (``leadpact.analytics``),
+Every number about the funnel, costs, the SLA, reasons and grades comes from the reports (``services.reports``),
 the same computation ``leadpact report`` runs; this module computes none of them. It keeps only what no
 report gives:
 
@@ -19,28 +19,24 @@ The story's reports look from the moment the year ends, so a seed always prints 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 
 from sqlalchemy import func, select
 
-from leadpact.analytics import calibration, costs, funnel, reasons, sla
-from leadpact.analytics.history import Context
-from leadpact.analytics.report import Report
+from leadpact.domain.report import Report
 from leadpact.services import reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Account, Assignment, Campaign, Event, Lead, Opportunity, User
 from leadpact.store.unit_of_work import UnitOfWork
 
-STORY: tuple[Callable[[Context], Report], ...] = (
-    partial(funnel.funnel, by="source"),
-    partial(costs.costs, by="source"),
-    partial(sla.sla, by="team"),
-    partial(reasons.reasons, by="stage"),
-    calibration.calibration,
+STORY: tuple[tuple[str, dict[str, str]], ...] = (
+    ("funnel", {"by": "source"}),
+    ("costs", {"by": "source"}),
+    ("sla", {"by": "team"}),
+    ("reasons", {"by": "stage"}),
+    ("grades", {}),
 )
 """The reports a first-time reader meets, in order: where leads came from and how far they got, what each
 source cost and returned, whether sales kept the SLA, why leads were sent back and deals lost, and whether
@@ -103,8 +99,8 @@ def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
 
 def story(uow: UnitOfWork, inforce: InForce, year: DemoYear) -> tuple[Report, ...]:
     """The ``STORY`` reports over the whole history, as of the moment the year ended."""
-    with reports.context(uow, FixedClock(year.ended_at), inforce) as ctx:
-        return tuple(compute(ctx) for compute in STORY)
+    with reports.reader(uow, FixedClock(year.ended_at), inforce) as report:
+        return tuple(report(name, **options) for name, options in STORY)
 
 
 def _rows(uow: UnitOfWork, table: type[Account | Campaign | Event]) -> int:

@@ -38,7 +38,16 @@ class NotFound(LeadpactError):
 
 
 class InvalidInput(LeadpactError):
+    """A value given is wrong. ``field`` names it as the service knows it (``by``, ``amount``, ``team``) and
+    ``problem`` says what is wrong with it; ``detail`` is both, ``field: problem``. Each edge may word the field
+    its own way: the CLI as its option (``--by``), a page next to its input."""
+
     code = "invalid_input"
+
+    def __init__(self, problem: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.problem = problem
+        self.field = field
 
 
 class IllegalTransition(LeadpactError):

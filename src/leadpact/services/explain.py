@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -16,8 +16,6 @@ from leadpact.store.tables import (
     Event,
     Lead,
     LedgerEntry,
-    Opportunity,
-    OpportunityChange,
     StageChange,
     User,
 )
@@ -191,63 +189,6 @@ def _who(uow: UnitOfWork, change: StageChange) -> str:
 
 
 @dataclass
-class QueueItem:
-    lead_id: int
-    email: str
-    name: str
-    company: str | None
-    stage: str
-    score: float
-    grade: str
-    priority: str
-    source: str | None
-    top_reasons: list[str]
-    due: datetime | None
-    sla: str
-
-
-def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[QueueItem]:
-    """The rep's open leads, hottest first, then by the SLA time that runs out first."""
-    agreement = inforce.agreement
-    rows = uow.session.execute(
-        select(Lead, Assignment)
-        .join(Assignment, Assignment.lead_id == Lead.id)
-        .where(Assignment.user_id == rep.id, Assignment.ended_at.is_(None))
-    )
-    bands = [b.band for b in agreement.priority]
-    items: list[QueueItem] = []
-    for lead, assignment in rows:
-        explanation = explain(uow, inforce, lead, now)
-        due = (
-            assignment.accept_due
-            if assignment.accepted_at is None
-            else assignment.contact_due
-            if assignment.contacted_at is None
-            else None
-        )
-        reasons = [f"{f.rule} {f.points:+g}" for f in explanation.fit_rules[:2]]
-        reasons += [f"{e.type} {e.value:+.1f}" for e in sorted(explanation.events, key=lambda e: -e.value)[:2]]
-        items.append(
-            QueueItem(
-                lead.id,
-                lead.email,
-                explanation.name,
-                lead.company,
-                lead.stage,
-                explanation.score,
-                explanation.grade,
-                explanation.priority,
-                lead.source,
-                reasons,
-                due,
-                sla_state(assignment, now),
-            )
-        )
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(items, key=lambda i: (bands.index(i.priority), i.due or far, -i.score))
-
-
-@dataclass
 class ScorePoint:
     at: datetime
     score: float
@@ -287,81 +228,3 @@ def _score_at(rows: list[tuple[str, int, float]], at: int, half_life: float | No
             continue
         total += points if kind == "fit" else decay(points, at - moment, half_life)
     return total
-
-
-@dataclass
-class Deal:
-    """An opportunity as the rep's pipeline and the lead page show it."""
-
-    id: int
-    lead_id: int
-    email: str
-    name: str
-    company: str | None
-    owner: str | None
-    amount: float
-    close_date: date
-    stage: str
-    probability: float | None  # None: a stage the agreement in force no longer has
-    created_at: datetime
-    closed_at: datetime | None
-    won: bool | None
-    lost_reason: str | None
-    moves: list[StageLine] = field(default_factory=list)
-
-
-def pipeline(uow: UnitOfWork, inforce: InForce, rep: User) -> list[Deal]:
-    """The rep's opportunities: the open ones by sales stage, then expected close; then the closed, latest first."""
-    rows = uow.session.execute(
-        select(Opportunity, Lead).join(Lead, Lead.id == Opportunity.lead_id).where(Opportunity.owner_id == rep.id)
-    )
-    deals = [_deal(uow, inforce, opportunity, lead) for opportunity, lead in rows]
-    names = inforce.agreement.stage_names()
-    open_ = sorted(
-        (d for d in deals if d.closed_at is None),
-        key=lambda d: (names.index(d.stage) if d.stage in names else len(names), d.close_date, d.id),
-    )
-    closed = sorted((d for d in deals if d.closed_at is not None), key=lambda d: (d.closed_at, d.id), reverse=True)
-    return open_ + closed
-
-
-def deals_of(uow: UnitOfWork, inforce: InForce, lead: Lead) -> list[Deal]:
-    """The lead's opportunities, newest first (a lead lost and qualified again may have had several)."""
-    found = uow.session.scalars(
-        select(Opportunity).where(Opportunity.lead_id == lead.id).order_by(Opportunity.created_at, Opportunity.id)
-    )
-    return [_deal(uow, inforce, opportunity, lead) for opportunity in found][::-1]
-
-
-def _deal(uow: UnitOfWork, inforce: InForce, opportunity: Opportunity, lead: Lead) -> Deal:
-    probabilities = {s.name: s.probability for s in inforce.agreement.sales_stages}
-    owner = uow.session.get(User, opportunity.owner_id) if opportunity.owner_id else None
-    moves = [
-        StageLine(c.at, c.from_stage, c.to_stage, _user_name(uow, c.by_user_id), None)
-        for c in uow.session.scalars(
-            select(OpportunityChange)
-            .where(OpportunityChange.opportunity_id == opportunity.id)
-            .order_by(OpportunityChange.at, OpportunityChange.id)
-        )
-    ]
-    return Deal(
-        id=opportunity.id,
-        lead_id=lead.id,
-        email=lead.email,
-        name=" ".join(p for p in (lead.first_name, lead.last_name) if p),
-        company=lead.company,
-        owner=owner.name if owner else None,
-        amount=opportunity.amount,
-        close_date=opportunity.close_date,
-        stage=opportunity.stage,
-        probability=probabilities.get(opportunity.stage),
-        created_at=opportunity.created_at,
-        closed_at=opportunity.closed_at,
-        won=opportunity.won,
-        lost_reason=opportunity.lost_reason,
-        moves=moves,
-    )
-
-
-def _user_name(uow: UnitOfWork, user_id: int | None) -> str:
-    return uow.session.get_one(User, user_id).name if user_id is not None else "system"

@@ -65,11 +65,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-    return current_revision(engine) == head
-
-
 def empty(engine: Engine) -> None:
     """Delete every row of every leadpact table there is, in one transaction; the schema stays."""
     present = set(inspect(engine).get_table_names())

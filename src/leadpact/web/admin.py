@@ -19,7 +19,7 @@ from leadpact.services import audit, webhooks
 from leadpact.services.clock import Clock
 from leadpact.services.outbox import TOPICS
 from leadpact.store.unit_of_work import UnitOfWork
-from leadpact.web.dashboard import parse_day
+from leadpact.web.dates import parse_day
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewing
 

@@ -15,8 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.analytics.backtest import Backtest
-from leadpact.analytics.report import Column, Report, Row
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_diff import (
     describe_condition,
@@ -29,6 +27,7 @@ from leadpact.domain.agreement_diff import (
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidAgreement, InvalidInput, NoAgreement
 from leadpact.domain.permissions import Action
+from leadpact.domain.report import Backtest, Column, Report, Row
 from leadpact.http.deps import Now, Uow
 from leadpact.http.errors import status_of
 from leadpact.services import agreements, reports, signoff, team

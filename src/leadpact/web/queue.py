@@ -19,10 +19,11 @@ from leadpact.domain.agreement import Agreement as Terms
 from leadpact.domain.errors import NotPermitted
 from leadpact.domain.permissions import Action, Role
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import explain, intake, opportunities, sales
+from leadpact.services import explain, intake, opportunities, pipeline, queue, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
-from leadpact.services.explain import Deal, Explanation, ScorePoint
+from leadpact.services.explain import Explanation, ScorePoint
+from leadpact.services.pipeline import Deal
 from leadpact.services.team import user_named
 from leadpact.store.tables import Lead, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -92,7 +93,7 @@ def queue_page(
     request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement, done: str | None = None
 ) -> Response:
     rep = _rep_user(uow, viewer, "My queue")
-    items = explain.queue(uow, inforce, rep, clock.now())
+    items = queue.queue(uow, inforce, rep, clock.now())
     return render(request, "queue/queue.html", items=items, done=_done(done), **_terms(inforce.agreement))
 
 
@@ -118,7 +119,7 @@ def lead_page(
 
 def _pipeline(uow: UnitOfWork, inforce: InForce, rep: User) -> dict[str, Any]:
     """The rep's open deals grouped by sales stage (in the agreement's order), and the closed ones."""
-    deals = explain.pipeline(uow, inforce, rep)
+    deals = pipeline.pipeline(uow, inforce, rep)
     open_ = [d for d in deals if d.closed_at is None]
     stages: list[tuple[str, float | None, list[Deal]]] = [
         (s.name, s.probability, [d for d in open_ if d.stage == s.name]) for s in inforce.agreement.sales_stages
@@ -147,7 +148,7 @@ def _may_see(viewer: Viewer, lead: Lead, deals: list[Deal]) -> bool:
 
 def _lead(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, viewer: Viewer) -> dict[str, Any]:
     """Everything the lead page shows."""
-    deals = explain.deals_of(uow, inforce, lead)
+    deals = pipeline.deals_of(uow, inforce, lead)
     if not _may_see(viewer, lead, deals):
         raise NotPermitted(f"lead {lead.id} is not assigned to {viewer.principal.name}")
     x = explain.explain(uow, inforce, lead, now)
@@ -245,7 +246,7 @@ def _act(
     viewer.principal.require_owner(lead.owner_id, f"lead {lead_id}")
     work(lead, _acting_as(viewer))
     # a rep who sent the lead back from its page may no longer see that page: their queue is where to go
-    gone = view == "lead" and not _may_see(viewer, lead, explain.deals_of(uow, inforce, lead))
+    gone = view == "lead" and not _may_see(viewer, lead, pipeline.deals_of(uow, inforce, lead))
     back = "/queue" if gone else {"queue": "/queue", "pipeline": "/pipeline", "lead": f"/leads/{lead.id}"}[view]
     htmx = bool(request.headers.get("HX-Request"))
     if gone and htmx:
@@ -269,9 +270,9 @@ def _fragment(
     terms = _terms(inforce.agreement)
     if view == "queue":
         owner = uow.session.get(User, lead.owner_id) if lead.owner_id else None
-        items = [i for i in explain.queue(uow, inforce, owner, now) if i.lead_id == lead.id] if owner else []
+        items = [i for i in queue.queue(uow, inforce, owner, now) if i.lead_id == lead.id] if owner else []
         return render(request, "queue/row.html", item=items[0] if items else None, message=message, **terms)
-    deals = explain.deals_of(uow, inforce, lead)
+    deals = pipeline.deals_of(uow, inforce, lead)
     if view == "pipeline" and deals and deals[0].owner:  # every opportunity has the owner who converted it
         body = _pipeline(uow, inforce, user_named(uow, deals[0].owner))
         return render(request, "queue/pipeline_body.html", message=message, **body)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from leadpact.analytics.report import Kind, clean
+from leadpact.domain.report import Kind, shown
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -28,7 +28,7 @@ def iso(value: datetime | None) -> str:
 
 
 def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
+    return shown(Kind.MONEY, value)
 
 
 def percent(value: float | None, digits: int = 0) -> str:
@@ -46,19 +46,8 @@ def day(value: date | None) -> str:
 
 
 def cell(kind: str, value: Any) -> str:
-    """A report value as people read it, by the kind of number its column holds (``analytics.report.Kind``)."""
-    value = clean(value)
-    if value is None:
-        return "—"
-    if kind == Kind.TEXT:
-        return str(value)
-    if kind == Kind.MONEY:
-        return money(value)
-    if kind == Kind.SHARE:
-        return percent(value, 1)
-    if kind == Kind.RATIO:
-        return percent(value)
-    return number(value)
+    """A report value by the kind of number its column holds, as the CLI shows it too (``domain.report.shown``)."""
+    return shown(Kind(kind), value)
 
 
 def chart(label: str, config: dict[str, Any]) -> Markup:

@@ -14,6 +14,7 @@ from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Principal, Role
 from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import browse, explain, intake, team
+from leadpact.services.queue import queue as queue_of
 
 router = APIRouter(prefix=PREFIX, tags=["leads"], responses=errors(401, 403, 422))
 queue_router = APIRouter(prefix=PREFIX, tags=["sales"], responses=errors(401, 403, 422))
@@ -117,4 +118,4 @@ def queue(
         if rep is None:
             raise InvalidInput("rep: name the rep whose queue to show, e.g. ?rep=alice")
     user = team.user_named(uow, rep)
-    return [QueueItemOut.model_validate(item) for item in explain.queue(uow, inforce, user, clock.now())]
+    return [QueueItemOut.model_validate(item) for item in queue_of(uow, inforce, user, clock.now())]

@@ -1,101 +1,80 @@
-"""Reports that close the loop: funnel, costs, SLA, reasons, grades, sourcing, attribution, forecast."""
+"""Reports that close the loop, one route per report of the catalog (``services.reports.CATALOG``).
+
+Each route is made from the report's definition: its summary and help become the route's documentation, and
+its options (``by``, ``model``) its query parameters, with their choices and default. An option given to a
+report that does not take it is refused, not ignored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Request
 
-from leadpact.analytics import attribution, calibration, costs, forecast, funnel, reasons, sla, sourced
-from leadpact.analytics.history import Context
-from leadpact.analytics.report import Report
 from leadpact.api.routes.common import PREFIX, errors, permitted
 from leadpact.api.schemas import Moment, ReportOut
-from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import Action, Principal
+from leadpact.domain.report import Definition, Option
 from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import reports
 from leadpact.services.clock import Clock, FixedClock
 
-router = APIRouter(prefix=PREFIX, tags=["reports"], responses=errors(401, 403, 404, 409, 422))
+First = Annotated[date | None, Query(alias="from", description="First local date covered (the agreement's time zone).")]
+Last = Annotated[date | None, Query(alias="to", description="Last local date covered, inclusive.")]
+At = Annotated[Moment | None, Query(description="Look from this moment instead of now (ISO 8601).")]
+Reader = Annotated[Principal, permitted(Action.READ_REPORTS)]
+
+ANSWER = (
+    "Every report answers typed columns and rows; a value that cannot be computed is null, never zero. "
+    "Needs a role that reads reports."
+)
 
 
-@dataclass(frozen=True)
-class Option:
-    """A report's one choice: how it groups (``by``) or how it shares credit (``model``)."""
-
-    name: str
-    default: str
-    choices: tuple[str, ...]
-    compute: Callable[[Context, str], Report]
+def parameter(option: Option) -> dict[str, Any]:
+    """An option as the OpenAPI description of a query parameter."""
+    schema = {"type": "string", "enum": list(option.choices), "default": option.default}
+    return {"name": option.name, "in": "query", "required": False, "description": option.help, "schema": schema}
 
 
-CHOSEN: dict[str, Option] = {
-    "funnel": Option("by", "source", funnel.BY, funnel.funnel),
-    "costs": Option("by", "source", costs.BY, costs.costs),
-    "sla": Option("by", "rep", sla.BY, sla.sla),
-    "reasons": Option("by", "stage", reasons.BY, reasons.reasons),
-    "attribution": Option("model", "u_shaped", attribution.MODELS, attribution.attribution),
-}
-PLAIN: dict[str, Callable[[Context], Report]] = {
-    "grades": calibration.calibration,
-    "sourced": sourced.sourced,
-    "forecast": forecast.forecast,
-}
-NAMES = (*CHOSEN, *PLAIN)
+def route(router: APIRouter, report: Definition) -> None:
+    """``GET /reports/{report.name}``: the report over the recorded history as of ``at`` (now by default)."""
+
+    def run(
+        request: Request,
+        caller: Reader,
+        uow: Uow,
+        clock: Now,
+        inforce: Agreement,
+        first: First = None,
+        last: Last = None,
+        at: At = None,
+    ) -> ReportOut:
+        options = {name: request.query_params.get(name) for name in reports.option_names()}
+        looking: Clock = FixedClock(at) if at is not None else clock
+        answer = reports.run(uow, looking, inforce, report.name, options, first, last)
+        return ReportOut.model_validate(answer.as_dict())
+
+    router.add_api_route(
+        f"/reports/{report.name}",
+        run,
+        methods=["GET"],
+        summary=report.summary,
+        description=f"{report.help}\n\n{ANSWER}",
+        operation_id=f"report_{report.name}",
+        openapi_extra={"parameters": [parameter(option) for option in report.options]} if report.options else None,
+    )
 
 
-def _compute(name: str, by: str | None, model: str | None) -> Callable[[Context], Report]:
-    """The report's computation with its option checked; an option the report does not take is refused."""
-    option = CHOSEN.get(name)
-    given = {"by": by, "model": model}
-    for key, value in given.items():
-        if value is not None and (option is None or option.name != key):
-            takes = f"takes '{option.name}'" if option else "takes neither 'by' nor 'model'"
-            raise InvalidInput(f"{key}: the {name} report {takes}")
-    if option is None:
-        return PLAIN[name]
-    choice = given[option.name] or option.default
-    if choice not in option.choices:
-        raise InvalidInput(f"{option.name}: '{choice}' is not one of {', '.join(option.choices)}")
-    return lambda ctx: option.compute(ctx, choice)
+def unknown(name: str, caller: Reader) -> None:
+    """A name that is no report: not found, with the reports there are."""
+    reports.definition(name)
 
 
-@router.get("/reports/{name}", summary="Run a report")
-def report(
-    name: Annotated[str, Path(description=f"One of: {', '.join(NAMES)}.")],
-    caller: Annotated[Principal, permitted(Action.READ_REPORTS)],
-    uow: Uow,
-    clock: Now,
-    inforce: Agreement,
-    first: Annotated[
-        date | None, Query(alias="from", description="First local date covered (the agreement's time zone).")
-    ] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last local date covered, inclusive.")] = None,
-    at: Annotated[Moment | None, Query(description="Look from this moment instead of now (ISO 8601).")] = None,
-    by: Annotated[
-        str | None,
-        Query(
-            description="How to group: funnel by source, campaign, month or grade; costs by source or campaign; "
-            "sla by rep, team or source; reasons by stage, source or rep."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        Query(description="attribution only: first, last, linear, u_shaped (default), w_shaped or time_decay."),
-    ] = None,
-) -> ReportOut:
-    """A report over the recorded history as of `at` (now by default), limited to local dates `from`..`to`
-    when given: `funnel` (how far the leads captured got), `costs` (cost per lead, MQL, deal, and ROI), `sla`
-    (how fast sales accepted and contacted), `reasons` (why leads were rejected and deals lost), `grades` (do
-    the grades predict revenue), `sourced` (marketing- vs sales-sourced pipeline), `attribution` (revenue
-    credited to campaigns) and `forecast` (open pipeline by close month). Every report answers typed columns
-    and rows; a value that cannot be computed is null, never zero. Needs a role that reads reports."""
-    if name not in NAMES:
-        raise NotFound(f"no report named '{name}'; reports: {', '.join(NAMES)}")
-    compute = _compute(name, by, model)
-    looking: Clock = FixedClock(at) if at is not None else clock
-    return ReportOut.model_validate(reports.run(uow, looking, inforce, compute, first, last).as_dict())
+def router() -> APIRouter:
+    """A route for each report of the catalog as it stands, and a refusal naming them for any other name."""
+    made = APIRouter(prefix=PREFIX, tags=["reports"], responses=errors(401, 403, 404, 409, 422))
+    for report in reports.CATALOG.values():
+        route(made, report)
+    made.add_api_route("/reports/{name}", unknown, methods=["GET"], include_in_schema=False)
+    return made

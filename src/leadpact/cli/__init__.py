@@ -1,0 +1,74 @@
+"""The ``leadpact`` command line: every use case, one command each; ``--help`` on any of them teaches it.
+
+Each section module holds its commands, thin over the services; this one composes them under the root command.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from leadpact.cli import (
+    agreement,
+    audit,
+    demo,
+    forms,
+    imports,
+    leads,
+    people,
+    reports,
+    sales,
+    schema,
+    scoring,
+    serve,
+    team,
+    webhooks,
+)
+from leadpact.cli.common import err, state, worded
+from leadpact.config import DATABASE_ENV, Settings
+from leadpact.domain.errors import LeadpactError
+
+app = typer.Typer(
+    help="leadpact: the lead agreement between marketing and sales, enforced on every lead.\n\n"
+    "Start with 'leadpact demo' to see a whole world run through it, or 'leadpact init' and "
+    "'leadpact agreement adopt FILE' to set up your own.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+# --help lists the commands in the order they are added: those of the root first, then each group.
+for section in (schema, scoring, sales, imports, audit, serve, demo):
+    app.add_typer(section.commands)
+app.add_typer(agreement.agreement_app, name="agreement")
+app.add_typer(leads.lead_app, name="lead")
+app.add_typer(team.rep_app, name="rep")
+app.add_typer(team.sla_app, name="sla")
+app.add_typer(reports.report_app, name="report")
+app.add_typer(people.user_app, name="user")
+app.add_typer(people.token_app, name="token")
+app.add_typer(forms.form_app, name="form")
+app.add_typer(webhooks.webhook_app, name="webhook")
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=f"Database URL (default: ${DATABASE_ENV}, else sqlite:///leadpact.db).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    state.settings = Settings.resolve(db)
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 2."""
+    try:
+        app()
+    except LeadpactError as exc:
+        err.print(f"error: {worded(exc)}")
+        sys.exit(2)

@@ -1,0 +1,226 @@
+"""``leadpact agreement``: check, adopt, list, show, compare and backtest lead agreement versions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, to_json, unit_of_work, when, with_agreement
+from leadpact.cli.reports import parse_day, print_report
+from leadpact.domain.agreement_diff import (
+    describe_condition,
+    describe_event,
+    describe_fit_rule,
+    describe_hours,
+    describe_reason,
+    diff_agreements,
+)
+from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.errors import InvalidInput
+from leadpact.services import agreements, reports, signoff
+
+agreement_app = typer.Typer(help="Check, adopt, list, show and compare lead agreement versions.", no_args_is_help=True)
+
+
+@agreement_app.command("check")
+def agreement_check(file: Annotated[Path, typer.Argument(help="The agreement YAML file.")]) -> None:
+    """Validate an agreement file; every problem is listed with its line and key."""
+    agreement = parse_agreement(_read(file), str(file))
+    out.print(
+        f"{file}: valid. {len(agreement.fit_rules)} fit rules, {len(agreement.events)} event types, "
+        f"qualifies at score {agreement.qualified.score_at_least:g} for grades {', '.join(agreement.qualified.grades)}."
+    )
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{file}: cannot read it ({exc.strerror})") from exc
+
+
+@agreement_app.command("adopt")
+def agreement_adopt(
+    file: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    marketing: Annotated[str, typer.Option(help="Who signs for marketing.")],
+    sales_: Annotated[str, typer.Option("--sales", help="Who signs for sales.")],
+    at: At = None,
+) -> None:
+    """Adopt a signed agreement: it becomes the next version, in force from now.
+
+    Once managers are recorded, --marketing and --sales must name a manager of that side.
+    """
+    with unit_of_work() as uow:
+        unchecked = signoff.check_signers(uow, marketing, sales_)
+        row = agreements.adopt(uow, clock_for(at), _read(file), str(file), marketing, sales_)
+        out.print(
+            f"Adopted {file} as version {row.version}, signed by {row.marketing_signoff} and {row.sales_signoff}."
+        )
+    if unchecked:
+        err.print(f"note: {unchecked}")
+
+
+@agreement_app.command("list")
+def agreement_list(as_json: Json = False) -> None:
+    """Every adopted version, newest last."""
+    with unit_of_work() as uow:
+        rows = agreements.versions(uow)
+        if as_json:
+            out.print_json(
+                to_json(
+                    [
+                        {
+                            "version": r.version,
+                            "name": r.name,
+                            "sha256": r.sha256,
+                            "marketing": r.marketing_signoff,
+                            "sales": r.sales_signoff,
+                            "adopted_at": r.adopted_at,
+                        }
+                        for r in rows
+                    ]
+                )
+            )
+            return
+        table = Table("version", "name", "adopted (UTC)", "marketing", "sales", "sha256")
+        for r in rows:
+            table.add_row(
+                str(r.version),
+                r.name,
+                when(r.adopted_at),
+                r.marketing_signoff,
+                r.sales_signoff,
+                r.sha256[:12],
+            )
+        out.print(table if rows else "No agreement adopted yet.")
+
+
+@agreement_app.command("show")
+def agreement_show(
+    version: Annotated[int | None, typer.Argument(help="Version number; default: the one in force.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly as adopted.")] = False,
+) -> None:
+    """Show an agreement version in plain words (or the file with --raw)."""
+    with unit_of_work() as uow:
+        row, a = agreements.load_version(uow, version)
+    if raw:
+        sys.stdout.write(row.text)
+        return
+    out.print(f"{a.name} - version {row.version}, adopted {when(row.adopted_at)} UTC")
+    out.print(f"Signed by {row.marketing_signoff} (marketing) and {row.sales_signoff} (sales)")
+    out.print(f"Calendar: {a.timezone}; working {describe_hours(a)}; {len(a.holidays)} holidays")
+    out.print("\nFit")
+    for rule in a.fit_rules:
+        out.print(f"  {rule.id}: {describe_fit_rule(rule)}")
+    out.print(
+        "  grades: "
+        + ", ".join(
+            f"{g.grade} from {g.fit_at_least:g}" if g.fit_at_least is not None else f"{g.grade} below" for g in a.grades
+        )
+    )
+    decay = f"halving every {a.half_life_days:g} days" if a.half_life_days else "no decay"
+    out.print(f"\nEngagement ({decay})")
+    for name, event in a.events.items():
+        out.print(f"  {name}: {describe_event(event)}")
+    q = a.qualified
+    out.print(
+        f"\nQualified when score reaches {q.score_at_least:g} with grade {'/'.join(q.grades)}; "
+        f"an immediate event hands off grade {'/'.join(q.immediate_grades)}"
+    )
+    out.print(
+        "Priority: "
+        + ", ".join(
+            f"{b.band} from {b.score_at_least:g}" if b.score_at_least is not None else f"{b.band} below"
+            for b in a.priority
+        )
+    )
+    h = a.handoff
+    out.print(
+        f"\nHand-off: accept within {h.accept_within} and first contact within "
+        f"{h.first_contact_within} (working time); on breach: {h.on_breach}"
+    )
+    for route in h.routing:
+        out.print(
+            f"  route to {route.team}" + (f" when {describe_condition(route.when)}" if route.when else " otherwise")
+        )
+    out.print("\nReject reasons: " + "; ".join(f"{n} ({describe_reason(r)})" for n, r in a.reject_reasons.items()))
+    out.print(
+        "Sales stages: "
+        + ", ".join(
+            f"{s.name} {s.probability:.0%} (lost: {', '.join(a.lost_reasons.get(s.name, ()))})" for s in a.sales_stages
+        )
+    )
+
+
+@agreement_app.command("diff")
+def agreement_diff(
+    a: Annotated[int, typer.Argument(help="The older version.")],
+    b: Annotated[int, typer.Argument(help="The newer version.")],
+) -> None:
+    """What changed from version A to version B, in plain words."""
+    with unit_of_work() as uow:
+        _, old = agreements.load_version(uow, a)
+        _, new = agreements.load_version(uow, b)
+    lines = diff_agreements(old, new)
+    out.print(f"From version {a} to version {b}:" if lines else f"Versions {a} and {b} agree on everything.")
+    for line in lines:
+        out.print(f"  - {line}")
+
+
+@agreement_app.command("backtest")
+def agreement_backtest(
+    file: Annotated[Path, typer.Argument(help="The candidate agreement YAML file.")],
+    against: Annotated[
+        int | None, typer.Option("--against", help="The version to compare with (default: the one in force).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Count MQLs and won deals from this local date (YYYY-MM-DD).")
+    ] = None,
+    at: At = None,
+    engine: EngineOption = "app",
+    as_json: Json = False,
+) -> None:
+    """Replay the recorded history under a candidate agreement and compare it with a version, changing nothing.
+
+    Side by side per month: MQLs, the share that became opportunities and won (as recorded), the won revenue
+    each would have qualified (recall), the MQLs the candidate adds or drops, leads per rep per week, and
+    every lead whose qualification changes. Use it before adopting a new version.
+    """
+    text, first, clock = _read(file), parse_day(since, "since"), clock_for(at)
+    with err.status("replaying the history under both agreements"):
+        result = with_agreement(
+            lambda uow, inforce: reports.backtest(uow, clock, inforce, text, str(file), against, first, engine)
+        )
+    if as_json:
+        out.print_json(to_json(result.as_dict()))
+        return
+    print_report(result.months)
+    print_report(result.load, heading=False)
+    total = result.months.rows[-1]
+    out.print(
+        f"{len(result.changed):,} leads change: {total['added']:,} more MQLs under the candidate "
+        f"({total['added_never_converted']:,} of them never had an opportunity), {total['dropped']:,} fewer."
+    )
+    for change in result.changed[:CHANGED_SHOWN]:
+        rec = change["recorded"]
+        fate = "won" if rec["won"] else "had an opportunity" if rec["opportunity"] else "no opportunity"
+        out.print(
+            f"  {change['email']} (lead {change['id']}): {_mql(change['current'])} -> "
+            f"{_mql(change['candidate'])}; recorded: {fate}"
+        )
+    if len(result.changed) > CHANGED_SHOWN:
+        out.print(f"  ... and {len(result.changed) - CHANGED_SHOWN:,} more: --json lists them all.")
+
+
+CHANGED_SHOWN = 20
+
+
+def _mql(outcome: dict[str, Any]) -> str:
+    day = outcome["qualified_on"]
+    if outcome["mql"]:
+        return f"MQL on {day}"
+    return "no MQL in the period" + (f" (MQL on {day})" if day else "")

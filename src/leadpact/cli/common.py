@@ -1,0 +1,122 @@
+"""What every command shares: the consoles, the common options, the configured database and its unit of work."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from leadpact.config import Settings
+from leadpact.domain.audit import Actor
+from leadpact.domain.errors import InvalidInput, LeadpactError
+from leadpact.services import agreements
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
+from leadpact.store.database import connect, current_revision
+from leadpact.store.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+
+# Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
+out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
+wide = out if sys.stdout.isatty() else Console(markup=False, highlight=False, width=1000)
+"""Report tables piped to a file keep every column whole."""
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="Act as of this moment (ISO 8601, e.g. 2026-11-23T15:00:00Z) instead of now."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+Rep = Annotated[str | None, typer.Option("--rep", help="The rep acting; defaults to the lead's owner.")]
+LeadRef = Annotated[str, typer.Argument(help="The lead's email address or id.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the computation runs: 'app' (the database itself) or 'duckdb' (a copy read from the database, "
+        "faster on large histories).",
+    ),
+]
+
+
+@dataclasses.dataclass
+class State:
+    settings: Settings = dataclasses.field(default_factory=Settings)
+
+
+state = State()
+
+
+def clock_for(at: str | None) -> Clock:
+    return FixedClock(parse_moment(at, "--at")) if at else SystemClock()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """A transaction on the configured database, which must be initialized."""
+    engine = connect(state.settings.database_url)
+    try:
+        if current_revision(engine) is None:
+            raise InvalidInput(
+                f"the database {engine.url.render_as_string(hide_password=True)} is not set up; "
+                "run 'leadpact init' first"
+            )
+        with UnitOfWork(engine, command_line()) as uow:
+            yield uow
+    finally:
+        engine.dispose()
+
+
+def command_line() -> Actor:
+    """Who the command line's changes are recorded as made by: the account running it, on its host."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment, no entry in the password database
+        user = f"uid {os.getuid()}"
+    return Actor(user, "cli", socket.gethostname())
+
+
+def with_agreement(work: Callable[[UnitOfWork, InForce], T]) -> T:
+    with unit_of_work() as uow:
+        return work(uow, agreements.in_force(uow))
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime | date):
+            return obj.isoformat()
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return dataclasses.asdict(obj)
+        raise TypeError(f"cannot show {type(obj).__name__} as JSON")
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.dumps(value, default=default, indent=2)
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def as_at(at: datetime) -> str:
+    """A UTC moment as --at takes it."""
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def worded(error: LeadpactError) -> str:
+    """An error as one line of the command line: a wrong value is named by its option (``--close-date: ...``)."""
+    if isinstance(error, InvalidInput) and error.field:
+        return f"--{error.field.replace('_', '-')}: {error.problem}"
+    return error.detail

@@ -1,0 +1,162 @@
+"""``leadpact lead``: look at leads, export everything held about a person, erase it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadpact.cli.common import (
+    At,
+    Json,
+    LeadRef,
+    clock_for,
+    err,
+    out,
+    state,
+    to_json,
+    unit_of_work,
+    when,
+    with_agreement,
+)
+from leadpact.services import browse, explain, intake, privacy
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import SystemClock
+from leadpact.store.database import connect
+from leadpact.store.unit_of_work import UnitOfWork
+
+lead_app = typer.Typer(help="Look at leads.", no_args_is_help=True)
+
+
+@lead_app.command("show")
+def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
+    """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA."""
+    now = clock_for(at).now()
+
+    def work(uow: UnitOfWork, inforce: InForce) -> explain.Explanation:
+        return explain.explain(uow, inforce, intake.find_lead(uow, lead), now)
+
+    x = with_agreement(work)
+    if as_json:
+        out.print_json(to_json(x))
+        return
+    out.print(f"{x.name or x.email} <{x.email}> (lead {x.id})  {x.title or ''} {x.company or ''}")
+    out.print(
+        f"Score {x.score:.1f} = fit {x.fit:g} + engagement {x.engagement:.1f}   grade {x.grade}   "
+        f"priority {x.priority}   stage {x.stage}   owner {x.owner or '-'}   as of {when(x.at)} UTC, "
+        f"agreement v{x.version}"
+    )
+    table = Table("fit rule", "points", "because", title="Fit", title_justify="left")
+    for f in x.fit_rules:
+        table.add_row(f.rule, f"{f.points:+g}", f.rule_text)
+    out.print(table if x.fit_rules else "Fit: no rule matched.")
+    table = Table("occurred (UTC)", "event", "id", "points", "decay", "now", title="Engagement", title_justify="left")
+    for e in x.events:
+        table.add_row(when(e.occurred_at), e.type, e.event_id, f"{e.points:+g}", f"x{e.factor:.3f}", f"{e.value:+.2f}")
+    out.print(table if x.events else "Engagement: no counted event.")
+    if x.sla:
+        out.print(
+            f"SLA: with {x.sla.owner} since {when(x.sla.assigned_at)}; accept by {when(x.sla.accept_due)}, "
+            f"first contact by {when(x.sla.contact_due)}: {x.sla.state}"
+        )
+    table = Table("at (UTC)", "from", "to", "by", "reason", title="Stage history", title_justify="left")
+    for h in x.history:
+        table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
+    out.print(table)
+
+
+@lead_app.command("list")
+def lead_list(
+    stage_: Annotated[str | None, typer.Option("--stage", help="Only this stage (inquiry, mql, sal, ...).")] = None,
+    grade: Annotated[str | None, typer.Option(help="Only this grade.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only leads owned by this rep.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in the email, the name or the company name.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many leads.")] = 50,
+    at: At = None,
+    as_json: Json = False,
+) -> None:
+    """Leads, highest score first, filtered by stage, grade, source, owner or text."""
+    now = clock_for(at).now()
+    where = browse.LeadFilter(stage_, grade, source, owner, search)
+    rows = with_agreement(lambda uow, inforce: browse.list_leads(uow, inforce, now, where, limit))
+    if as_json:
+        out.print_json(to_json(rows))
+        return
+    table = Table("id", "email", "company", "title", "source", "stage", "grade", "priority", "score", "owner")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.email,
+            r.company or "-",
+            r.title or "-",
+            r.source or "-",
+            r.stage,
+            r.grade,
+            r.priority,
+            f"{r.score:.1f}",
+            r.owner or "-",
+        )
+    out.print(table if rows else "No lead matches.")
+
+
+@lead_app.command("export")
+def lead_export(
+    email: Annotated[str, typer.Argument(help="The person's email address.")], as_json: Json = False
+) -> None:
+    """Everything held about a person: fields, consents, events, score ledger, history, deals, messages, audit.
+
+    For a request to see one's data (GDPR article 15). The export is kept in the audit trail.
+    """
+    with unit_of_work() as uow:
+        data = privacy.export(uow, SystemClock(), email)
+    if as_json:
+        out.print_json(to_json(data))
+        return
+    lead = data["lead"]
+    out.print(f"{lead['email']} (lead {lead['id']}): {lead['first_name'] or ''} {lead['last_name'] or ''}".rstrip())
+    for key in ("title", "company", "country", "source", "campaign", "stage", "owner"):
+        out.print(f"  {key}: {lead[key] if lead[key] is not None else '-'}")
+    for name, value in data["custom_fields"].items():
+        out.print(f"  {name}: {value}")
+    consent = data["consents"][-1] if data["consents"] else None
+    out.print(
+        "  marketing email: "
+        + (f"{'yes' if consent['granted'] else 'no'} ({consent['source']}, {when(consent['at'])})" if consent else "-")
+    )
+    for key in ("events", "score_ledger", "stage_history", "assignments", "opportunities", "messages", "audit"):
+        out.print(f"  {key.replace('_', ' ')}: {len(data[key])}")
+    out.print("--json gives every row.")
+
+
+@lead_app.command("erase")
+def lead_erase(
+    email: Annotated[str, typer.Argument(help="The person's email address.")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. 'erasure request of 2026-12-01' (kept with the erasure).")],
+    vacuum: Annotated[
+        bool, typer.Option("--vacuum/--no-vacuum", help="Compact the database afterwards, so no copy is left.")
+    ] = True,
+) -> None:
+    """Erase a person's personal data everywhere it is held; the lead stays as an anonymous row (GDPR article 17).
+
+    The name, the email's address part, custom fields, consents and event ids go; what the agreement scores on
+    and the reports count stays, so every report's totals are unchanged. The erasure is recorded (the email only
+    as its SHA-256) and kept in the audit trail; docs/privacy.md says exactly what is kept.
+    """
+    with unit_of_work() as uow:
+        erased = privacy.erase(uow, SystemClock(), email, reason)
+    if vacuum:
+        engine = connect(state.settings.database_url)
+        try:
+            with err.status("compacting the database"):
+                privacy.compact(engine)
+        finally:
+            engine.dispose()
+    kept = f"; kept as what the agreement scores on: {', '.join(erased.kept)}" if erased.kept else ""
+    out.print(
+        f"Erased {email}: lead {erased.lead_id} is now {erased.placeholder}; {erased.events} event ids and "
+        f"{erased.messages} messages rewritten{kept}."
+    )
+    if not vacuum:
+        out.print("The database was not compacted: old values stay in its free pages until it is (VACUUM).")

@@ -1,0 +1,101 @@
+"""``leadpact user`` and ``leadpact token``: the people who sign in, and the API tokens of programs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.domain.errors import InvalidInput
+from leadpact.services import auth, team
+from leadpact.services.clock import SystemClock
+
+user_app = typer.Typer(help="People who sign in to the web app, and their passwords.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for programs: create, list, revoke.", no_args_is_help=True)
+
+
+def _password(name: str, password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input instead of asking.")
+]
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The person's name; they sign in with it.")],
+    role: Annotated[str, typer.Option(help="admin, marketing or manager (add reps with 'leadpact rep add').")],
+    side: Annotated[
+        str | None, typer.Option(help="A manager's side of the agreement, marketing or sales: they sign for it.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Where notifications go.")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a person who signs in to the web app, and set their password."""
+    if role == "rep":
+        raise InvalidInput("--role: add reps with 'leadpact rep add NAME --team TEAM', then set a password")
+    password = _password(name, password_stdin)
+    with unit_of_work() as uow:
+        team.add_user(uow, SystemClock(), name, role, email=email, side=side)
+        auth.set_password(uow, SystemClock(), name, password)
+    out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The person (a rep too).")], password_stdin: PasswordStdin = False
+) -> None:
+    """Set or reset a person's password."""
+    password = _password(name, password_stdin)
+    with unit_of_work() as uow:
+        auth.set_password(uow, SystemClock(), name, password)
+    out.print(f"{name}'s password is set.")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses it, e.g. 'website forms' or 'crm sync'.")],
+    role: Annotated[str | None, typer.Option(help="What it may do: admin, marketing or manager.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Act as this person, with their role (a rep's token needs it).")
+    ] = None,
+) -> None:
+    """Create an API token and print it once; only its digest is kept."""
+    if not role and not user:
+        raise InvalidInput("say what the token may do: --role ROLE, or --user NAME to act as a person")
+    with unit_of_work() as uow:
+        secret, token = auth.create_token(uow, SystemClock(), name, role or "", user)
+        made = (token.id, token.role)
+    out.print(f"Token {made[0]} ({made[1]}). Send it as 'Authorization: Bearer TOKEN'; it is shown only now:")
+    out.print(secret, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(as_json: Json = False) -> None:
+    """Every API token, with its role and whether it was revoked (the secrets are not kept)."""
+    with unit_of_work() as uow:
+        rows = [(t.id, t.name, t.role, user, t.created_at, t.revoked_at) for t, user in auth.tokens(uow)]
+    keys = ("id", "name", "role", "user", "created_at", "revoked_at")
+    if as_json:
+        out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
+        return
+    table = Table(*keys)
+    for id_, name, role, user, created, revoked in rows:
+        table.add_row(str(id_), name, role, user or "-", when(created), when(revoked))
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id ('leadpact token list').")]) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    with unit_of_work() as uow:
+        name = auth.revoke_token(uow, SystemClock(), token_id).name
+    out.print(f"Token {token_id} ('{name}') is revoked.")

@@ -1,0 +1,169 @@
+"""The sales work on a lead: a rep's queue; accept, reject, contact, qualify, convert, stage, won, lost; disqualify."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from leadpact.cli.common import At, Json, LeadRef, Rep, clock_for, out, to_json, with_agreement
+from leadpact.domain.errors import InvalidInput
+from leadpact.services import intake, opportunities, queue, sales, team
+from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
+from leadpact.store.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+commands = typer.Typer()
+
+
+@commands.command("queue")
+def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = None, as_json: Json = False) -> None:
+    """A rep's leads: hottest first, then the SLA that runs out first."""
+    now = clock_for(at).now()
+    items = with_agreement(lambda uow, inforce: queue.queue(uow, inforce, team.user_named(uow, rep), now))
+    if as_json:
+        out.print_json(to_json(items))
+        return
+    table = Table("lead", "email", "stage", "priority", "score", "grade", "source", "why", "SLA")
+    for i in items:
+        table.add_row(
+            str(i.lead_id),
+            i.email,
+            i.stage,
+            i.priority,
+            f"{i.score:.1f}",
+            i.grade,
+            i.source or "-",
+            "; ".join(i.top_reasons),
+            i.sla,
+        )
+    out.print(table if items else f"{rep} has no open leads.")
+
+
+def act(at: str | None, work: Callable[[UnitOfWork, Clock, InForce, Any], T], lead: str) -> T:
+    clock = clock_for(at)
+    return with_agreement(lambda uow, inforce: work(uow, clock, inforce, intake.lead_for_change(uow, lead)))
+
+
+@commands.command()
+def accept(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Accept a lead handed to you (it becomes a sales-accepted lead)."""
+    act(at, lambda uow, clock, inforce, found: sales.accept(uow, clock, inforce, found, rep), lead)
+    out.print(f"{lead} accepted.")
+
+
+@commands.command()
+def reject(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A reject reason of the agreement (see 'agreement show').")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Send a lead back to marketing with a reason: recycled to nurture, or disqualified."""
+    act(at, lambda uow, clock, inforce, found: sales.reject(uow, clock, inforce, found, reason, rep), lead)
+    out.print(f"{lead} rejected: {reason}.")
+
+
+@commands.command()
+def contact(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Log a contact with the lead (the first one stops the first-contact SLA clock)."""
+    first = act(at, lambda uow, clock, inforce, found: sales.contact(uow, clock, found, rep), lead)
+    out.print(f"Contact with {lead} logged" + (" (first contact)." if first else "."))
+
+
+@commands.command()
+def qualify(
+    lead: LeadRef,
+    budget: Annotated[str | None, typer.Option(help="Answer to the budget question.")] = None,
+    authority: Annotated[str | None, typer.Option(help="Answer to the authority question.")] = None,
+    timing: Annotated[str | None, typer.Option(help="Answer to the timing question.")] = None,
+    answer: Annotated[list[str] | None, typer.Option(help="Any other question: KEY=VALUE (repeatable).")] = None,
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Record the qualification answers: the accepted lead becomes a sales-qualified lead."""
+    answers = {k: v for k, v in (("budget", budget), ("authority", authority), ("timing", timing)) if v}
+    for item in answer or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--answer: '{item}' is not KEY=VALUE")
+        answers[key.strip()] = value.strip()
+    act(at, lambda uow, clock, inforce, found: sales.confirm(uow, clock, inforce, found, answers, rep), lead)
+    out.print(f"{lead} is sales-qualified.")
+
+
+@commands.command()
+def convert(
+    lead: LeadRef,
+    amount: Annotated[float, typer.Option(help="Expected deal amount.")],
+    close_date: Annotated[str, typer.Option(help="Expected close date, YYYY-MM-DD.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Convert a sales-qualified lead to an opportunity in the first sales stage."""
+    try:
+        close = date.fromisoformat(close_date)
+    except ValueError as exc:
+        raise InvalidInput(f"--close-date: '{close_date}' is not a date like 2027-03-31") from exc
+    opp = act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.convert(uow, clock, inforce, found, amount, close, rep),
+        lead,
+    )
+    out.print(f"{lead} is now opportunity {opp.id} in stage {opp.stage}.")
+
+
+@commands.command()
+def stage(
+    lead: LeadRef,
+    to: Annotated[str, typer.Argument(help="The next sales stage, or an earlier one.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Move the lead's opportunity to another sales stage."""
+    act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.move_stage(uow, clock, inforce, found, to, rep),
+        lead,
+    )
+    out.print(f"{lead}: opportunity moved to {to}.")
+
+
+@commands.command()
+def won(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
+    """Close the lead's opportunity as won: the lead becomes a customer."""
+    act(at, lambda uow, clock, inforce, found: opportunities.win(uow, clock, inforce, found, rep), lead)
+    out.print(f"{lead}: won.")
+
+
+@commands.command()
+def lost(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A lost reason of the opportunity's current stage.")],
+    rep: Rep = None,
+    at: At = None,
+) -> None:
+    """Close the lead's opportunity as lost, with a reason; the lead goes back to nurturing."""
+    act(
+        at,
+        lambda uow, clock, inforce, found: opportunities.lose(uow, clock, inforce, found, reason, rep),
+        lead,
+    )
+    out.print(f"{lead}: lost ({reason}).")
+
+
+@commands.command()
+def disqualify(
+    lead: LeadRef,
+    reason: Annotated[str, typer.Option(help="A reject reason of the agreement that disqualifies.")],
+    by: Annotated[str | None, typer.Option(help="The marketing user taking it out.")] = None,
+    at: At = None,
+) -> None:
+    """Marketing takes an inquiry out for good (spam, bad data, a competitor)."""
+    act(at, lambda uow, clock, inforce, found: sales.disqualify(uow, clock, inforce, found, reason, by), lead)
+    out.print(f"{lead} disqualified: {reason}.")
