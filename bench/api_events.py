@@ -35,8 +35,8 @@ from typing import Any
 import httpx2
 import uvicorn
 
-from leadpact.app import create_app
 from leadpact.api.schemas import EventIn
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.domain.scoring import decay, engagement_at
 from leadpact.services import agreements, auth, intake, team

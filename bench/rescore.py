@@ -32,7 +32,8 @@ from leadpact.analytics.engines import copy_to_duckdb
 from leadpact.analytics.rescore import scores, utc_offsets
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.fields import FREE_MAIL_DOMAINS, holds
+from leadpact.domain.conditions import holds
+from leadpact.domain.fields import FREE_MAIL_DOMAINS
 from leadpact.domain.scoring import DAY_SECONDS, LN2, EventFact, counted_events, decay
 from leadpact.services import agreements
 from leadpact.services.clock import FixedClock

@@ -26,7 +26,7 @@ MONDAY_9AM = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 S, M = Stage, Move
 DESIGN_TABLE: dict[tuple[Stage, Move], Stage] = {
-    (S.INQUIRY, M.QUALIFY): S.MQL,  # the agreement (score, or an immediate event)
+    (S.INQUIRY, M.HAND_OFF): S.MQL,  # the agreement (score, or an immediate event)
     (S.INQUIRY, M.DISQUALIFY): S.DISQUALIFIED,  # marketing, with a reason
     (S.MQL, M.ACCEPT): S.SAL,  # the assigned rep accepts
     (S.MQL, M.RECYCLE): S.RECYCLED,  # the rep rejects with a reason that recycles
@@ -35,11 +35,11 @@ DESIGN_TABLE: dict[tuple[Stage, Move], Stage] = {
     (S.MQL, M.REJECT): S.DISQUALIFIED,  # the rep rejects with a reason that disqualifies
     (S.SAL, M.REJECT): S.DISQUALIFIED,
     (S.SQL, M.REJECT): S.DISQUALIFIED,
-    (S.SAL, M.CONFIRM): S.SQL,  # the rep records the qualification answers
+    (S.SAL, M.QUALIFY): S.SQL,  # the rep records the qualification answers
     (S.SQL, M.CONVERT): S.OPPORTUNITY,  # amount, expected close, first sales stage
     (S.OPPORTUNITY, M.WIN): S.CUSTOMER,
     (S.OPPORTUNITY, M.LOSE): S.RECYCLED,  # lost, with a lost reason of its current stage
-    (S.RECYCLED, M.QUALIFY): S.MQL,  # the agreement, after the cooldown
+    (S.RECYCLED, M.HAND_OFF): S.MQL,  # the agreement, after the cooldown
 }
 """DESIGN section 5, row by row, written out independently of ``domain.lifecycle``.
 

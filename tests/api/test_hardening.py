@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadpact.http.middleware import CONTENT_SECURITY_POLICY
 from leadpact.api.routes.forms import CAPTURE_LIMIT
+from leadpact.http.middleware import CONTENT_SECURITY_POLICY
 from leadpact.services import forms
 from leadpact.store.tables import Consent, Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork

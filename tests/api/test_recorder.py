@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from leadpact.app import create_app
 from leadpact.api.recorder import Recorded, Recorder
+from leadpact.app import create_app
 from leadpact.config import Settings
 from leadpact.domain.scoring import engagement_at, to_seconds
 from leadpact.services import auth

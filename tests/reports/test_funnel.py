@@ -10,6 +10,8 @@ from sqlalchemy import Engine, func, select
 
 from leadpact.analytics.funnel import funnel
 from leadpact.domain.errors import InvalidInput
+from leadpact.services import agreements, reports
+from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Lead, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import COLD, DEMO_AT, WARM, DemoWorld, History, grouped, rows_by, run_report, utc
@@ -112,8 +114,9 @@ def test_a_date_range_picks_the_cohort_and_at_hides_what_came_later(built: Histo
 
 
 def test_an_unknown_grouping_is_refused_with_the_option_named(built: History) -> None:
-    with pytest.raises(InvalidInput, match="--by: 'channel'"):
-        run_report(built.engine, lambda ctx: funnel(ctx, "channel"), AT)
+    refused = pytest.raises(InvalidInput, match="by: 'channel' is not one of")
+    with UnitOfWork(built.engine) as uow, refused:
+        reports.run(uow, FixedClock(AT), agreements.in_force(uow), "funnel", {"by": "channel"})
 
 
 def test_the_demo_funnel_matches_counts_from_the_raw_tables(demo_world: DemoWorld) -> None:

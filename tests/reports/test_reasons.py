@@ -12,6 +12,8 @@ from sqlalchemy import select
 from leadpact.analytics.reasons import reasons
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.report import Report
+from leadpact.services import agreements, reports
+from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Opportunity, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.reports.conftest import DEMO_AT, DemoWorld, History, grouped, run_report, utc
@@ -193,8 +195,9 @@ def test_a_date_range_picks_the_moments_and_at_hides_what_came_later(built: Hist
 
 
 def test_an_unknown_grouping_is_refused_with_the_option_named(built: History) -> None:
-    with pytest.raises(InvalidInput, match="--by: 'month'"):
-        report(built, "month")
+    refused = pytest.raises(InvalidInput, match="by: 'month' is not one of")
+    with UnitOfWork(built.engine) as uow, refused:
+        reports.run(uow, FixedClock(AT), agreements.in_force(uow), "reasons", {"by": "month"})
 
 
 def test_with_nothing_rejected_or_lost_there_are_no_rows(history: History) -> None:

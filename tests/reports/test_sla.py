@@ -17,7 +17,7 @@ from leadpact.domain.calendar import working_seconds_between
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.report import Report
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import agreements, handoff
+from leadpact.services import agreements, handoff, reports
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Assignment, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -178,8 +178,9 @@ def test_a_date_range_picks_the_assignments_started_in_it(built: History) -> Non
 
 
 def test_an_unknown_grouping_is_refused_with_the_option_named(built: History) -> None:
-    with pytest.raises(InvalidInput, match="--by: 'campaign'"):
-        report(built, "campaign")
+    refused = pytest.raises(InvalidInput, match="by: 'campaign' is not one of")
+    with UnitOfWork(built.engine) as uow, refused:
+        reports.run(uow, FixedClock(AT), agreements.in_force(uow), "sla", {"by": "campaign"})
 
 
 # --- the demo world ---------------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ def moves_of(verb: str, reason: str) -> set[Move]:
     """The table's moves a verb may make; rejecting makes the move its reason says."""
     if verb == "reject":
         return {Move.RECYCLE} if reason in ("not_ready", "wrong_contact") else {Move.REJECT}
-    simple = {"accept": Move.ACCEPT, "confirm": Move.CONFIRM, "convert": Move.CONVERT, "win": Move.WIN}
-    simple |= {"lose": Move.LOSE, "disqualify": Move.DISQUALIFY, "event": Move.QUALIFY}
+    simple = {"accept": Move.ACCEPT, "confirm": Move.QUALIFY, "convert": Move.CONVERT, "win": Move.WIN}
+    simple |= {"lose": Move.LOSE, "disqualify": Move.DISQUALIFY, "event": Move.HAND_OFF}
     return {simple[verb]} if verb in simple else set()
 
 

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadpact.domain.agreement import Condition, Op, Scalar
-from leadpact.domain.fields import email_domain, field_problem, holds
+from leadpact.domain.conditions import holds
+from leadpact.domain.fields import email_domain, field_problem
 
 QUESTIONS = ("budget", "authority", "timing")
 

@@ -31,7 +31,7 @@ def test_a_refusal_names_the_moves_allowed_from_the_stage() -> None:
     detail = caught.value.detail
     assert "sal" in detail
     assert "win" in detail
-    for move in ("confirm", "recycle", "reject"):
+    for move in ("qualify", "recycle", "reject"):
         assert move in detail
     assert "accept" not in detail.split(";")[1]
 
@@ -62,7 +62,7 @@ def test_every_stage_can_be_reached_from_an_inquiry() -> None:
 def test_reps_work_mql_sal_and_sql_and_a_hand_off_is_withdrawn_to_where_it_came_from() -> None:
     assert frozenset({S.MQL, S.SAL, S.SQL}) == WORKING
     assert frozenset({S.INQUIRY, S.RECYCLED}) == WITHDRAWABLE
-    assert {stage for (stage, move) in ALLOWED if move is M.QUALIFY} == WITHDRAWABLE
+    assert {stage for (stage, move) in ALLOWED if move is M.HAND_OFF} == WITHDRAWABLE
 
 
 @given(st.lists(st.sampled_from(list(Move)), max_size=60))

@@ -143,15 +143,9 @@ class Agreement:
         return tuple(s.name for s in self.sales_stages)
 
     def grade_for(self, fit: float) -> str:
-        """The first grade whose bound the fit reaches; the last grade has no bound."""
-        for g in self.grades:
-            if g.fit_at_least is None or fit >= g.fit_at_least:
-                return g.grade
-        return self.grades[-1].grade
+        """The first grade whose bound the fit reaches; the last grade has no bound, so one always does."""
+        return next(g.grade for g in self.grades if g.fit_at_least is None or fit >= g.fit_at_least)
 
     def band_for(self, score: float) -> str:
-        """The first priority band whose bound the score reaches; the last band has no bound."""
-        for b in self.priority:
-            if b.score_at_least is None or score >= b.score_at_least:
-                return b.band
-        return self.priority[-1].band
+        """The first priority band whose bound the score reaches; the last band has no bound, so one always does."""
+        return next(b.band for b in self.priority if b.score_at_least is None or score >= b.score_at_least)

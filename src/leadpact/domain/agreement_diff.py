@@ -5,28 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from leadpact.domain.agreement import Agreement, Condition, EventRule, FitRule, Op, RejectReason
+from leadpact.domain.agreement import Agreement, EventRule, FitRule, RejectReason
+from leadpact.domain.conditions import describe_condition as describe_condition  # with the other words for rules
 
 T = TypeVar("T")
 
 
 def _num(value: float | None) -> str:
     return "none" if value is None else f"{value:g}"
-
-
-def describe_condition(condition: Condition) -> str:
-    value = condition.value
-    if condition.op in (Op.IN, Op.NOT_IN) and isinstance(value, tuple):
-        shown = ", ".join(str(v) for v in value)
-        return f"{condition.field} {'is one of' if condition.op is Op.IN else 'is none of'} [{shown}]"
-    if condition.op is Op.BETWEEN and isinstance(value, tuple):
-        return f"{condition.field} between {_num(float(value[0]))} and {_num(float(value[1]))}"
-    if condition.op is Op.FREE_MAIL:
-        return f"{condition.field} is {'' if value else 'not '}a free-mail address"
-    if condition.op is Op.MISSING:
-        return f"{condition.field} is {'' if value else 'not '}empty"
-    words = {Op.EQUALS: "equals", Op.MATCHES: "matches", Op.AT_LEAST: "is at least", Op.AT_MOST: "is at most"}
-    return f"{condition.field} {words[condition.op]} {value}"
 
 
 def describe_event(rule: EventRule) -> str:

@@ -33,6 +33,7 @@ from leadpact.domain.agreement import (
     Scalar,
     WorkingHours,
 )
+from leadpact.domain.conditions import read_value
 from leadpact.domain.errors import InvalidAgreement
 from leadpact.domain.fields import field_problem
 
@@ -382,39 +383,7 @@ class _Parser:
             r.fail(node, path, f"give exactly one condition of: {', '.join(o.value for o in Op)}")
             return None
         op = Op(ops[0])
-        value_node = m[op.value]
-        where = f"{path}.{op.value}"
-        value: Scalar | tuple[Scalar, ...] | None
-        if op in (Op.IN, Op.NOT_IN):
-            items = r.seq(value_node, where)
-            scalars = [r.scalar(item, f"{where}[{i}]") for i, item in enumerate(items or [])]
-            value = tuple(s for s in scalars if s is not None) if items and None not in scalars else None
-            if items is not None and not items:
-                r.fail(value_node, where, "list at least one value")
-        elif op is Op.BETWEEN:
-            items = r.seq(value_node, where) or []
-            bounds = [r.number(item, f"{where}[{i}]") for i, item in enumerate(items)]
-            value = None
-            if len(items) != 2:
-                r.fail(value_node, where, "expected two numbers: [low, high]")
-            elif bounds[0] is not None and bounds[1] is not None:
-                if bounds[0] > bounds[1]:
-                    r.fail(value_node, where, "the low bound is above the high bound")
-                else:
-                    value = (bounds[0], bounds[1])
-        elif op in (Op.AT_LEAST, Op.AT_MOST):
-            value = r.number(value_node, where)
-        elif op in (Op.FREE_MAIL, Op.MISSING):
-            value = r.flag(value_node, where)
-        elif op is Op.MATCHES:
-            value = r.text(value_node, where)
-            try:
-                re.compile(str(value))
-            except re.error as exc:
-                r.fail(value_node, where, f"not a valid regular expression: {exc}")
-                value = None
-        else:
-            value = r.scalar(value_node, where)
+        value = read_value(r, op, m[op.value], f"{path}.{op.value}")
         if field_name is None or value is None:
             return None
         return Condition(field=field_name, op=op, value=value)

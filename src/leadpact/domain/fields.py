@@ -1,19 +1,16 @@
-"""Which lead fields the agreement can name, and how a condition on one is judged.
+"""Which lead fields the agreement can name, and the free-mail providers.
 
 A rule names a field of the lead (``title``, ``email``, ``employees``, or a custom field kept from an
 import), a field of its account (``account.industry``), or an answer to a qualification question
-(``answers.budget``). Text compares without regard to case or surrounding spaces; numbers compare as
-numbers, also when they arrived as text from a CSV file. A condition on an empty field is false, except
-``missing``.
+(``answers.budget``). How a condition on a field is judged is ``conditions``' part.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
-from leadpact.domain.agreement import Condition, Op, Scalar
+from leadpact.domain.agreement import Scalar
 
 LEAD_FIELDS = (
     "email",
@@ -97,63 +94,5 @@ def field_problem(name: str, question_keys: tuple[str, ...]) -> str | None:
     return f"'{name}' is not a field name (lead fields: {', '.join(LEAD_FIELDS)}, or a custom field)"
 
 
-def _empty(value: Scalar | None) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _number(value: Scalar | None) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(value.strip().replace(",", ""))
-    except ValueError:
-        return None
-
-
-def _same(value: Scalar, expected: Scalar) -> bool:
-    a, b = _number(value), _number(expected)
-    if a is not None and b is not None:
-        return a == b
-    return _text(value) == _text(expected)
-
-
-def _text(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value).strip().casefold()
-
-
-@lru_cache(maxsize=512)
-def _pattern(source: str) -> re.Pattern[str]:
-    return re.compile(source)
-
-
 def email_domain(email: str) -> str:
     return email.rpartition("@")[2].strip().lower()
-
-
-def holds(condition: Condition, value: Scalar | None) -> bool:
-    """Whether the condition holds on this field value."""
-    op, expected = condition.op, condition.value
-    if op is Op.MISSING:
-        return _empty(value) == bool(expected)
-    if value is None or _empty(value):
-        return False
-    if isinstance(expected, tuple):
-        if op is Op.BETWEEN:
-            number = _number(value)
-            return number is not None and float(expected[0]) <= number <= float(expected[1])
-        found = any(_same(value, e) for e in expected)
-        return found if op is Op.IN else not found
-    if op is Op.EQUALS:
-        return _same(value, expected)
-    if op is Op.MATCHES:
-        return _pattern(str(expected)).search(str(value)) is not None
-    if op is Op.FREE_MAIL:
-        return (email_domain(str(value)) in FREE_MAIL_DOMAINS) == bool(expected)
-    number = _number(value)
-    if number is None:
-        return False
-    return number >= float(expected) if op is Op.AT_LEAST else number <= float(expected)

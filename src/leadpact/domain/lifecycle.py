@@ -1,10 +1,11 @@
 """The lead lifecycle as data: which move takes a lead from which stage to which.
 
-A lead starts as an inquiry. The agreement makes it an MQL; the assigned rep accepts it (SAL), confirms
-budget, authority, need and timing (SQL), converts it to an opportunity, and wins or loses it. A rep may send
-a lead back with one of the agreement's reject reasons: it is recycled to marketing for nurturing or
-disqualified for good. A lost opportunity goes back to nurturing too. A recycled lead comes back as an MQL
-only through the agreement, after its cooldown. Any move not in the table is refused.
+A lead starts as an inquiry. The agreement hands it to sales as an MQL; the assigned rep accepts it (SAL),
+qualifies it by recording the answers on budget, authority, need and timing (SQL), converts it to an
+opportunity, and wins or loses it. A rep may send a lead back with one of the agreement's reject reasons: it
+is recycled to marketing for nurturing or disqualified for good. A lost opportunity goes back to nurturing
+too. A recycled lead comes back as an MQL only through the agreement, after its cooldown. Any move not in
+the table is refused.
 
 One move is the agreement's own correction: when events that arrive late show that a lead handed over but
 not yet acted on never met the rule, the hand-off is withdrawn and the lead returns to where it came from.
@@ -29,20 +30,20 @@ class Stage(StrEnum):
 
 
 class Move(StrEnum):
-    QUALIFY = "qualify"  # the agreement hands the lead to sales
+    HAND_OFF = "hand_off"  # the agreement hands the lead to sales: it becomes an MQL
     DISQUALIFY = "disqualify"  # marketing removes an inquiry
-    ACCEPT = "accept"
-    RECYCLE = "recycle"  # rep rejects with a reason that recycles
-    REJECT = "reject"  # rep rejects with a reason that disqualifies
-    CONFIRM = "confirm"  # rep records the qualification answers
-    CONVERT = "convert"
-    WIN = "win"
-    LOSE = "lose"
+    ACCEPT = "accept"  # the assigned rep takes the MQL on: it becomes an SAL
+    RECYCLE = "recycle"  # the rep rejects with a reason that recycles
+    REJECT = "reject"  # the rep rejects with a reason that disqualifies
+    QUALIFY = "qualify"  # the rep records the qualification answers: it becomes an SQL
+    CONVERT = "convert"  # the rep opens an opportunity
+    WIN = "win"  # the opportunity is won: a customer
+    LOSE = "lose"  # the opportunity is lost: back to nurturing
 
 
 TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
-    (Stage.INQUIRY, Move.QUALIFY): Stage.MQL,
-    (Stage.RECYCLED, Move.QUALIFY): Stage.MQL,
+    (Stage.INQUIRY, Move.HAND_OFF): Stage.MQL,
+    (Stage.RECYCLED, Move.HAND_OFF): Stage.MQL,
     (Stage.INQUIRY, Move.DISQUALIFY): Stage.DISQUALIFIED,
     (Stage.MQL, Move.ACCEPT): Stage.SAL,
     (Stage.MQL, Move.RECYCLE): Stage.RECYCLED,
@@ -51,7 +52,7 @@ TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
     (Stage.MQL, Move.REJECT): Stage.DISQUALIFIED,
     (Stage.SAL, Move.REJECT): Stage.DISQUALIFIED,
     (Stage.SQL, Move.REJECT): Stage.DISQUALIFIED,
-    (Stage.SAL, Move.CONFIRM): Stage.SQL,
+    (Stage.SAL, Move.QUALIFY): Stage.SQL,
     (Stage.SQL, Move.CONVERT): Stage.OPPORTUNITY,
     (Stage.OPPORTUNITY, Move.WIN): Stage.CUSTOMER,
     (Stage.OPPORTUNITY, Move.LOSE): Stage.RECYCLED,

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.fields import Facts, holds
+from leadpact.domain.conditions import holds
+from leadpact.domain.fields import Facts
 
 
 def team_for(agreement: Agreement, facts: Facts) -> str | None:

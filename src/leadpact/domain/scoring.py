@@ -23,7 +23,8 @@ from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.fields import Facts, holds
+from leadpact.domain.conditions import holds
+from leadpact.domain.fields import Facts
 
 T = TypeVar("T")
 DAY_SECONDS = 86_400
@@ -36,15 +37,6 @@ class EventFact(NamedTuple):
     at: int
     event_id: str
     type: str
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """Points added at a moment: a fit rule (no decay) or a counted event (decaying)."""
-
-    at: int
-    points: float
-    decays: bool
 
 
 def fit_points(agreement: Agreement, facts: Facts) -> dict[str, float]:
@@ -138,19 +130,6 @@ def counted_events(agreement: Agreement, events: Iterable[EventFact]) -> list[Ev
     return out
 
 
-def score_at(agreement: Agreement, contributions: Iterable[Contribution], at: int) -> tuple[float, float]:
-    """(fit, engagement) at a moment, from the contributions made up to it."""
-    fit = engagement = 0.0
-    for c in contributions:
-        if c.at > at:
-            continue
-        if c.decays:
-            engagement += decay(c.points, at - c.at, agreement.half_life_days)
-        else:
-            fit += c.points
-    return fit, engagement
-
-
 def by_moment(items: Iterable[T], moment: Callable[[T], int]) -> Iterator[tuple[int, list[T]]]:
     """Items already in time order, grouped by the second they happened in."""
     for at, group in groupby(items, key=moment):
@@ -162,10 +141,6 @@ class Cycle:
     """Where a lead stands in its nurture cycle: fresh, or recycled with a cooldown end."""
 
     cooldown_until: int | None = None
-
-    @property
-    def recycled(self) -> bool:
-        return self.cooldown_until is not None
 
 
 def qualifies_now(agreement: Agreement, fit: float, score: float, immediate: bool) -> bool:
@@ -207,10 +182,6 @@ def qualification_moment(
         if qualifies_now(agreement, fit, fit + engagement, immediate):
             return at
     return None
-
-
-def band_now(agreement: Agreement, fit: float, engagement: float) -> str:
-    return agreement.band_for(fit + engagement)
 
 
 def to_seconds(moment: datetime) -> int:

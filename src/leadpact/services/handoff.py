@@ -131,7 +131,7 @@ def hand_off(
 ) -> None:
     """The agreement makes the lead an MQL as of ``qualified_at`` and sales gets it now."""
     origin = lead.stage
-    lifecycle.move(uow, lead, Move.QUALIFY, from_seconds(qualified_at), version=inforce.version)
+    lifecycle.move(uow, lead, Move.HAND_OFF, from_seconds(qualified_at), version=inforce.version)
     lead.qualified_at = qualified_at
     lead.qualified_from = origin
     outbox.post(uow, "lead.qualified", clock.now(), lead_id=lead.id, email=lead.email, version=inforce.version)

@@ -105,7 +105,7 @@ def confirm(
         raise InvalidInput(f"answer every qualification question; missing: {', '.join('--' + k for k in missing)}")
     user = acting_rep(uow, lead, rep)
     now = clock.now()
-    lifecycle.move(uow, lead, Move.CONFIRM, now, by_user_id=user.id, version=inforce.version)
+    lifecycle.move(uow, lead, Move.QUALIFY, now, by_user_id=user.id, version=inforce.version)
     # the questions only: answers are the lead's data, which an erasure may remove, and the trail is never edited
     audit.record(uow, now, "lead.qualify", f"lead {lead.id}", rep=user.name, questions=sorted(answers))
     intake.set_fields(uow, lead, {f"answers.{k}": v for k, v in answers.items()})

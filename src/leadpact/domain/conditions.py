@@ -1,0 +1,265 @@
+"""The conditions a rule may put on a lead field, each defined once: its value, when it holds, its words.
+
+For every operator this module says what value the agreement file gives it (its shape: one value, a list, a
+pair of numbers, a number, true or false, a regular expression) and how that value is read and checked, when
+the condition holds on a field value, how it reads in plain words, and its row of the table in
+``docs/agreement.md``, which ``docs_table`` renders.
+
+Text compares without regard to case or surrounding spaces; numbers compare as numbers, also when they
+arrived as text from a CSV file. A condition on an empty field is false, except ``missing``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Protocol, assert_never
+
+import yaml
+
+from leadpact.domain.agreement import Condition, Op, Scalar
+from leadpact.domain.fields import FREE_MAIL_DOMAINS, email_domain
+
+Value = Scalar | tuple[Scalar, ...]
+"""A condition's value as the agreement states it."""
+
+
+class Shape(Enum):
+    """The kind of value an operator takes in the agreement file."""
+
+    VALUE = "one value: text, a number, or true/false"
+    LIST = "a list of values, at least one"
+    PAIR = "two numbers: `[low, high]`"
+    NUMBER = "a number"
+    BOOLEAN = "`true` or `false`"
+    REGEX = "a regular expression (Python syntax)"
+
+
+@dataclass(frozen=True)
+class Operator:
+    """An operator's kind of value, which decides how the file is read, and its words in the documentation."""
+
+    shape: Shape
+    holds_when: str
+    example: str  # a condition as a rule writes it
+
+
+def operator(op: Op) -> Operator:
+    """The shape of the operator's value, and its documentation."""
+    match op:
+        case Op.EQUALS:
+            return Operator(Shape.VALUE, "the field equals the value", "{field: industry, equals: manufacturing}")
+        case Op.IN:
+            return Operator(Shape.LIST, "the field is one of the values", "{field: country, in: [DE, FR, GB]}")
+        case Op.NOT_IN:
+            return Operator(Shape.LIST, "the field is none of the values", "{field: country, not_in: [US, CA]}")
+        case Op.MATCHES:
+            return Operator(
+                Shape.REGEX, "the regular expression is found in the field", r"{field: title, matches: '(?i)\bvp\b'}"
+            )
+        case Op.BETWEEN:
+            return Operator(Shape.PAIR, "low ≤ field ≤ high, as numbers", "{field: employees, between: [200, 5000]}")
+        case Op.AT_LEAST:
+            return Operator(Shape.NUMBER, "field ≥ the number", "{field: employees, at_least: 1000}")
+        case Op.AT_MOST:
+            return Operator(Shape.NUMBER, "field ≤ the number", "{field: employees, at_most: 50}")
+        case Op.FREE_MAIL:
+            return Operator(
+                Shape.BOOLEAN,
+                "`true`: the email's domain is a free-mail provider (gmail.com, outlook.com, ...); `false`: it is not",
+                "{field: email, free_mail: true}",
+            )
+        case Op.MISSING:
+            return Operator(
+                Shape.BOOLEAN, "`true`: the field is empty; `false`: it has a value", "{field: title, missing: true}"
+            )
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(op)
+
+
+def docs_table() -> str:
+    """The table of conditions in ``docs/agreement.md``, one row per operator."""
+    rows = ["| condition | takes | holds when | example |", "|---|---|---|---|"]
+    for op in Op:
+        o = operator(op)
+        rows.append(f"| `{op.value}` | {o.shape.value} | {o.holds_when} | `{o.example}` |")
+    return "\n".join(rows) + "\n"
+
+
+class Reader(Protocol):
+    """Reads values out of the agreement file, reporting each problem with its line and key path."""
+
+    def fail(self, node: yaml.Node | None, path: str, message: str) -> None: ...
+    def seq(self, node: yaml.Node, path: str) -> list[yaml.Node] | None: ...
+    def scalar(self, node: yaml.Node, path: str) -> Scalar | None: ...
+    def text(self, node: yaml.Node, path: str) -> str | None: ...
+    def number(self, node: yaml.Node, path: str) -> float | None: ...
+    def flag(self, node: yaml.Node, path: str) -> bool | None: ...
+
+
+def read_value(reader: Reader, op: Op, node: yaml.Node, where: str) -> Value | None:
+    """The operator's value from the file, checked against its shape; None once a problem is reported."""
+    shape = operator(op).shape
+    match shape:
+        case Shape.VALUE:
+            return reader.scalar(node, where)
+        case Shape.LIST:
+            return _read_list(reader, node, where)
+        case Shape.PAIR:
+            return _read_pair(reader, node, where)
+        case Shape.NUMBER:
+            return reader.number(node, where)
+        case Shape.BOOLEAN:
+            return reader.flag(node, where)
+        case Shape.REGEX:
+            return _read_regex(reader, node, where)
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(shape)
+
+
+def _read_list(reader: Reader, node: yaml.Node, where: str) -> tuple[Scalar, ...] | None:
+    items = reader.seq(node, where)
+    if items is None:
+        return None
+    if not items:
+        reader.fail(node, where, "list at least one value")
+        return None
+    scalars = [reader.scalar(item, f"{where}[{i}]") for i, item in enumerate(items)]
+    values = tuple(s for s in scalars if s is not None)
+    return values if len(values) == len(scalars) else None
+
+
+def _read_pair(reader: Reader, node: yaml.Node, where: str) -> tuple[float, float] | None:
+    items = reader.seq(node, where) or []
+    bounds = [reader.number(item, f"{where}[{i}]") for i, item in enumerate(items)]
+    if len(items) != 2:
+        reader.fail(node, where, "expected two numbers: [low, high]")
+        return None
+    low, high = bounds
+    if low is None or high is None:
+        return None
+    if low > high:
+        reader.fail(node, where, "the low bound is above the high bound")
+        return None
+    return (low, high)
+
+
+def _read_regex(reader: Reader, node: yaml.Node, where: str) -> str | None:
+    source = reader.text(node, where)
+    if source is None:
+        return None
+    try:
+        re.compile(source)
+    except re.error as exc:
+        reader.fail(node, where, f"not a valid regular expression: {exc}")
+        return None
+    return source
+
+
+def holds(condition: Condition, value: Scalar | None) -> bool:
+    """Whether the condition holds on this field value."""
+    if value is None or _empty(value):
+        return condition.op is Op.MISSING and bool(condition.value)
+    op, expected = condition.op, condition.value
+    match op:
+        case Op.EQUALS:
+            return _same(value, _one(expected))
+        case Op.IN:
+            return any(_same(value, e) for e in _many(expected))
+        case Op.NOT_IN:
+            return not any(_same(value, e) for e in _many(expected))
+        case Op.MATCHES:
+            return _pattern(str(expected)).search(str(value)) is not None
+        case Op.BETWEEN:
+            low, high = _many(expected)
+            number = _number(value)
+            return number is not None and float(low) <= number <= float(high)
+        case Op.AT_LEAST:
+            number = _number(value)
+            return number is not None and number >= float(_one(expected))
+        case Op.AT_MOST:
+            number = _number(value)
+            return number is not None and number <= float(_one(expected))
+        case Op.FREE_MAIL:
+            return (email_domain(str(value)) in FREE_MAIL_DOMAINS) == bool(expected)
+        case Op.MISSING:
+            return not expected
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(op)
+
+
+def describe_condition(condition: Condition) -> str:
+    """The condition in plain words: ``account.employees between 200 and 5000``."""
+    field, value = condition.field, condition.value
+    op = condition.op
+    match op:
+        case Op.EQUALS:
+            return f"{field} equals {value}"
+        case Op.IN:
+            return f"{field} is one of [{', '.join(str(v) for v in _many(value))}]"
+        case Op.NOT_IN:
+            return f"{field} is none of [{', '.join(str(v) for v in _many(value))}]"
+        case Op.MATCHES:
+            return f"{field} matches {value}"
+        case Op.BETWEEN:
+            low, high = _many(value)
+            return f"{field} between {float(low):g} and {float(high):g}"
+        case Op.AT_LEAST:
+            return f"{field} is at least {float(_one(value)):g}"
+        case Op.AT_MOST:
+            return f"{field} is at most {float(_one(value)):g}"
+        case Op.FREE_MAIL:
+            return f"{field} is {'' if value else 'not '}a free-mail address"
+        case Op.MISSING:
+            return f"{field} is {'' if value else 'not '}empty"
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(op)
+
+
+def _one(value: Value) -> Scalar:
+    """The value of an operator that takes one value; a list there is a condition built wrong."""
+    if isinstance(value, tuple):
+        raise TypeError(f"expected one value, got the list {value}")
+    return value
+
+
+def _many(value: Value) -> tuple[Scalar, ...]:
+    """The values of an operator that takes a list or a pair; one value there is a condition built wrong."""
+    if not isinstance(value, tuple):
+        raise TypeError(f"expected a list of values, got {value!r}")
+    return value
+
+
+def _empty(value: Scalar | None) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(value: Scalar) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value.strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _same(value: Scalar, expected: Scalar) -> bool:
+    a, b = _number(value), _number(expected)
+    if a is not None and b is not None:
+        return a == b
+    return _text(value) == _text(expected)
+
+
+def _text(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip().casefold()
+
+
+@lru_cache(maxsize=512)
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)

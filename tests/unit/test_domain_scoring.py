@@ -1,0 +1,26 @@
+"""Moments in seconds: naive times are UTC, and the local day is right also where an offset changes oddly."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from leadpact.domain.scoring import local_day, to_seconds
+from tests.factories import parsed
+
+AMSTERDAM = replace(parsed(), timezone="Europe/Amsterdam")
+
+
+def test_a_naive_moment_is_taken_as_utc() -> None:
+    aware = datetime(2026, 3, 2, 15, 0, 30, tzinfo=UTC)
+    assert to_seconds(aware.replace(tzinfo=None)) == to_seconds(aware) == 1_772_463_630
+
+
+def test_the_local_day_is_exact_in_a_quarter_hour_where_the_zone_changes_its_offset() -> None:
+    # At 22:40:28 UTC on 30 June 1937 Amsterdam moved from +1:19:32 to +1:20, from 23:59:59 to 00:00:28.
+    start = int(datetime(1937, 6, 30, 22, 30, tzinfo=UTC).timestamp())
+    zone = ZoneInfo("Europe/Amsterdam")
+    days = {at: local_day(AMSTERDAM, at) for at in range(start, start + 900)}
+    assert days == {at: datetime.fromtimestamp(at, zone).date() for at in range(start, start + 900)}
+    assert {d.isoformat() for d in days.values()} == {"1937-06-30", "1937-07-01"}
