@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from leadpact.domain.agreement_file import parse_agreement
+from leadpact.domain.wording import parts
 from leadpact.services import agreements
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AgreementVersion
@@ -73,14 +75,18 @@ def test_the_versions_are_listed_oldest_first(url: str, sqlite_engine: Engine, c
 def test_a_version_is_shown_in_plain_words_or_as_adopted(url: str, sqlite_engine: Engine, clock: FixedClock) -> None:
     adopt_example(sqlite_engine, clock)
     words = run(url, "agreement", "show")
+    assert [part.title for part in parts(parse_agreement(EXAMPLE.read_text(), str(EXAMPLE)))] == [
+        line for line in words.splitlines() if line and not line.startswith(" ")
+    ][2:]  # every part of the agreement, after the version and its signatures
     for line in (
         "Acme Robotics lead agreement - version 1, adopted 2026-03-02 15:00 UTC",
         "Signed by Dana Lee (marketing) and Sam Ortiz (sales)",
-        "Calendar: America/Chicago;",
-        "Qualified when score reaches 60 with grade A/B; an immediate event hands off grade A/B/C",
-        "Priority: hot from 80, warm from 40, future below",
-        "route to emea when",
-        "route to americas otherwise",
+        "Time zone America/Chicago;",
+        "A lead is handed to sales (MQL) when its score reaches 60 with grade A or B.",
+        "hot: score of 80 or more",
+        "future: any lower score",
+        "emea: when",
+        "americas: otherwise",
     ):
         assert line in words
     assert run(url, "agreement", "show", "1", "--raw") == EXAMPLE.read_text()

@@ -62,7 +62,7 @@ def test_a_new_threshold_shows_old_and_new() -> None:
 def test_new_grade_bounds_show_old_and_new() -> None:
     (line,) = diff_agreements(parsed(), parsed(("{grade: A, fit_at_least: 45}", "{grade: A, fit_at_least: 40}")))
     assert line.startswith("grades")
-    assert in_order(line, "A from fit 45", "A from fit 40")
+    assert in_order(line, "A: fit of 45 or more", "A: fit of 40 or more")
 
 
 def test_qualifying_grades_changed() -> None:
@@ -116,7 +116,7 @@ def test_a_removed_fit_rule_says_what_it_was() -> None:
     ("change", "words"),
     [
         (("half_life_days: 30", "half_life_days: 14"), ("30 days", "14 days")),
-        (("  half_life_days: 30               # points halve every 30 days\n", ""), ("30 days", "no decay")),
+        (("  half_life_days: 30               # points halve every 30 days\n", ""), ("halve every 30 days", "never decay")),
         (("{points: 3, max_per_day: 2}", "{points: 2, max_per_day: 1}"), ("3 points", "2 points")),
         (("timezone: America/Chicago", "timezone: Europe/Berlin"), ("America/Chicago", "Europe/Berlin")),
         (('start: "08:00"', 'start: "09:00"'), ("08:00", "09:00")),

@@ -11,16 +11,10 @@ from rich.table import Table
 
 from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, to_json, unit_of_work, when, with_agreement
 from leadpact.cli.reports import parse_day, print_report
-from leadpact.domain.agreement_diff import (
-    describe_condition,
-    describe_event,
-    describe_fit_rule,
-    describe_hours,
-    describe_reason,
-    diff_agreements,
-)
+from leadpact.domain.agreement_diff import diff_agreements
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.wording import parts
 from leadpact.services import agreements, reports, signoff
 
 agreement_app = typer.Typer(help="Check, adopt, list, show and compare lead agreement versions.", no_args_is_help=True)
@@ -112,48 +106,10 @@ def agreement_show(
         return
     out.print(f"{a.name} - version {row.version}, adopted {when(row.adopted_at)} UTC")
     out.print(f"Signed by {row.marketing_signoff} (marketing) and {row.sales_signoff} (sales)")
-    out.print(f"Calendar: {a.timezone}; working {describe_hours(a)}; {len(a.holidays)} holidays")
-    out.print("\nFit")
-    for rule in a.fit_rules:
-        out.print(f"  {rule.id}: {describe_fit_rule(rule)}")
-    out.print(
-        "  grades: "
-        + ", ".join(
-            f"{g.grade} from {g.fit_at_least:g}" if g.fit_at_least is not None else f"{g.grade} below" for g in a.grades
-        )
-    )
-    decay = f"halving every {a.half_life_days:g} days" if a.half_life_days else "no decay"
-    out.print(f"\nEngagement ({decay})")
-    for name, event in a.events.items():
-        out.print(f"  {name}: {describe_event(event)}")
-    q = a.qualified
-    out.print(
-        f"\nQualified when score reaches {q.score_at_least:g} with grade {'/'.join(q.grades)}; "
-        f"an immediate event hands off grade {'/'.join(q.immediate_grades)}"
-    )
-    out.print(
-        "Priority: "
-        + ", ".join(
-            f"{b.band} from {b.score_at_least:g}" if b.score_at_least is not None else f"{b.band} below"
-            for b in a.priority
-        )
-    )
-    h = a.handoff
-    out.print(
-        f"\nHand-off: accept within {h.accept_within} and first contact within "
-        f"{h.first_contact_within} (working time); on breach: {h.on_breach}"
-    )
-    for route in h.routing:
-        out.print(
-            f"  route to {route.team}" + (f" when {describe_condition(route.when)}" if route.when else " otherwise")
-        )
-    out.print("\nReject reasons: " + "; ".join(f"{n} ({describe_reason(r)})" for n, r in a.reject_reasons.items()))
-    out.print(
-        "Sales stages: "
-        + ", ".join(
-            f"{s.name} {s.probability:.0%} (lost: {', '.join(a.lost_reasons.get(s.name, ()))})" for s in a.sales_stages
-        )
-    )
+    for part in parts(a):
+        out.print(f"\n{part.title}\n  {part.summary}")
+        for key, words in part.items:
+            out.print(f"  {key}: {words}")
 
 
 @agreement_app.command("diff")

@@ -5,31 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from leadpact.domain.agreement import Agreement, EventRule, FitRule, RejectReason
-from leadpact.domain.conditions import describe_condition as describe_condition  # with the other words for rules
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.conditions import describe_condition
+from leadpact.domain.wording import (
+    describe_band,
+    describe_decay,
+    describe_event,
+    describe_fit_rule,
+    describe_grade,
+    describe_hours,
+    describe_reason,
+    number,
+)
 
 T = TypeVar("T")
-
-
-def _num(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}"
-
-
-def describe_event(rule: EventRule) -> str:
-    extras = [f"at most {rule.max_per_day} a day"] if rule.max_per_day else []
-    extras += ["counted once"] if rule.once else []
-    extras += ["hands off at once"] if rule.immediate else []
-    return f"{_num(rule.points)} points" + (f" ({', '.join(extras)})" if extras else "")
-
-
-def describe_reason(reason: RejectReason) -> str:
-    if reason.disqualify:
-        return "disqualifies"
-    return f"recycles after {_num(reason.recycle_after_days)} days"
-
-
-def describe_fit_rule(rule: FitRule) -> str:
-    return f"{_num(rule.points)} points when {describe_condition(rule.condition)}"
 
 
 def _keyed(lines: list[str], what: str, old: Mapping[str, T], new: Mapping[str, T], show: Callable[[T], str]) -> None:
@@ -62,10 +51,10 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
         describe_fit_rule,
     )
     _changed(lines, "grades", _grades(old), _grades(new))
-    _changed(lines, "half-life", _days(old.half_life_days), _days(new.half_life_days))
+    _changed(lines, "decay", describe_decay(old.half_life_days), describe_decay(new.half_life_days))
     _keyed(lines, "event", old.events, new.events, describe_event)
     q_old, q_new = old.qualified, new.qualified
-    _changed(lines, "qualification threshold", _num(q_old.score_at_least), _num(q_new.score_at_least))
+    _changed(lines, "qualification threshold", number(q_old.score_at_least), number(q_new.score_at_least))
     _changed(lines, "grades that qualify", ", ".join(q_old.grades), ", ".join(q_new.grades))
     _changed(
         lines,
@@ -92,28 +81,12 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
     return lines
 
 
-def describe_hours(a: Agreement) -> str:
-    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    days = ", ".join(names[d] for d in a.working_hours.days)
-    return f"{days} {a.working_hours.start:%H:%M}-{a.working_hours.end:%H:%M}"
-
-
 def _grades(a: Agreement) -> str:
-    return ", ".join(
-        f"{g.grade} from fit {_num(g.fit_at_least)}" if g.fit_at_least is not None else f"{g.grade} below"
-        for g in a.grades
-    )
+    return ", ".join(f"{g.grade}: {describe_grade(g)}" for g in a.grades)
 
 
 def _bands(a: Agreement) -> str:
-    return ", ".join(
-        f"{b.band} from {_num(b.score_at_least)}" if b.score_at_least is not None else f"{b.band} below"
-        for b in a.priority
-    )
-
-
-def _days(value: float | None) -> str:
-    return "no decay" if value is None else f"{value:g} days"
+    return ", ".join(f"{b.band}: {describe_band(b)}" for b in a.priority)
 
 
 def _routing(a: Agreement) -> str:

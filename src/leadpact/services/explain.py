@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from leadpact.domain.agreement_diff import describe_fit_rule
 from leadpact.domain.scoring import decay, from_seconds, to_seconds
+from leadpact.domain.wording import describe_fit_rule
 from leadpact.services import handoff
 from leadpact.services.agreements import InForce
 from leadpact.store.tables import (

@@ -16,24 +16,18 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.agreement_diff import (
-    describe_condition,
-    describe_event,
-    describe_fit_rule,
-    describe_hours,
-    describe_reason,
-    diff_agreements,
-)
+from leadpact.domain.agreement_diff import diff_agreements
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidAgreement, InvalidInput, NoAgreement
 from leadpact.domain.permissions import Action
 from leadpact.domain.report import Backtest, Column, Report, Row
+from leadpact.domain.wording import parts
 from leadpact.http.deps import Now, Uow
 from leadpact.http.errors import status_of
 from leadpact.services import agreements, reports, signoff, team
 from leadpact.store.tables import AgreementCandidate, AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork
-from leadpact.web.render import cell, percent, render
+from leadpact.web.render import cell, render
 from leadpact.web.session import Posting, Viewing
 
 router = APIRouter()
@@ -41,111 +35,6 @@ PASTED = "pasted.yaml"
 """The name a pasted candidate goes by: problems are reported as ``pasted.yaml:LINE: key: message``."""
 CHANGED_SHOWN = 20
 """Leads whose qualification the candidate changes, listed on the page (as many as the CLI prints)."""
-BREACH = {
-    "reassign": "reassign the lead to the next rep of the team",
-    "escalate": "notify the team's manager",
-}
-
-
-@dataclass(frozen=True)
-class Part:
-    """One part of the agreement in plain words: what it says overall, then one line per item."""
-
-    title: str
-    summary: str
-    items: tuple[tuple[str, str], ...] = ()
-    item_label: str = "item"
-
-
-def _grade_words(a: Agreement) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (g.grade, f"fit of {g.fit_at_least:g} or more" if g.fit_at_least is not None else "any lower fit")
-        for g in a.grades
-    )
-
-
-def parts(a: Agreement) -> list[Part]:
-    """The whole agreement, part by part, as ``leadpact agreement show`` words it."""
-    q, h = a.qualified, a.handoff
-    decay = f"Points halve every {a.half_life_days:g} days." if a.half_life_days else "Points never decay."
-    holidays = ", ".join(d.isoformat() for d in a.holidays) or "none"
-    return [
-        Part(
-            "Calendar",
-            f"Time zone {a.timezone}; working {describe_hours(a)}. The SLA counts working time only.",
-            (("holidays", holidays),),
-            "what",
-        ),
-        Part(
-            "Fit rules",
-            "Each rule adds its points at most once, from what is known about the lead and its company.",
-            tuple((r.id, describe_fit_rule(r)) for r in a.fit_rules),
-            "rule",
-        ),
-        Part("Grades", "A lead's grade is the first whose fit it reaches.", _grade_words(a), "grade"),
-        Part(
-            "Engagement events",
-            f"Each counted event adds its points to the score. {decay}",
-            tuple((name, describe_event(e)) for name, e in a.events.items()),
-            "event",
-        ),
-        Part(
-            "Qualification",
-            f"A lead is handed to sales (MQL) when its score reaches {q.score_at_least:g} with grade "
-            f"{' or '.join(q.grades)}. An event that hands off at once does so for grade "
-            f"{', '.join(q.immediate_grades)}.",
-        ),
-        Part(
-            "Priority",
-            "A lead's priority is the first band its score reaches.",
-            tuple(
-                (
-                    b.band,
-                    f"score of {b.score_at_least:g} or more" if b.score_at_least is not None else "any lower score",
-                )
-                for b in a.priority
-            ),
-            "band",
-        ),
-        Part(
-            "Qualification questions",
-            "What a rep asks to make a lead sales-qualified (SQL), and the answers allowed.",
-            tuple((key, ", ".join(answers)) for key, answers in a.questions.items()),
-            "question",
-        ),
-        Part(
-            "Hand-off SLA",
-            f"The rep accepts a lead within {h.accept_within} and first contacts it within "
-            f"{h.first_contact_within} of working time. On a breach: {BREACH.get(h.on_breach, h.on_breach)}.",
-        ),
-        Part(
-            "Routing",
-            "Each MQL goes to the team of the first rule that matches.",
-            tuple((r.team, f"when {describe_condition(r.when)}" if r.when else "otherwise") for r in h.routing),
-            "team",
-        ),
-        Part(
-            "Reject reasons",
-            "Why a rep may send a lead back: it returns to marketing for nurturing, or ends.",
-            tuple((name, describe_reason(r)) for name, r in a.reject_reasons.items()),
-            "reason",
-        ),
-        Part(
-            "Sales stages",
-            "The stages of an opportunity, with the probability the forecast gives it and why it may be lost there.",
-            tuple(
-                (s.name, f"{percent(s.probability)}; lost for: {', '.join(a.lost_reasons.get(s.name, ())) or 'none'}")
-                for s in a.sales_stages
-            ),
-            "stage",
-        ),
-        Part(
-            "Sales-sourced leads",
-            "Leads from these sources are sales' own; every other lead is marketing-sourced: "
-            + (", ".join(a.sales_sources) or "none")
-            + ".",
-        ),
-    ]
 
 
 # --- reading --------------------------------------------------------------------------------------------
