@@ -116,7 +116,10 @@ def test_a_removed_fit_rule_says_what_it_was() -> None:
     ("change", "words"),
     [
         (("half_life_days: 30", "half_life_days: 14"), ("30 days", "14 days")),
-        (("  half_life_days: 30               # points halve every 30 days\n", ""), ("halve every 30 days", "never decay")),
+        (
+            ("  half_life_days: 30               # points halve every 30 days\n", ""),
+            ("halve every 30 days", "never decay"),
+        ),
         (("{points: 3, max_per_day: 2}", "{points: 2, max_per_day: 1}"), ("3 points", "2 points")),
         (("timezone: America/Chicago", "timezone: Europe/Berlin"), ("America/Chicago", "Europe/Berlin")),
         (('start: "08:00"', 'start: "09:00"'), ("08:00", "09:00")),
