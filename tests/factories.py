@@ -93,7 +93,7 @@ def record(engine: Engine, clock: FixedClock, inforce: InForce, *events: intake.
         return intake.record_events(uow, clock, inforce, list(events))
 
 
-def qualify(
+def hand_off(
     engine: Engine, clock: FixedClock, inforce: InForce, email: str, event_id: str | None = None, **fields: Any
 ) -> int:
     """A grade A lead (or the fields given) with a contact form filled in now: fit 50 + 30 reaches the 60 rule."""

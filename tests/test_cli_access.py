@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from leadpact.cli import app
+from leadpact.cli.common import worded
 from leadpact.domain.errors import LeadpactError
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import ApiToken, User
@@ -34,10 +35,10 @@ def run(url: str, *args: str, stdin: str | None = None) -> str:
 
 
 def refused(url: str, *args: str, stdin: str | None = None) -> str:
-    """The one-line error the command stops with (printed by the entry point, which then exits 2)."""
+    """The one-line error the command stops with, as the entry point prints it before it exits 2."""
     result = CliRunner().invoke(app, ["--db", url, *args], input=stdin)
     assert isinstance(result.exception, LeadpactError), result.output
-    return result.exception.detail
+    return worded(result.exception)
 
 
 @pytest.fixture
@@ -68,9 +69,10 @@ def test_a_manager_is_added_with_a_side_and_a_hashed_password(url: str, sqlite_e
 
 def test_people_commands_refuse_reps_short_passwords_and_sides_of_non_managers(url: str) -> None:
     secret = "long enough secret\n"
-    assert "rep add" in refused(url, "user", "add", "ann", "--role", "rep", "--password-stdin", stdin=secret)
+    rep = refused(url, "user", "add", "ann", "--role", "rep", "--password-stdin", stdin=secret)
+    assert rep == "--role: add reps with 'leadpact rep add NAME --team TEAM', then set a password"
     short = refused(url, "user", "add", "mo", "--role", "admin", "--password-stdin", stdin="short\n")
-    assert "at least 8 characters" in short
+    assert short == "password: needs at least 8 characters"
     sided = refused(
         url, "user", "add", "mo", "--role", "marketing", "--side", "sales", "--password-stdin", stdin=secret
     )
@@ -95,7 +97,7 @@ def test_a_token_is_printed_once_kept_as_a_digest_listed_and_revoked(
     ]
     assert "is revoked" in run(url, "token", "revoke", str(token.id))
     assert json.loads(run(url, "token", "list", "--json"))[0]["revoked_at"] is not None
-    assert "say what the token may do" in refused(url, "token", "create", "nobody")
+    assert "--role: say what the token may do" in refused(url, "token", "create", "nobody")
     assert "no API token 99" in refused(url, "token", "revoke", "99")
 
 
@@ -124,7 +126,7 @@ def test_a_capture_form_is_added_with_its_origins_and_mapping_and_listed(url: st
         }
     ]
     assert "not an origin" in refused(url, "form", "add", "other", "--origin", "www.acme.example/contact")
-    assert "FORM_FIELD=LEAD_FIELD" in refused(url, "form", "add", "other", "--map", "work_email")
+    assert "--map: 'work_email' is not HEADER=FIELD" in refused(url, "form", "add", "other", "--map", "work_email")
 
 
 def _free_port() -> int:

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from leadpact.cli import app
+from leadpact.cli.common import worded
 from leadpact.domain.errors import InvalidInput
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AgreementVersion
@@ -32,7 +33,7 @@ def test_adopting_names_managers_of_each_side_once_the_store_has_them(sqlite_eng
     for marketing, sales, option in (("Anybody", "sam", "--marketing"), ("dana", "Whoever", "--sales")):
         code, _, error = _adopt(sqlite_engine, marketing, sales)
         assert isinstance(error, InvalidInput), error
-        assert error.detail.startswith(f"{option}: ")
+        assert worded(error).startswith(f"{option}: ")
     code, _, error = _adopt(sqlite_engine, "sam", "dana")  # each signs for their own side only
     assert isinstance(error, InvalidInput)
     assert "managers for marketing: dana" in error.detail
@@ -41,6 +42,15 @@ def test_adopting_names_managers_of_each_side_once_the_store_has_them(sqlite_eng
     assert (code, error) == (0, None), output
     assert "note:" not in output
     assert _versions(sqlite_engine) == [("dana", "sam")]
+
+
+def test_a_blank_signer_is_refused_naming_the_option(sqlite_engine: Engine) -> None:
+    for marketing, sales, option in (("  ", "Sam Ortiz", "--marketing"), ("Dana Lee", "", "--sales")):
+        _, _, error = _adopt(sqlite_engine, marketing, sales)
+        assert isinstance(error, InvalidInput), error
+        side = option.removeprefix("--")
+        assert worded(error) == f"{option}: an agreement needs both sign-offs: name who signs for {side}"
+    assert _versions(sqlite_engine) == []
 
 
 def test_without_managers_the_names_are_taken_and_the_command_says_it_did_not_check_them(

@@ -76,7 +76,8 @@ def test_an_admin_creates_a_token_that_works_at_once_and_lists_it_without_its_se
 
 def test_a_token_is_refused_a_bad_role_or_a_rep_without_a_name(api: Api) -> None:
     refused(api.post("/tokens", "root", {"name": "x", "role": "king"}), 422, "invalid_input", "role", "king")
-    refused(api.post("/tokens", "root", {"name": "x", "role": "rep"}), 422, "invalid_input", "rep")
+    refused(api.post("/tokens", "root", {"name": "x", "role": "rep"}), 422, "invalid_input", "user: a rep's token")
+    refused(api.post("/tokens", "root", {"name": "x"}), 422, "invalid_input", "role: say what the token may do")
     refused(api.post("/tokens", "root", {"name": "x", "user": "zed"}), 404, "not_found", "zed")
     refused(api.post("/tokens", "root", {"role": "marketing"}), 422, "invalid_input", "name")
     with UnitOfWork(api.engine) as uow:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from leadpact.store.tables import AuditEntry, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import V1, Api, refused
-from tests.factories import capture, owner_name, qualify
+from tests.factories import capture, hand_off, owner_name
 
 
 def test_an_admin_adds_lists_and_removes_webhooks_and_sees_the_secret_only_once(api: Api) -> None:
@@ -38,7 +38,7 @@ def test_only_an_admin_manages_webhooks_reads_the_trail_and_handles_a_persons_da
 
 
 def test_changes_through_the_api_are_in_the_trail_with_the_token_and_its_address(api: Api) -> None:
-    lead_id = qualify(api.engine, api.clock, api.inforce, "ann@acme.example")
+    lead_id = hand_off(api.engine, api.clock, api.inforce, "ann@acme.example")
     rep = owner_name(api.engine, "ann@acme.example")
     assert rep is not None
     assert api.post(f"/leads/{lead_id}/accept", rep).status_code == 200

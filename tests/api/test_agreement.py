@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.api.conftest import Api, refused
 from tests.conftest import EXAMPLE
-from tests.factories import agreement_text, qualify
+from tests.factories import agreement_text, hand_off
 
 STRICTER = agreement_text(("score_at_least: 60, grades", "score_at_least: 75, grades"))
 """The example with a higher qualification threshold."""
@@ -102,8 +102,8 @@ def test_marketing_and_reps_may_not_propose_a_candidate(api: Api) -> None:
 
 
 def test_a_candidate_is_backtested_against_the_version_in_force(api: Api) -> None:
-    qualify(api.engine, api.clock, api.inforce, "hot@acme.example")  # score 80: an MQL under both thresholds
-    qualify(api.engine, api.clock, api.inforce, "edge@acme.example", title="Plant Manager")  # fit 38 + 30: 68
+    hand_off(api.engine, api.clock, api.inforce, "hot@acme.example")  # score 80: an MQL under both thresholds
+    hand_off(api.engine, api.clock, api.inforce, "edge@acme.example", title="Plant Manager")  # fit 38 + 30: 68
     candidate = api.post("/agreement/candidates", "dana", {"text": STRICTER, "source": "stricter.yaml"}).json()
     path = f"/agreement/candidates/{candidate['id']}/backtest"
     answer = api.get(path, "sam", since="2026-03-01")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from leadpact.store.tables import Campaign, CampaignCost
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import Api, refused
-from tests.factories import HOT, capture, qualify
+from tests.factories import HOT, capture, hand_off
 
 REPORTS = ("funnel", "costs", "sla", "reasons", "grades", "sourced", "attribution", "forecast")
 
@@ -90,7 +90,7 @@ def test_only_marketing_and_admins_manage_campaigns_and_reps_do_not_read_them(ap
 
 
 def test_the_funnel_report_counts_the_leads_by_source(api: Api) -> None:
-    qualify(api.engine, api.clock, api.inforce, "hot@acme.example", source="website")
+    hand_off(api.engine, api.clock, api.inforce, "hot@acme.example", source="website")
     capture(api.engine, api.clock, api.inforce, "warm@acme.example", source="website", **HOT)
     capture(api.engine, api.clock, api.inforce, "cold@bank.example", source="ads")
     answer = api.get("/reports/funnel", "mia", **{"from": "2026-03-01", "to": "2026-03-31"})
@@ -115,7 +115,7 @@ def test_the_funnel_report_counts_the_leads_by_source(api: Api) -> None:
 
 
 def test_every_report_answers_its_typed_rows(api: Api) -> None:
-    qualify(api.engine, api.clock, api.inforce, "hot@acme.example", source="website")
+    hand_off(api.engine, api.clock, api.inforce, "hot@acme.example", source="website")
     for name in REPORTS:
         answer = api.get(f"/reports/{name}", "sam")
         assert answer.status_code == 200, (name, answer.text)

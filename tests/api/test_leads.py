@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from leadpact.store.tables import Lead, LeadField
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import Api, refused
-from tests.factories import HOT, capture, lead, owner_name, qualify
+from tests.factories import HOT, capture, hand_off, lead, owner_name
 
 
 def _lead_count(api: Api) -> int:
@@ -68,7 +68,7 @@ def test_the_lead_list_filters_and_pages_highest_score_first(api: Api) -> None:
     clock, inforce = api.clock, api.inforce
     capture(api.engine, clock, inforce, "cold@bank.example", title="Engineer", source="ads")
     capture(api.engine, clock, inforce, "warm@acme.example", first_name="Walt", **HOT, source="website")
-    qualify(api.engine, clock, inforce, "hot@acme.example", source="website")
+    hand_off(api.engine, clock, inforce, "hot@acme.example", source="website")
     capture(api.engine, clock, inforce, "free@gmail.com", source="website")
     capture(api.engine, clock, inforce, "plant@acme.example", title="Plant Manager", source="ads")
 
@@ -112,8 +112,8 @@ def test_the_lead_list_refuses_unknown_filters_naming_them(api: Api) -> None:
 
 
 def test_a_rep_lists_only_the_leads_assigned_to_them(api: Api) -> None:
-    qualify(api.engine, api.clock, api.inforce, "one@acme.example")
-    qualify(api.engine, api.clock, api.inforce, "two@acme.example")
+    hand_off(api.engine, api.clock, api.inforce, "one@acme.example")
+    hand_off(api.engine, api.clock, api.inforce, "two@acme.example")
     capture(api.engine, api.clock, api.inforce, "nobody@acme.example")
     seen = {}
     for rep in ("alice", "bob"):
@@ -127,7 +127,7 @@ def test_a_rep_lists_only_the_leads_assigned_to_them(api: Api) -> None:
 
 
 def test_a_lead_is_explained_point_by_point(api: Api) -> None:
-    lead_id = qualify(api.engine, api.clock, api.inforce, "ann@acme.example", event_id="form-1")
+    lead_id = hand_off(api.engine, api.clock, api.inforce, "ann@acme.example", event_id="form-1")
     answer = api.get(f"/leads/{lead_id}", "sam")
     assert answer.status_code == 200, answer.text
     x = answer.json()
@@ -157,7 +157,7 @@ def test_a_lead_is_explained_point_by_point(api: Api) -> None:
 
 
 def test_a_rep_sees_their_own_lead_but_not_another_reps(api: Api) -> None:
-    qualify(api.engine, api.clock, api.inforce, "ann@acme.example")
+    hand_off(api.engine, api.clock, api.inforce, "ann@acme.example")
     owner = owner_name(api.engine, "ann@acme.example")
     other = ({"alice", "bob"} - {owner}).pop()
     assert api.get("/leads/ann@acme.example", str(owner)).json()["owner"] == owner
@@ -165,7 +165,7 @@ def test_a_rep_sees_their_own_lead_but_not_another_reps(api: Api) -> None:
 
 
 def test_a_refusal_names_nothing_of_the_lead_the_caller_may_not_see(api: Api) -> None:
-    lead_id = qualify(api.engine, api.clock, api.inforce, "ann@acme.example", first_name="Ann", last_name="Ray")
+    lead_id = hand_off(api.engine, api.clock, api.inforce, "ann@acme.example", first_name="Ann", last_name="Ray")
     other = ({"alice", "bob"} - {owner_name(api.engine, "ann@acme.example")}).pop()
     for response in (
         api.get(f"/leads/{lead_id}", other),

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from leadpact.store.tables import LeadField, Opportunity
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import Api, refused
-from tests.factories import capture, history, lead, messages, owner_name, qualify
+from tests.factories import capture, hand_off, history, lead, messages, owner_name
 
 ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
 
 
 def handed(api: Api, email: str) -> tuple[str, str]:
     """A grade A lead handed to sales: (the rep it is assigned to, the other rep)."""
-    qualify(api.engine, api.clock, api.inforce, email)
+    hand_off(api.engine, api.clock, api.inforce, email)
     owner = owner_name(api.engine, email)
     assert owner in ("alice", "bob")
     return owner, ({"alice", "bob"} - {owner}).pop()

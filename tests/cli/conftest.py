@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from tests.conftest import adopt_example
-from tests.factories import add_team, qualify
+from tests.factories import add_team, hand_off
 
 AT = "2026-03-02T16:00:00Z"
 """An hour after the ``clock`` fixture's moment, when the lead was handed over: what the commands act as of."""
@@ -38,5 +38,5 @@ def url(sqlite_engine: Engine) -> str:
 def handed(sqlite_engine: Engine, clock: FixedClock) -> Handed:
     inforce = adopt_example(sqlite_engine, clock)
     add_team(sqlite_engine, clock, "americas", {"alice": 1})
-    qualify(sqlite_engine, clock, inforce, "ann@acme.example", first_name="Ann", company="Acme")
+    hand_off(sqlite_engine, clock, inforce, "ann@acme.example", first_name="Ann", company="Acme")
     return Handed(sqlite_engine, inforce)

@@ -32,5 +32,9 @@ def test_a_refusal_is_one_line_on_stderr_and_exit_status_2(
 
 def test_a_value_a_service_refuses_is_named_by_its_option() -> None:
     assert worded(InvalidInput("'soon' is not a date", "close_date")) == "--close-date: 'soon' is not a date"
+    assert worded(InvalidInput("'x' is not a database URL", "database_url")) == "--db: 'x' is not a database URL"
+    assert worded(InvalidInput("'people' is not something to import", "kind")) == (
+        "KIND: 'people' is not something to import"
+    )
     assert worded(InvalidInput("--json and --csv: choose one")) == "--json and --csv: choose one"
     assert worded(NotFound("no user named 'zoe'")) == "no user named 'zoe'"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from leadpact.services import imports
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Lead, LeadField
 from leadpact.store.unit_of_work import UnitOfWork
@@ -68,8 +69,11 @@ def test_a_bad_kind_or_map_is_refused_and_nothing_is_stored(
     adopt_example(sqlite_engine, clock)
     leads = tmp_path / "leads.csv"
     leads.write_text(LEADS)
-    assert "'people' is not something to import; use one of: leads, events, campaigns, costs" in refused(
-        url, "import", "people", str(leads)
+    assert refused(url, "import", "people", str(leads)) == (
+        "KIND: 'people' is not something to import; use one of: leads, events, campaigns, costs"
     )
-    assert "--map: 'Notes' is not HEADER=FIELD" in refused(url, "import", "leads", str(leads), "--map", "Notes")
+    assert refused(url, "import", "leads", str(leads), "--map", "Notes") == "--map: 'Notes' is not HEADER=FIELD"
+    assert refused(url, "import", "events", str(leads), "--map", "Notes=colour") == (
+        "--map: 'colour' is not a field of events; fields: " + ", ".join(imports.FIELDS["events"])
+    )
     assert leads_held(sqlite_engine) == 0

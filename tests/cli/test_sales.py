@@ -77,7 +77,9 @@ def test_a_lead_goes_from_accepted_to_won_one_command_at_a_time(handed: Handed) 
     }
 
     bad_date = refused(url, "convert", ANN, "--amount", "5000", "--close-date", "soon")
-    assert "--close-date: 'soon' is not a date like 2027-03-31" in bad_date
+    nothing = refused(url, "convert", ANN, "--amount", "0", "--close-date", "2026-06-30", "--at", AT)
+    assert nothing == "--amount: an opportunity's amount is above 0"
+    assert "--close-date: 'soon' is not a date like 2026-01-31" in bad_date
     printed = run(url, "convert", ANN, "--amount", "5000", "--close-date", "2026-06-30", "--at", AT)
     made = opportunity(engine, ANN)
     assert f"{ANN} is now opportunity {made.id} in stage discovery." in printed

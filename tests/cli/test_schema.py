@@ -21,3 +21,8 @@ def test_init_creates_the_schema_once_and_then_finds_it_up_to_date(tmp_path: Pat
     assert f"{url} migrated from empty to schema {revision}." in created
     assert f"{url} is up to date (schema {revision})." in run(url, "init")
     assert "No agreement adopted yet." in run(url, "agreement", "list")
+
+
+def test_a_database_url_that_is_not_one_is_refused_naming_the_db_option() -> None:
+    assert refused("nonsense", "init") == "--db: 'nonsense' is not a database URL (e.g. sqlite:///leadpact.db)"
+    assert refused("mysql://db.example/leads", "init") == "--db: mysql is not supported; use SQLite or PostgreSQL"

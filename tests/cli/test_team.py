@@ -10,7 +10,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Team, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, assignments, owner_name, qualify
+from tests.factories import add_team, assignments, hand_off, owner_name
 from tests.test_cli_access import refused, run
 
 
@@ -32,6 +32,7 @@ def test_reps_are_added_to_teams_marked_away_and_back_and_listed(url: str, sqlit
     assert "alice joined team americas with capacity 2." in printed
     assert person(sqlite_engine, "alice") == ("rep", "americas", 2, True, "alice@acme.example")
     assert "already a user named 'alice'" in refused(url, "rep", "add", "alice", "--team", "emea")
+    assert refused(url, "rep", "add", "carol", "--team", " ") == "--team: a rep belongs to a team"
 
     assert "alice is away and gets no new leads." in run(url, "rep", "away", "alice")
     assert person(sqlite_engine, "alice")[3] is False
@@ -63,7 +64,7 @@ def test_the_sla_check_records_a_late_accept_and_reassigns_the_lead(
 ) -> None:
     inforce = adopt_example(sqlite_engine, clock)
     add_team(sqlite_engine, clock, "americas", {"alice": 1, "bob": 1})
-    qualify(sqlite_engine, clock, inforce, "ann@acme.example")
+    hand_off(sqlite_engine, clock, inforce, "ann@acme.example")
     first = owner_name(sqlite_engine, "ann@acme.example")
     before = run(url, "sla", "check", "--at", "2026-03-02T18:00:00Z")  # accept is due at 19:00 UTC
     assert "0 accept and 0 contact breaches; 0 reassigned, 0 escalated, 0 waiting leads assigned." in before

@@ -34,7 +34,7 @@ ACTIONS: dict[str, Work] = {
     "accept": lambda uow, clock, inforce, lead: sales.accept(uow, clock, inforce, lead),
     "recycle": lambda uow, clock, inforce, lead: sales.reject(uow, clock, inforce, lead, "not_ready"),
     "disqualify": lambda uow, clock, inforce, lead: sales.reject(uow, clock, inforce, lead, "bad_data"),
-    "confirm": lambda uow, clock, inforce, lead: sales.confirm(uow, clock, inforce, lead, ANSWERS),
+    "qualify": lambda uow, clock, inforce, lead: sales.qualify(uow, clock, inforce, lead, ANSWERS),
     "convert": lambda uow, clock, inforce, lead: opportunities.convert(
         uow, clock, inforce, lead, 1000.0, date(2026, 6, 30)
     ),
@@ -45,8 +45,8 @@ PAIRS = [
     ("accept", "recycle"),
     ("recycle", "recycle"),
     ("recycle", "disqualify"),
-    ("accept", "confirm"),
-    ("confirm", "recycle"),
+    ("accept", "qualify"),
+    ("qualify", "recycle"),
     ("accept", "contact"),
     ("convert", "recycle"),
 ]
@@ -71,8 +71,8 @@ def _leads(engine: Engine, clock: FixedClock, inforce: InForce, count: int, name
 
 
 def _prepare(engine: Engine, clock: FixedClock, inforce: InForce, email: str, first: str) -> None:
-    """Bring the lead to where the pair's first action applies: sal before confirm, sql before convert."""
-    steps = {"confirm": ["accept"], "convert": ["accept", "confirm"]}.get(first, [])
+    """Bring the lead to where the pair's first action applies: sal before qualify, sql before convert."""
+    steps = {"qualify": ["accept"], "convert": ["accept", "qualify"]}.get(first, [])
     for step in steps:
         with UnitOfWork(engine) as uow:
             ACTIONS[step](uow, clock, inforce, intake.lead_for_change(uow, email))

@@ -13,7 +13,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import agreement_text, owner_name, qualify
+from tests.factories import agreement_text, hand_off, owner_name
 from tests.receivers import Mailbox, Webhook, free_port
 
 ACCEPT_DUE = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # the clock's Monday 09:00 CST + 4 working hours
@@ -54,7 +54,7 @@ def sent(engine: Engine) -> list[tuple[int, str]]:
 def assigned_lead(engine: Engine, clock: FixedClock, agreement: str | None = None) -> InForce:
     inforce = adopt_example(engine, clock, agreement)
     staff(engine, clock)
-    qualify(engine, clock, inforce, LEE)
+    hand_off(engine, clock, inforce, LEE)
     return inforce
 
 
@@ -121,7 +121,7 @@ def test_delivered_messages_are_marked_and_not_sent_again(engine: Engine, clock:
         delivered = [(m.id, m.delivered_at, m.attempts) for m in outbox(engine)]
         clock.at += timedelta(minutes=5)
         again = deliver(engine, clock, settings)
-        qualify(engine, clock, inforce, "kim@bigco.example")
+        hand_off(engine, clock, inforce, "kim@bigco.example")
         later = deliver(engine, clock, settings)
     assert (again.delivered, again.failed) == (0, 0)
     assert delivered == [(id_, clock.now() - timedelta(minutes=5), 1) for id_, _ in sent(engine)[: first.delivered]]
@@ -184,7 +184,7 @@ def test_a_message_waiting_out_its_pause_does_not_hold_back_newer_ones(engine: E
         deliver(engine, clock, Settings(webhooks=(crm.url,)))
         crm.failing = False
         clock.at += timedelta(seconds=10)
-        qualify(engine, clock, inforce, "kim@bigco.example")
+        hand_off(engine, clock, inforce, "kim@bigco.example")
         newer = deliver(engine, clock, Settings(webhooks=(crm.url,)))
     assert newer.delivered == len(sent(engine)) - old
     assert crm.received() == sent(engine)[old:]

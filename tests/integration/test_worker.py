@@ -12,7 +12,7 @@ from leadpact.config import Settings
 from leadpact.services.clock import FixedClock
 from leadpact.worker import Worker
 from tests.conftest import adopt_example
-from tests.factories import owner_name, qualify
+from tests.factories import hand_off, owner_name
 from tests.integration.test_delivery import ACCEPT_DUE, LEE, sent, staff
 from tests.receivers import Webhook
 
@@ -32,7 +32,7 @@ def worker_threads() -> list[threading.Thread]:
 def test_a_round_records_the_breaches_due_by_the_clock_then_delivers(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     staff(engine, clock)
-    qualify(engine, clock, inforce, LEE)
+    hand_off(engine, clock, inforce, LEE)
     first = owner_name(engine, LEE)
     with Webhook() as crm:
         worker = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=60)
@@ -62,7 +62,7 @@ def test_the_worker_runs_rounds_in_the_background_until_stopped(engine: Engine, 
         worker = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=0.05)
         worker.start()
         try:
-            qualify(engine, clock, inforce, LEE)
+            hand_off(engine, clock, inforce, LEE)
             eventually(lambda: len(crm.bodies) == len(sent(engine)) > 0)
             clock.at = ACCEPT_DUE  # the next round finds the breach without being asked
             eventually(lambda: any(body["topic"] == "sla.breached" for body in crm.bodies))

@@ -40,7 +40,7 @@ def decay(days_before: float) -> float:
 def open_deal(h: History, email: str, at: datetime, amount: float) -> None:
     """The assigned rep accepts the MQL, confirms it and converts it at once."""
     h.accept(email, at)
-    h.confirm(email, at)
+    h.qualify(email, at)
     h.convert(email, at, amount, date(2026, 3, 31))
 
 

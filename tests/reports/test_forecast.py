@@ -26,7 +26,7 @@ def deal(h: History, email: str, opened: datetime, amount: float, close: date) -
     """A grade A lead asks for a demo, and the rep takes it to a deal in discovery the same moment."""
     h.handed_over(email, opened)
     h.accept(email, opened)
-    h.confirm(email, opened)
+    h.qualify(email, opened)
     h.convert(email, opened, amount, close)
 
 

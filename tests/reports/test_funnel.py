@@ -41,7 +41,7 @@ def built(history: History) -> History:
     h.campaign("List B", "purchased_list")
     h.handed_over("a@alpha.example", JAN5, source="webinar", campaign="Webinar A")
     h.accept("a@alpha.example", JAN5 + day(1))
-    h.confirm("a@alpha.example", JAN5 + day(3))
+    h.qualify("a@alpha.example", JAN5 + day(3))
     h.convert("a@alpha.example", JAN5 + day(5), 10_000, date(2026, 3, 31))
     h.win("a@alpha.example", JAN5 + day(20))
     h.handed_over("b@beta.example", JAN5 + day(1), source="webinar", campaign="Webinar A")
@@ -51,7 +51,7 @@ def built(history: History) -> History:
     h.capture("c@gamma.example", FEB10, source="purchased_list", campaign="List B", **WARM)
     h.handed_over("d@delta.example", FEB10 + day(1), source="purchased_list", campaign="List B")
     h.accept("d@delta.example", FEB10 + day(2))
-    h.confirm("d@delta.example", FEB10 + day(3))
+    h.qualify("d@delta.example", FEB10 + day(3))
     h.convert("d@delta.example", FEB10 + day(4), 5_000, date(2026, 4, 30))
     h.lose("d@delta.example", FEB10 + day(11), "no_need")
     return h

@@ -57,7 +57,7 @@ def built(history: History) -> History:
         h.capture(email, moment, **HOT)
         h.event(email, "contact_form", moment)
         h.accept(email, utc(2026, 1, 12, 15))
-        h.confirm(email, utc(2026, 1, 13, 15))
+        h.qualify(email, utc(2026, 1, 13, 15))
         h.convert(email, utc(2026, 1, 14, 15), 1_000, date(2026, 3, 31))
     h.win("a1@one.example", utc(2026, 2, 2, 15))
     h.lose("a2@two.example", utc(2026, 2, 2, 15), "no_need")

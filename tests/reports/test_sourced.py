@@ -48,7 +48,7 @@ def built(history: History) -> History:
     ):
         h.handed_over(email, captured, source=source)
         h.accept(email, captured + day(1))
-        h.confirm(email, captured + day(2))
+        h.qualify(email, captured + day(2))
         h.convert(email, captured + day(3), amount, date(2026, 5, 31))
     h.capture("e@epsilon.example", utc(2026, 2, 3, 15), **COLD)
     h.win("a@alpha.example", JAN5 + day(28))

@@ -100,7 +100,7 @@ def test_every_stage_change_ledger_row_and_assignment_records_the_version_in_for
     v3 = adopt_example(engine, clock, agreement_text(("accept_within: 4h", "accept_within: 2h")))
     with UnitOfWork(engine) as uow:
         answers = {"budget": "yes", "authority": "influencer", "timing": "this_year"}
-        sales.confirm(uow, clock, v3, intake.find_lead(uow, "lee@acme.example"), answers)
+        sales.qualify(uow, clock, v3, intake.find_lead(uow, "lee@acme.example"), answers)
     with UnitOfWork(engine) as uow:
         changes = [(c.to_stage, c.version) for c in uow.session.scalars(select(StageChange).order_by(StageChange.id))]
         assert changes == [("inquiry", 1), ("mql", 2), ("sal", 2), ("sql", 3)]

@@ -31,7 +31,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AuditEntry
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, agreement_text, capture, qualify
+from tests.factories import add_team, agreement_text, capture, hand_off
 
 ROOT = Actor("root", "api", "10.0.0.7")
 
@@ -48,7 +48,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
 ) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    ids = {email: qualify(engine, clock, inforce, email) for email in ("won@acme.example", "lost@acme.example")}
+    ids = {email: hand_off(engine, clock, inforce, email) for email in ("won@acme.example", "lost@acme.example")}
     capture(engine, clock, inforce, "spam@acme.example")
     costs_file = tmp_path / "costs.csv"
     costs_file.write_text("campaign,date,amount\nSpring,2026-03-01,100\n")
@@ -60,7 +60,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
             work: dict[str, Callable[[], object]] = {
                 "accept": lambda: sales.accept(uow, clock, inforce, lead),
                 "contact": lambda: sales.contact(uow, clock, lead),
-                "qualify": lambda: sales.confirm(uow, clock, inforce, lead, answers),
+                "qualify": lambda: sales.qualify(uow, clock, inforce, lead, answers),
                 "convert": lambda: opportunities.convert(uow, clock, inforce, lead, 5.0, date(2026, 6, 1)),
                 "stage": lambda: opportunities.move_stage(uow, clock, inforce, lead, "proposal"),
                 "won": lambda: opportunities.win(uow, clock, inforce, lead),
@@ -74,7 +74,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
     act("won@acme.example", "accept", "contact", "qualify", "convert", "stage", "won")
     act("lost@acme.example", "accept", "qualify", "convert", "stage", "lost")
     act("spam@acme.example", "disqualify")
-    qualify(engine, clock, inforce, "back@acme.example")
+    hand_off(engine, clock, inforce, "back@acme.example")
     act("back@acme.example", "reject")
     with UnitOfWork(engine, ROOT) as uow:
         team.add_user(uow, clock, "dana", "manager", side="marketing")
@@ -114,7 +114,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
 def test_the_agreement_acting_by_itself_is_not_in_the_trail(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")  # scored, handed over, dealt: the agreement's doing
+    hand_off(engine, clock, inforce, "lee@acme.example")  # scored, handed over, dealt: the agreement's doing
     with UnitOfWork(engine) as uow:
         assert audit.entries(uow) == []
 

@@ -166,16 +166,23 @@ def test_an_unknown_token_is_refused(engine: Engine, clock: FixedClock) -> None:
 
 
 def test_a_rep_token_must_act_for_a_rep(engine: Engine, clock: FixedClock) -> None:
-    with pytest.raises(InvalidInput, match="a rep's token acts for that rep"):
+    with pytest.raises(InvalidInput, match="a rep's token acts for that rep") as refused:
         create_token(engine, clock, "rep")
+    assert refused.value.field == "user"
     with UnitOfWork(engine) as uow:
         assert auth.tokens(uow) == []
 
 
-@pytest.mark.parametrize("role", ["superuser", "Admin", ""])
+@pytest.mark.parametrize("role", ["superuser", "Admin"])
 def test_a_token_role_must_be_one_of_the_roles(engine: Engine, clock: FixedClock, role: str) -> None:
     with pytest.raises(InvalidInput, match="is not one of admin, marketing, manager, rep"):
         create_token(engine, clock, role)
+
+
+def test_a_token_with_neither_a_role_nor_a_person_is_refused(engine: Engine, clock: FixedClock) -> None:
+    with pytest.raises(InvalidInput, match="say what the token may do") as refused:
+        create_token(engine, clock, "")
+    assert refused.value.field == "role"
 
 
 def test_guesses_sent_at_the_same_moment_take_turns_so_the_limit_holds(engine: Engine, clock: FixedClock) -> None:

@@ -12,7 +12,7 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import HOT, add_team, assignments, capture, days, event, history, hours, lead, qualify, record
+from tests.factories import HOT, add_team, assignments, capture, days, event, hand_off, history, hours, lead, record
 
 LEE = "lee@acme.example"
 
@@ -25,7 +25,7 @@ def reject(engine: Engine, clock: FixedClock, inforce: InForce, reason: str) -> 
 def handed_over(engine: Engine, clock: FixedClock) -> InForce:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, LEE)
+    hand_off(engine, clock, inforce, LEE)
     return inforce
 
 
@@ -118,7 +118,7 @@ def test_a_lost_deal_comes_back_through_its_next_counted_event(engine: Engine, c
     with UnitOfWork(engine) as uow:
         lee = intake.find_lead(uow, LEE)
         sales.accept(uow, clock, inforce, lee)
-        sales.confirm(uow, clock, inforce, lee, {"budget": "no", "authority": "user", "timing": "later"})
+        sales.qualify(uow, clock, inforce, lee, {"budget": "no", "authority": "user", "timing": "later"})
         opportunities.convert(uow, clock, inforce, lee, 10_000.0, date(2026, 9, 1))
         opportunities.lose(uow, clock, inforce, lee, "no_decision")
     assert lead(engine, LEE).stage == "recycled"

@@ -14,7 +14,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.services.team import user_named
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, capture, days, event, qualify, record
+from tests.factories import add_team, capture, days, event, hand_off, record
 
 ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
 
@@ -54,7 +54,7 @@ def test_the_score_steps_at_each_change_and_decays_between_them(engine: Engine, 
 def test_the_score_history_ends_at_the_score_the_lead_page_explains(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "kim@bigco.example")
+    hand_off(engine, clock, inforce, "kim@bigco.example")
     record(engine, clock, inforce, event("web-2", "kim@bigco.example", "webinar_attended", clock.now() - days(12)))
 
     points = history(engine, clock, inforce, "kim@bigco.example", samples=48)
@@ -83,11 +83,11 @@ def test_a_reps_pipeline_lists_open_deals_by_stage_then_the_closed_ones(engine: 
     add_team(engine, clock, "americas", {"ann": 1})
     emails = ["a@one.example", "b@two.example", "c@three.example"]
     for email in emails:
-        qualify(engine, clock, inforce, email)
+        hand_off(engine, clock, inforce, email)
         with UnitOfWork(engine) as uow:
             found = intake.find_lead(uow, email)
             sales.accept(uow, clock, inforce, found)
-            sales.confirm(uow, clock, inforce, found, ANSWERS)
+            sales.qualify(uow, clock, inforce, found, ANSWERS)
             opportunities.convert(uow, clock, inforce, found, 1000.0 * len(email), date(2026, 6, 30))
     with UnitOfWork(engine) as uow:
         opportunities.move_stage(uow, clock, inforce, intake.find_lead(uow, "a@one.example"), "proposal")

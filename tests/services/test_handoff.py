@@ -20,11 +20,11 @@ from tests.factories import (
     assignments,
     capture,
     event,
+    hand_off,
     hours,
     lead,
     messages,
     owner_name,
-    qualify,
     record,
     rep_of,
 )
@@ -47,9 +47,9 @@ def test_an_mql_goes_to_the_team_its_first_matching_routing_rule_names(engine: E
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "emea", {"eva": 1})
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "klaus@werk.example", country="DE")
-    qualify(engine, clock, inforce, "lee@acme.example", country="US")
-    qualify(engine, clock, inforce, "ana@nocountry.example", country=None)
+    hand_off(engine, clock, inforce, "klaus@werk.example", country="DE")
+    hand_off(engine, clock, inforce, "lee@acme.example", country="US")
+    hand_off(engine, clock, inforce, "ana@nocountry.example", country=None)
     assert owner_name(engine, "klaus@werk.example") == "eva"
     assert owner_name(engine, "lee@acme.example") == "ann"
     assert owner_name(engine, "ana@nocountry.example") == "ann"  # no country: the catch-all rule
@@ -59,7 +59,7 @@ def test_leads_are_dealt_in_proportion_to_capacity(engine: Engine, clock: FixedC
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 2, "bob": 1})
     for n in range(6):
-        qualify(engine, clock, inforce, f"lead{n}@co{n}.example")
+        hand_off(engine, clock, inforce, f"lead{n}@co{n}.example")
     owners = [owner_name(engine, f"lead{n}@co{n}.example") for n in range(6)]
     assert Counter(owners) == {"ann": 4, "bob": 2}
     assert owners[:3].count("bob") == 1  # bob once in every three, not twice in a row at the end
@@ -81,7 +81,7 @@ def test_leads_qualifying_in_one_batch_are_dealt_as_if_one_by_one(engine: Engine
 def test_the_sla_clock_counts_working_hours_from_the_hand_off(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     (assignment,) = assignments(engine, "lee@acme.example")
     assert (assignment.assigned_at, assignment.accept_due, assignment.contact_due) == (
         clock.now(),
@@ -97,7 +97,7 @@ def test_a_hand_off_on_friday_afternoon_is_due_on_monday_across_the_clock_change
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
     clock.at = datetime(2026, 3, 6, 22, 0, tzinfo=UTC)  # Friday 16:00 CST; Sunday the clocks go forward
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     (assignment,) = assignments(engine, "lee@acme.example")
     assert assignment.accept_due == datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # Monday 10:00 CDT
     assert assignment.contact_due == datetime(2026, 3, 9, 21, 0, tzinfo=UTC)  # 2 h Friday + 8 h Monday: 16:00 CDT
@@ -106,7 +106,7 @@ def test_a_hand_off_on_friday_afternoon_is_due_on_monday_across_the_clock_change
 def test_nothing_is_breached_before_the_due_moment(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     owner = owner_name(engine, "lee@acme.example")
     clock.at = ACCEPT_DUE - timedelta(seconds=1)
     report = check(engine, clock, inforce)
@@ -122,7 +122,7 @@ def test_an_accept_breach_is_recorded_and_the_lead_goes_to_the_next_member_with_
 ) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     first_owner = owner_name(engine, "lee@acme.example")
     clock.at = ACCEPT_DUE + hours(1)  # Monday 14:00 CST
     report = check(engine, clock, inforce)
@@ -147,7 +147,7 @@ def test_an_accept_breach_is_recorded_and_the_lead_goes_to_the_next_member_with_
 def test_a_contact_breach_after_acceptance_reassigns_the_lead_still_accepted(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     with UnitOfWork(engine) as uow:
         sales.accept(uow, clock, inforce, intake.find_lead(uow, "lee@acme.example"))
     clock.at = CONTACT_DUE
@@ -166,7 +166,7 @@ def test_on_breach_escalate_notifies_the_team_manager_and_leaves_the_lead_with_t
 ) -> None:
     inforce = adopt_example(engine, clock, agreement_text(("on_breach: reassign", "on_breach: escalate")))
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1}, manager="Maria")
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     owner = owner_name(engine, "lee@acme.example")
     clock.at = ACCEPT_DUE + hours(2)
     report = check(engine, clock, inforce)
@@ -187,11 +187,11 @@ def test_reps_who_are_away_get_no_leads_until_they_are_back(engine: Engine, cloc
     add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
     set_available(engine, "bob", False)
     for n in range(3):
-        qualify(engine, clock, inforce, f"lead{n}@co{n}.example")
+        hand_off(engine, clock, inforce, f"lead{n}@co{n}.example")
     assert [owner_name(engine, f"lead{n}@co{n}.example") for n in range(3)] == ["ann"] * 3
     set_available(engine, "bob", True)
     for n in range(3, 5):
-        qualify(engine, clock, inforce, f"lead{n}@co{n}.example")
+        hand_off(engine, clock, inforce, f"lead{n}@co{n}.example")
     assert "bob" in {owner_name(engine, f"lead{n}@co{n}.example") for n in range(3, 5)}
 
 
@@ -199,7 +199,7 @@ def test_an_mql_with_nobody_available_waits_and_is_assigned_by_a_later_check(eng
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
     set_available(engine, "ann", False)
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     lee = lead(engine, "lee@acme.example")
     assert (lee.stage, lee.owner_id) == ("mql", None)
     assert assignments(engine, "lee@acme.example") == []
@@ -219,7 +219,7 @@ def test_an_mql_with_nobody_available_waits_and_is_assigned_by_a_later_check(eng
 def test_an_mql_routed_to_a_team_that_does_not_exist_waits(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "klaus@werk.example", country="DE")
+    hand_off(engine, clock, inforce, "klaus@werk.example", country="DE")
     assert lead(engine, "klaus@werk.example").owner_id is None
     assert messages(engine, "lead.unassigned")[-1] == {
         "lead_id": lead(engine, "klaus@werk.example").id,
@@ -236,7 +236,7 @@ def test_a_breach_with_no_other_rep_leaves_the_lead_with_its_rep_and_tells_the_m
 ) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, "lee@acme.example")
+    hand_off(engine, clock, inforce, "lee@acme.example")
     clock.at = ACCEPT_DUE + hours(1)
     report = check(engine, clock, inforce)
     assert (report.accept_breaches, report.reassigned, report.escalated, report.assigned) == (1, 0, 1, 0)

@@ -202,8 +202,9 @@ def test_map_options_name_the_field_of_any_header(engine: Engine, clock: FixedCl
     ],
 )
 def test_a_bad_map_option_is_refused(item: str, kind: str) -> None:
-    with pytest.raises(InvalidInput, match="--map"):
+    with pytest.raises(InvalidInput) as refused:
         imports.parse_map([item], kind)
+    assert refused.value.field == "map"
 
 
 def test_a_file_without_an_email_column_names_what_is_missing(
@@ -267,7 +268,7 @@ def test_costs_of_unknown_campaigns_are_refused_and_known_ones_are_not_doubled(
     assert sorted(error.problems) == [
         "row 2: campaign: no campaign named 'Autumn Fair'; import campaigns first",
         "row 3: amount: a cost is 0 or more",
-        "row 3: date: 'someday' is not a date like 2026-03-02",
+        "row 3: date: 'someday' is not a date like 2026-01-31",
     ]
     assert count(engine, CampaignCost) == 0
     for _ in range(2):

@@ -37,7 +37,7 @@ VERBS = (
     "accept",
     "reject",
     "contact",
-    "confirm",
+    "qualify",
     "convert",
     "move_stage",
     "win",
@@ -49,7 +49,7 @@ NEXT = {
     Stage.INQUIRY: ("event", "event", "disqualify"),
     Stage.RECYCLED: ("wait", "event"),
     Stage.MQL: ("accept", "accept", "reject"),
-    Stage.SAL: ("confirm", "confirm", "contact", "reject"),
+    Stage.SAL: ("qualify", "qualify", "contact", "reject"),
     Stage.SQL: ("convert", "convert", "reject"),
     Stage.OPPORTUNITY: ("move_stage", "win", "lose", "lose"),
 }
@@ -68,7 +68,7 @@ def moves_of(verb: str, reason: str) -> set[Move]:
     """The table's moves a verb may make; rejecting makes the move its reason says."""
     if verb == "reject":
         return {Move.RECYCLE} if reason in ("not_ready", "wrong_contact") else {Move.REJECT}
-    simple = {"accept": Move.ACCEPT, "confirm": Move.QUALIFY, "convert": Move.CONVERT, "win": Move.WIN}
+    simple = {"accept": Move.ACCEPT, "qualify": Move.QUALIFY, "convert": Move.CONVERT, "win": Move.WIN}
     simple |= {"lose": Move.LOSE, "disqualify": Move.DISQUALIFY, "event": Move.HAND_OFF}
     return {simple[verb]} if verb in simple else set()
 
@@ -102,7 +102,7 @@ def perform(
         "accept": lambda uow, lead: sales.accept(uow, clock, inforce, lead, rep),
         "reject": lambda uow, lead: sales.reject(uow, clock, inforce, lead, reason, rep),
         "contact": lambda uow, lead: sales.contact(uow, clock, lead, rep),
-        "confirm": lambda uow, lead: sales.confirm(
+        "qualify": lambda uow, lead: sales.qualify(
             uow, clock, inforce, lead, {"budget": "no", "authority": "user", "timing": "later"}, rep
         ),
         "convert": lambda uow, lead: opportunities.convert(uow, clock, inforce, lead, 5_000.0, date(2026, 9, 1), rep),

@@ -27,7 +27,7 @@ from leadpact.store.database import connect
 from leadpact.store.tables import AuditEntry, Erasure, Event, Lead, LedgerEntry, OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import HOT, add_team, capture, event, qualify, record
+from tests.factories import HOT, add_team, capture, event, hand_off, record
 
 ADMIN = Actor("root", "cli", "laptop")
 OPTIONS: dict[str, dict[str, str | None]] = {"costs": {"by": "campaign"}, "reasons": {"by": "source"}}
@@ -52,7 +52,7 @@ def _person(engine: Engine, clock: FixedClock, email: str) -> int:
     with UnitOfWork(engine) as uow:
         found = intake.lead_for_change(uow, email)
         sales.accept(uow, clock, inforce, found)
-        sales.confirm(uow, clock, inforce, found, {"budget": "yes", "authority": "user", "timing": "later"})
+        sales.qualify(uow, clock, inforce, found, {"budget": "yes", "authority": "user", "timing": "later"})
         opportunities.convert(uow, clock, inforce, found, 12_000.0, date(2026, 6, 1))
         opportunities.win(uow, clock, inforce, found)
     return lead_id
@@ -201,7 +201,7 @@ def test_the_messages_of_a_person_are_told_apart_from_those_of_an_address_that_e
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
     for email in ("a@acme.example", "ba@acme.example", "josé@acme.example"):
-        qualify(engine, clock, inforce, email)  # each handed to ann: lead.qualified and lead.assigned name them
+        hand_off(engine, clock, inforce, email)  # each handed to ann: lead.qualified and lead.assigned name them
     with UnitOfWork(engine, ADMIN) as uow:
         exported = privacy.export(uow, clock, "a@acme.example")
         assert len(exported["messages"]) == 2

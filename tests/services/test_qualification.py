@@ -13,7 +13,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import HOT, add_team, assignments, capture, counted_ids, days, event, hours, lead, qualify, record
+from tests.factories import HOT, add_team, assignments, capture, counted_ids, days, event, hand_off, hours, lead, record
 
 LEE = "lee@acme.example"
 
@@ -101,7 +101,7 @@ def test_page_views_on_either_side_of_local_midnight_both_count(engine: Engine, 
 def test_explain_traces_every_point_and_the_score_fades_with_the_half_life(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, LEE, event_id="form")  # 50 + 30
+    hand_off(engine, clock, inforce, LEE, event_id="form")  # 50 + 30
     with UnitOfWork(engine) as uow:
         lee = intake.find_lead(uow, LEE)
         now = explain.explain(uow, inforce, lee, clock.now())
@@ -135,7 +135,7 @@ def test_a_reps_queue_is_hottest_first(engine: Engine, clock: FixedClock) -> Non
     capture(engine, clock, inforce, "warm@warm.example", **HOT)
     record(engine, clock, inforce, event("w", "warm@warm.example", "webinar_attended", clock.now()))  # 65: warm
     clock.at += hours(1)
-    qualify(engine, clock, inforce, "hot@hot.example")  # 80: hot, handed over later
+    hand_off(engine, clock, inforce, "hot@hot.example")  # 80: hot, handed over later
     with UnitOfWork(engine) as uow:
         ann = uow.session.scalars(select(User).where(User.name == "ann")).one()
         items = queue.queue(uow, inforce, ann, clock.now())
@@ -150,7 +150,7 @@ def test_a_reps_queue_is_hottest_first(engine: Engine, clock: FixedClock) -> Non
 def test_an_acceptance_after_its_due_moment_is_recorded_as_a_breach(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
-    qualify(engine, clock, inforce, LEE)
+    hand_off(engine, clock, inforce, LEE)
     due = assignments(engine, LEE)[0].accept_due
     clock.at = due + hours(1)
     with UnitOfWork(engine) as uow:

@@ -16,7 +16,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Lead, Opportunity, OpportunityChange, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, assignments, days, history, hours, lead, ledger, messages, qualify
+from tests.factories import add_team, assignments, days, hand_off, history, hours, lead, ledger, messages
 
 LEE = "lee@acme.example"
 ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
@@ -30,7 +30,7 @@ def inforce(engine: Engine, clock: FixedClock) -> InForce:
     adopted = adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
     add_team(engine, clock, "emea", {"bob": 1})
-    qualify(engine, clock, adopted, LEE)
+    hand_off(engine, clock, adopted, LEE)
     return adopted
 
 
@@ -57,8 +57,8 @@ def accept(uow: UnitOfWork, clock: FixedClock, inforce: InForce, lead_: Lead) ->
     sales.accept(uow, clock, inforce, lead_)
 
 
-def confirm(uow: UnitOfWork, clock: FixedClock, inforce: InForce, lead_: Lead) -> None:
-    sales.confirm(uow, clock, inforce, lead_, ANSWERS)
+def answer_questions(uow: UnitOfWork, clock: FixedClock, inforce: InForce, lead_: Lead) -> None:
+    sales.qualify(uow, clock, inforce, lead_, ANSWERS)
 
 
 def convert(uow: UnitOfWork, clock: FixedClock, inforce: InForce, lead_: Lead) -> None:
@@ -67,7 +67,7 @@ def convert(uow: UnitOfWork, clock: FixedClock, inforce: InForce, lead_: Lead) -
 
 def to_sql(engine: Engine, clock: FixedClock, inforce: InForce) -> None:
     act(engine, clock, inforce, accept)
-    act(engine, clock, inforce, confirm)
+    act(engine, clock, inforce, answer_questions)
 
 
 def to_opportunity(engine: Engine, clock: FixedClock, inforce: InForce) -> None:
@@ -98,7 +98,7 @@ def test_a_lead_goes_from_mql_to_customer_with_every_step_recorded(
     assert act(engine, clock, inforce, lambda u, c, i, lead_: sales.contact(u, c, lead_)) is False  # not the first
     assert assignments(engine, LEE)[0].contacted_at == clock.now()
     clock.at += days(1)
-    act(engine, clock, inforce, confirm)
+    act(engine, clock, inforce, answer_questions)
     assert (lead(engine, LEE).stage, lead(engine, LEE).fit) == ("sql", 60.0)  # budget yes: +10
     assert ledger(engine, LEE)[-1] == ("fit", "has-budget", 10.0, inforce.version)
     act(engine, clock, inforce, convert)
@@ -153,10 +153,10 @@ def test_only_the_assigned_rep_may_act_on_a_lead(engine: Engine, clock: FixedClo
         engine,
         clock,
         inforce,
-        lambda u, c, i, lead_: sales.confirm(u, c, i, lead_, ANSWERS, "bob"),
+        lambda u, c, i, lead_: sales.qualify(u, c, i, lead_, ANSWERS, "bob"),
         errors.NotPermitted,
     )
-    act(engine, clock, inforce, confirm)
+    act(engine, clock, inforce, answer_questions)
     refused(
         engine,
         clock,
@@ -195,7 +195,7 @@ def test_a_lead_cannot_be_accepted_twice(engine: Engine, clock: FixedClock, info
 
 
 def test_qualification_answers_need_an_accepted_lead(engine: Engine, clock: FixedClock, inforce: InForce) -> None:
-    refused(engine, clock, inforce, confirm, errors.IllegalTransition)
+    refused(engine, clock, inforce, answer_questions, errors.IllegalTransition)
 
 
 def test_an_accepted_lead_cannot_skip_qualification_to_an_opportunity(
@@ -208,7 +208,7 @@ def test_an_accepted_lead_cannot_skip_qualification_to_an_opportunity(
 @pytest.mark.parametrize(
     ("answers", "named"),
     [
-        ({"budget": "yes", "authority": "decision_maker"}, "--timing"),
+        ({"budget": "yes", "authority": "decision_maker"}, "missing: timing"),
         ({**ANSWERS, "budget": "lots"}, "lots"),
         ({**ANSWERS, "mood": "good"}, "mood"),
     ],
@@ -218,7 +218,7 @@ def test_qualification_answers_must_be_complete_and_from_the_agreement(
 ) -> None:
     act(engine, clock, inforce, accept)
     error = refused(
-        engine, clock, inforce, lambda u, c, i, lead_: sales.confirm(u, c, i, lead_, answers), errors.InvalidInput
+        engine, clock, inforce, lambda u, c, i, lead_: sales.qualify(u, c, i, lead_, answers), errors.InvalidInput
     )
     assert named in error.detail
 

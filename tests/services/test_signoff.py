@@ -159,6 +159,7 @@ def test_a_candidate_written_against_an_older_version_cannot_be_signed(
     assert in_force(engine) == (2, 75)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_two_signatures_landing_together_adopt_the_candidate(
     engine: Engine, clock: FixedClock, people: dict[str, Principal]

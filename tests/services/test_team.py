@@ -38,15 +38,27 @@ def test_a_rep_joins_a_team_created_on_first_mention(engine: Engine, clock: Fixe
     [
         ("Ann", "boss", "americas", 1, "role"),
         ("  ", "rep", "americas", 1, "name"),
-        ("Ann", "rep", None, 1, "--team"),
-        ("Ann", "rep", "americas", -1, "--capacity"),
+        ("Ann", "rep", None, 1, "team"),
+        ("Ann", "rep", " ", 1, "team"),
+        ("Ann", "rep", "americas", -1, "capacity"),
     ],
 )
 def test_a_bad_user_is_refused_naming_what_is_wrong(
     engine: Engine, clock: FixedClock, name: str, role: str, team_: str | None, capacity: int, named: str
 ) -> None:
-    with UnitOfWork(engine) as uow, pytest.raises(InvalidInput, match=named):
+    with UnitOfWork(engine) as uow, pytest.raises(InvalidInput) as refused:
         team.add_user(uow, clock, name, role, team=team_, capacity=capacity)
+    assert refused.value.field == named
+
+
+def test_a_manager_not_known_yet_is_added_as_a_manager_of_the_team(engine: Engine, clock: FixedClock) -> None:
+    with UnitOfWork(engine) as uow:
+        team.add_user(uow, clock, "Ann", "rep", team=" americas ", capacity=1)
+        team.set_manager(uow, clock, "americas", "Raj")
+    with UnitOfWork(engine) as uow:
+        (americas,) = uow.session.scalars(select(Team)).all()
+        raj = uow.session.scalars(select(User).where(User.name == "Raj")).one()
+        assert (americas.name, americas.manager_id, raj.role, raj.team_id) == ("americas", raj.id, "manager", None)
 
 
 def test_two_users_cannot_share_a_name(engine: Engine, clock: FixedClock) -> None:

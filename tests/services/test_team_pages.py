@@ -11,14 +11,14 @@ from leadpact.services.clock import FixedClock
 from leadpact.services.team import Member, Roster
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, owner_name, qualify
+from tests.factories import add_team, hand_off, owner_name
 
 
 def test_rosters_list_each_team_with_its_manager_and_its_reps_open_leads(engine: Engine, clock: FixedClock) -> None:
     inforce = adopt_example(engine, clock)
     ids = add_team(engine, clock, "americas", {"bob": 1, "alice": 1}, manager="raj")
     emea = add_team(engine, clock, "emea", {"eva": 2})
-    qualify(engine, clock, inforce, "ann@factory.example")
+    hand_off(engine, clock, inforce, "ann@factory.example")
     first = owner_name(engine, "ann@factory.example")
     with UnitOfWork(engine) as uow:
         team.set_available(uow, clock, "bob", False)

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from leadpact.services import webhooks
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.factories import owner_name, qualify
+from tests.factories import hand_off, owner_name
 from tests.web.conftest import PHONE, Site, sign_in
 
 
@@ -59,7 +59,7 @@ def test_an_admin_adds_a_webhook_sees_its_secret_once_and_removes_it_after_confi
 
 
 def test_every_page_keeps_to_the_content_security_policy(browser: Browser, site: Site) -> None:
-    qualify(site.engine, site.clock, site.inforce, "ann@factory.example", first_name="Ann")
+    hand_off(site.engine, site.clock, site.inforce, "ann@factory.example", first_name="Ann")
     rep = owner_name(site.engine, "ann@factory.example")
     assert rep is not None
     for who, paths in (

@@ -19,7 +19,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AgreementCandidate, AgreementVersion, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, adopt_example
-from tests.factories import agreement_text, capture, event, qualify, record
+from tests.factories import agreement_text, capture, event, hand_off, record
 from tests.people import PASSWORD, seed_people
 from tests.web.conftest import PHONE, Site, sign_in
 
@@ -31,8 +31,8 @@ WARM = {"title": "Plant Manager", "industry": "manufacturing", "employees": 1000
 def seed_history(site: Site) -> None:
     """Two hot leads that qualify under any threshold, and a warm one that qualifies only from 40."""
     past = FixedClock(site.clock.now() - timedelta(days=10))
-    qualify(site.engine, past, site.inforce, "ann@factory.example")
-    qualify(site.engine, past, site.inforce, "ben@plant.example")
+    hand_off(site.engine, past, site.inforce, "ann@factory.example")
+    hand_off(site.engine, past, site.inforce, "ben@plant.example")
     capture(site.engine, past, site.inforce, "wes@mill.example", **WARM)
     record(site.engine, past, site.inforce, event("wp-wes", "wes@mill.example", "whitepaper_download", past.now()))
 

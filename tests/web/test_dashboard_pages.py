@@ -62,13 +62,13 @@ def seed_history(engine: Engine, inforce: InForce) -> History:
     h.handed_over("win@acme.example", utc(2026, 1, 12, 16), source="webinar", campaign="Spring webinar")
     h.accept("win@acme.example", utc(2026, 1, 12, 17))
     h.contact("win@acme.example", utc(2026, 1, 12, 18))
-    h.confirm("win@acme.example", utc(2026, 1, 13, 16))
+    h.qualify("win@acme.example", utc(2026, 1, 13, 16))
     h.convert("win@acme.example", utc(2026, 1, 14, 16), 12000.0, date(2026, 3, 31))
     h.win("win@acme.example", utc(2026, 2, 2, 16))
     h.handed_over("lose@bolt.example", utc(2026, 1, 19, 16), source="webinar", campaign="Spring webinar")
     h.accept("lose@bolt.example", utc(2026, 1, 19, 17))
     h.contact("lose@bolt.example", utc(2026, 1, 19, 18))
-    h.confirm("lose@bolt.example", utc(2026, 1, 20, 16))
+    h.qualify("lose@bolt.example", utc(2026, 1, 20, 16))
     h.convert("lose@bolt.example", utc(2026, 1, 21, 16), 5000.0, date(2026, 3, 31))
     h.lose("lose@bolt.example", utc(2026, 2, 3, 16), "no_need")
     h.handed_over("back@corp.example", utc(2026, 2, 9, 16), source="web")
@@ -378,6 +378,29 @@ def test_a_mapping_without_the_required_field_or_with_a_field_twice_is_refused_i
     assert "no column fills email, which every lead needs" in none.text
     with UnitOfWork(sqlite_pages.engine) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_an_import_of_what_cannot_be_imported_is_refused_naming_the_kind(sqlite_pages: Pages, uploads: Path) -> None:
+    mia = sqlite_pages.signed_in("mia")
+    kept = mia.post("/import", {"kind": "people"}, files={"file": ("p.csv", b"email\na@b.example\n", "text/csv")})
+    assert kept.status_code == 422
+    assert "kind: &#39;people&#39; is not something to import; use one of: leads, events" in kept.text
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+    _, token = upload(mia, "leads", "p.csv", "email\na@b.example\n")
+    run = mia.post("/import/run", {"token": token, "kind": "people", "field": ["email"]})
+    assert run.status_code == 422
+    assert "kind: &#39;people&#39; is not something to import" in run.text
+    with UnitOfWork(sqlite_pages.engine) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_a_rep_without_a_team_is_refused_on_the_team_page(sqlite_pages: Pages) -> None:
+    sam = sqlite_pages.signed_in("sam")
+    blank = sam.post("/team/reps", {"name": "carol", "team": " ", "capacity": "1"})
+    assert blank.status_code == 422
+    assert "team: a rep belongs to a team" in blank.text
+    with UnitOfWork(sqlite_pages.engine) as uow:
+        assert uow.session.scalars(select(User).where(User.name == "carol")).first() is None
 
 
 def test_an_upload_is_found_only_by_its_token_and_only_by_the_person_who_uploaded_it(

@@ -22,7 +22,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Opportunity
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, history, lead, qualify
+from tests.factories import add_team, hand_off, history, lead
 
 KIM = "kim@bigco.example"
 PASSWORD = "correct horse battery"
@@ -73,7 +73,7 @@ def web(engine: Engine, clock: FixedClock) -> Iterator[Web]:
 
 
 def test_plain_form_posts_walk_a_lead_to_lost_and_come_back_with_a_confirmation(web: Web) -> None:
-    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
     alice = web.person("alice", "rep", "/queue")
     steps = [
         ("accept", "queue", {}, "/queue", "accepted"),
@@ -103,7 +103,7 @@ def test_plain_form_posts_walk_a_lead_to_lost_and_come_back_with_a_confirmation(
 
 
 def test_refusals_name_what_is_wrong_on_the_page_or_in_the_message_area(web: Web) -> None:
-    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
     alice = web.person("alice", "rep", "/queue")
 
     unknown = alice.post(f"/leads/{lead_id}/reject", {"view": "queue", "reason": "too_busy"})
@@ -134,7 +134,7 @@ def test_refusals_name_what_is_wrong_on_the_page_or_in_the_message_area(web: Web
 
 
 def test_the_lead_page_charts_the_score_against_the_qualification_line(web: Web) -> None:
-    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
     sam = web.person("sam", "manager", f"/leads/{lead_id}", side="sales")
 
     page = sam.client.get(f"/leads/{lead_id}").text
@@ -159,7 +159,7 @@ def test_the_lead_page_charts_the_score_against_the_qualification_line(web: Web)
 
 
 def test_a_rep_who_sends_a_lead_back_from_its_page_returns_to_the_queue(web: Web) -> None:
-    lead_id = qualify(web.engine, web.clock, web.inforce, KIM)
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
     alice = web.person("alice", "rep", "/queue")
 
     answer = alice.post(f"/leads/{lead_id}/reject", {"view": "lead", "reason": "bad_data"}, htmx=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from leadpact.services import intake, sales
 from leadpact.store.tables import Assignment, Opportunity, OpportunityChange
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.factories import days, event, history, lead, owner_name, qualify, record
+from tests.factories import days, event, hand_off, history, lead, owner_name, record
 from tests.people import PASSWORD
 from tests.web.conftest import LAPTOP, PHONE, Site, sign_in
 
@@ -31,7 +31,7 @@ def sign_in_to(browser: Browser, site: Site, name: str, path: str) -> Page:
 
 
 def test_a_rep_walks_a_lead_from_accept_to_won(site: Site, browser: Browser) -> None:
-    lead_id = qualify(site.engine, site.clock, site.inforce, KIM, first_name="Kim", last_name="Lau", company="BigCo")
+    lead_id = hand_off(site.engine, site.clock, site.inforce, KIM, first_name="Kim", last_name="Lau", company="BigCo")
     record(site.engine, site.clock, site.inforce, event("web-1", KIM, "webinar_attended", site.clock.now() - days(9)))
     rep = owner_name(site.engine, KIM)
     assert rep is not None
@@ -106,7 +106,7 @@ def test_a_rep_walks_a_lead_from_accept_to_won(site: Site, browser: Browser) -> 
 
 
 def test_a_rep_rejects_a_lead_with_a_reason_and_it_leaves_the_queue(site: Site, browser: Browser) -> None:
-    lead_id = qualify(site.engine, site.clock, site.inforce, KIM)
+    lead_id = hand_off(site.engine, site.clock, site.inforce, KIM)
     rep = owner_name(site.engine, KIM)
     assert rep is not None
     page = sign_in(browser, site, rep)
@@ -127,7 +127,7 @@ def test_a_rep_rejects_a_lead_with_a_reason_and_it_leaves_the_queue(site: Site, 
 
 
 def test_the_queue_is_usable_at_phone_width(site: Site, browser: Browser) -> None:
-    lead_id = qualify(site.engine, site.clock, site.inforce, KIM)
+    lead_id = hand_off(site.engine, site.clock, site.inforce, KIM)
     rep = owner_name(site.engine, KIM)
     assert rep is not None
     page = sign_in(browser, site, rep, PHONE)
@@ -145,8 +145,8 @@ def test_the_queue_is_usable_at_phone_width(site: Site, browser: Browser) -> Non
 
 
 def test_only_the_owner_sees_and_takes_a_leads_actions(site: Site, browser: Browser) -> None:
-    first = qualify(site.engine, site.clock, site.inforce, KIM)
-    second = qualify(site.engine, site.clock, site.inforce, "lee@ship.example")
+    first = hand_off(site.engine, site.clock, site.inforce, KIM)
+    second = hand_off(site.engine, site.clock, site.inforce, "lee@ship.example")
     owners = {owner_name(site.engine, KIM): first, owner_name(site.engine, "lee@ship.example"): second}
     assert set(owners) == {"alice", "bob"}  # round robin: one lead each
 
@@ -174,7 +174,7 @@ def test_only_the_owner_sees_and_takes_a_leads_actions(site: Site, browser: Brow
 
 
 def test_an_action_on_an_out_of_date_page_says_why_it_failed(site: Site, browser: Browser) -> None:
-    lead_id = qualify(site.engine, site.clock, site.inforce, KIM)
+    lead_id = hand_off(site.engine, site.clock, site.inforce, KIM)
     rep = owner_name(site.engine, KIM)
     assert rep is not None
     page = sign_in(browser, site, rep)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from leadpact.store.tables import Team, User
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.factories import qualify
+from tests.factories import hand_off
 from tests.web.conftest import PHONE, Site, sign_in
 
 
@@ -21,7 +21,7 @@ def person(site: Site, name: str) -> tuple[int, bool, str | None]:
 
 
 def test_a_manager_marks_a_rep_away_and_back_and_changes_capacity(browser: Browser, site: Site) -> None:
-    qualify(site.engine, site.clock, site.inforce, "ann@factory.example")  # dealt to alice or bob
+    hand_off(site.engine, site.clock, site.inforce, "ann@factory.example")  # dealt to alice or bob
     page = sign_in(browser, site, "sam")
     page.goto(f"{site.url}/team")
     americas = page.locator("section", has=page.get_by_role("heading", name="americas"))

@@ -24,7 +24,7 @@ def audit_cmd(
     as_json: Json = False,
 ) -> None:
     """The audit trail: every change made by a person or a token, who made it, when and from where."""
-    start = parse_moment(since, "--since") if since else None
+    start = parse_moment(since, "since") if since else None
     with unit_of_work() as uow:
         rows = [
             (e.id, e.at, e.actor, e.via, e.address, e.action, e.subject, audit.detail_of(e))

@@ -60,7 +60,7 @@ state = State()
 
 
 def clock_for(at: str | None) -> Clock:
-    return FixedClock(parse_moment(at, "--at")) if at else SystemClock()
+    return FixedClock(parse_moment(at, "at")) if at else SystemClock()
 
 
 @contextmanager
@@ -115,8 +115,14 @@ def as_at(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
+NAMED = {"database_url": "--db", "kind": "KIND", "name": "NAME", "password": "password"}
+"""How the command line names the fields it does not take as ``--field``: an option of another name, an argument
+(as its usage line shows it), or the password it asks for."""
+
+
 def worded(error: LeadpactError) -> str:
-    """An error as one line of the command line: a wrong value is named by its option (``--close-date: ...``)."""
+    """An error as one line of the command line: a wrong value is named as it is given (``--close-date: ...``)."""
     if isinstance(error, InvalidInput) and error.field:
-        return f"--{error.field.replace('_', '-')}: {error.problem}"
+        named = NAMED.get(error.field, f"--{error.field.replace('_', '-')}")
+        return f"{named}: {error.problem}"
     return error.detail

@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work
-from leadpact.domain.errors import InvalidInput
-from leadpact.services import forms
+from leadpact.services import forms, imports
 from leadpact.services.clock import SystemClock
 
 form_app = typer.Typer(help="Web forms on your own site that post leads to POST /capture/{key}.", no_args_is_help=True)
@@ -32,9 +31,7 @@ def form_add(
     event_type: Annotated[str, typer.Option(help="The event each submission records.")] = forms.DEFAULT_EVENT,
 ) -> None:
     """Add a web form: its key goes into the form's action URL on your site."""
-    mapping = dict(item.split("=", 1) for item in map_ or [] if "=" in item)
-    if len(mapping) != len(map_ or []):
-        raise InvalidInput("--map: each is FORM_FIELD=LEAD_FIELD, e.g. work_email=email")
+    mapping = imports.map_pairs(map_ or [])
     with unit_of_work() as uow:
         form = forms.add_form(uow, SystemClock(), name, source, origin or [], mapping, campaign, event_type)
         key = form.key

@@ -9,7 +9,6 @@ import typer
 from rich.progress import Progress
 
 from leadpact.cli.common import At, clock_for, err, out, unit_of_work
-from leadpact.domain.errors import InvalidInput
 from leadpact.services import imports
 
 commands = typer.Typer()
@@ -36,8 +35,6 @@ def import_cmd(
     occurred_at, campaign. Campaign columns: name, channel, started_on, ended_on. Cost columns: campaign,
     date, amount. Common CRM export headers (Job Title, Company Name, Lead Source, ...) are recognized.
     """
-    if kind not in imports.KINDS:
-        raise InvalidInput(f"'{kind}' is not something to import; use one of: {', '.join(imports.KINDS)}")
     mapping = imports.parse_map(map_ or [], kind)
     clock = clock_for(at)
     total = _count_rows(file)

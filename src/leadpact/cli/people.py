@@ -40,8 +40,8 @@ def user_add(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Add a person who signs in to the web app, and set their password."""
-    if role == "rep":
-        raise InvalidInput("--role: add reps with 'leadpact rep add NAME --team TEAM', then set a password")
+    if role == "rep":  # a rep belongs to a team, which this command does not take
+        raise InvalidInput("add reps with 'leadpact rep add NAME --team TEAM', then set a password", "role")
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
         team.add_user(uow, SystemClock(), name, role, email=email, side=side)
@@ -69,8 +69,6 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token and print it once; only its digest is kept."""
-    if not role and not user:
-        raise InvalidInput("say what the token may do: --role ROLE, or --user NAME to act as a person")
     with unit_of_work() as uow:
         secret, token = auth.create_token(uow, SystemClock(), name, role or "", user)
         made = (token.id, token.role)

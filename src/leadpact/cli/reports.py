@@ -17,6 +17,7 @@ from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, wid
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.report import Definition, Kind, Report, shown
 from leadpact.services import reports
+from leadpact.services.clock import parse_date
 
 report_app = typer.Typer(
     help="Close the loop: funnel, costs and ROI, SLA, reasons, grades, sourcing, attribution, forecast.\n\n"
@@ -33,13 +34,9 @@ To = Annotated[str | None, typer.Option("--to", help="Last local date covered, i
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV for spreadsheets instead of a table.")]
 
 
-def parse_day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"'{text}' is not a date like 2026-01-31", option) from exc
+def parse_day(text: str | None, field: str) -> date | None:
+    """The date an option gives, None when it is not given."""
+    return None if text is None else parse_date(text, field)
 
 
 def show_report(

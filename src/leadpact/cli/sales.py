@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,7 +12,7 @@ from leadpact.cli.common import At, Json, LeadRef, Rep, clock_for, out, to_json,
 from leadpact.domain.errors import InvalidInput
 from leadpact.services import intake, opportunities, queue, sales, team
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import Clock
+from leadpact.services.clock import Clock, parse_date
 from leadpact.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -93,7 +92,7 @@ def qualify(
         if not sep:
             raise InvalidInput(f"--answer: '{item}' is not KEY=VALUE")
         answers[key.strip()] = value.strip()
-    act(at, lambda uow, clock, inforce, found: sales.confirm(uow, clock, inforce, found, answers, rep), lead)
+    act(at, lambda uow, clock, inforce, found: sales.qualify(uow, clock, inforce, found, answers, rep), lead)
     out.print(f"{lead} is sales-qualified.")
 
 
@@ -106,10 +105,7 @@ def convert(
     at: At = None,
 ) -> None:
     """Convert a sales-qualified lead to an opportunity in the first sales stage."""
-    try:
-        close = date.fromisoformat(close_date)
-    except ValueError as exc:
-        raise InvalidInput(f"--close-date: '{close_date}' is not a date like 2027-03-31") from exc
+    close = parse_date(close_date, "close_date")
     opp = act(
         at,
         lambda uow, clock, inforce, found: opportunities.convert(uow, clock, inforce, found, amount, close, rep),

@@ -21,7 +21,7 @@ def _clock_start(uow: UnitOfWork, text: str | None) -> Clock:
     if text is None:
         return SystemClock()
     if text != "latest":
-        return RunningClock(parse_moment(text, "--clock-start"))
+        return RunningClock(parse_moment(text, "clock_start"))
     latest = activity.latest(uow)
     if latest is None:
         raise InvalidInput("--clock-start latest: the database records no activity yet")

@@ -51,8 +51,6 @@ def rep_manager(
 ) -> None:
     """Name the manager of a team: escalated SLA breaches go to them."""
     with unit_of_work() as uow:
-        if not any(u.name == name for u, _ in team.reps(uow)):
-            team.add_user(uow, SystemClock(), name, "manager")
         team.set_manager(uow, SystemClock(), team_, name)
     out.print(f"{name} manages team {team_}.")
 

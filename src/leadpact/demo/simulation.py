@@ -316,7 +316,7 @@ class Simulation:
         if reason is not None:
             sales.reject(uow, self.clock, self.inforce, lead, reason)
             return
-        sales.confirm(uow, self.clock, self.inforce, lead, reps.answers(self.rng, person, agreement.questions))
+        sales.qualify(uow, self.clock, self.inforce, lead, reps.answers(self.rng, person, agreement.questions))
         self._after(due.at, rep, (2.0, 24.0), "convert", lead.id, due.ref)
 
     def _convert(self, uow: UnitOfWork, due: _Due, lead: Lead, person: Person, rep: Rep) -> None:

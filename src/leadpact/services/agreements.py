@@ -77,8 +77,9 @@ def in_force(uow: UnitOfWork) -> InForce:
 
 def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str, sales: str) -> AgreementVersion:
     """Store the file as the next version, in force from now; both owners must sign."""
-    if not marketing.strip() or not sales.strip():
-        raise InvalidInput("an agreement needs both sign-offs: --marketing NAME and --sales NAME")
+    for side, name in (("marketing", marketing), ("sales", sales)):
+        if not name.strip():
+            raise InvalidInput(f"an agreement needs both sign-offs: name who signs for {side}", side)
     agreement = parse_agreement(text, source)
     sha = hashlib.sha256(text.encode()).hexdigest()
     latest = uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()

@@ -50,7 +50,7 @@ def principal_of(user: User) -> Principal:
 
 def set_password(uow: UnitOfWork, clock: Clock, name: str, password: str) -> User:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password: needs at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"needs at least {MIN_PASSWORD} characters", "password")
     user = user_named(uow, name)
     user.password_hash = _hasher.hash(password)
     audit.record(uow, clock.now(), "person.password", f"person {user.name}")
@@ -182,16 +182,18 @@ def create_token(uow: UnitOfWork, clock: Clock, name: str, role: str, user: str 
     A token acting for a person (``user``) takes that person's role and what is theirs (a rep's leads).
     """
     if not name.strip():
-        raise InvalidInput("name: a token needs a name that says who uses it")
+        raise InvalidInput("a token needs a name that says who uses it", "name")
     acting = user_named(uow, user) if user else None
     if acting is not None:
         if role and role != acting.role:
-            raise InvalidInput(f"role: the token acts for {acting.name}, whose role is {acting.role}; leave it out")
+            raise InvalidInput(f"the token acts for {acting.name}, whose role is {acting.role}; leave it out", "role")
         role = acting.role
+    if not role:
+        raise InvalidInput("say what the token may do: give it a role, or a user to act for", "role")
     if role not in ROLE_NAMES:
-        raise InvalidInput(f"role: '{role}' is not one of {', '.join(ROLE_NAMES)}")
+        raise InvalidInput(f"'{role}' is not one of {', '.join(ROLE_NAMES)}", "role")
     if role == Role.REP and acting is None:
-        raise InvalidInput("--user: a rep's token acts for that rep; name them")
+        raise InvalidInput("a rep's token acts for that rep; name them", "user")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name.strip(),

@@ -1,9 +1,10 @@
-"""Where services get "now" from: the real clock, or a fixed moment for reproducible results (``--at``)."""
+"""Where services get "now" from: the real clock, or a fixed moment for reproducible results (``--at``); and how a
+moment or a date given as text is read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from leadpact.domain.errors import InvalidInput
@@ -28,15 +29,23 @@ class FixedClock:
         return self.at
 
 
-def parse_moment(text: str, what: str = "time") -> datetime:
-    """An ISO 8601 moment; one without a zone is taken as UTC."""
+def parse_moment(text: str, field: str) -> datetime:
+    """An ISO 8601 moment given for ``field``; one without a zone is taken as UTC."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidInput(f"{what}: '{text}' is not an ISO 8601 time like 2026-11-23T14:30:00Z") from exc
+        raise InvalidInput(f"'{text}' is not an ISO 8601 time like 2026-11-23T14:30:00Z", field) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def parse_date(text: str, field: str) -> date:
+    """A calendar date given for ``field``, as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"'{text}' is not a date like 2026-01-31", field) from exc
 
 
 class RunningClock:

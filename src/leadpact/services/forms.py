@@ -86,7 +86,7 @@ def _field_map(field_map: Mapping[str, str]) -> dict[str, str]:
                 f"field map: '{posted}' maps to '{target}', which is not a lead field "
                 f"({', '.join(f for f in imports.FIELDS['leads'] if f not in FORM_DECIDES)}) or a custom field name"
             )
-    return imports.parse_map([f"{k}={v}" for k, v in field_map.items()], "leads")
+    return {imports.normalize_header(posted): target.strip() for posted, target in field_map.items()}
 
 
 def add_form(

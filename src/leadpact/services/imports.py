@@ -131,16 +131,32 @@ def normalize_header(header: str) -> str:
     return _HEADER.sub("_", header.strip().lower()).strip("_")
 
 
-def parse_map(items: Sequence[str], kind: str) -> dict[str, str]:
-    """``--map "Job Title=title"`` options as {normalized header: field}."""
-    mapping: dict[str, str] = {}
+def checked_kind(kind: str) -> str:
+    """``kind`` when it is something to import (one of ``KINDS``); refused otherwise."""
+    if kind not in KINDS:
+        raise InvalidInput(f"'{kind}' is not something to import; use one of: {', '.join(KINDS)}", "kind")
+    return kind
+
+
+def map_pairs(items: Sequence[str]) -> dict[str, str]:
+    """``HEADER=FIELD`` items, as the command line's ``--map`` repeats them, as {header: field}; each is checked
+    for its form only."""
+    pairs: dict[str, str] = {}
     for item in items:
         header, sep, target = item.partition("=")
-        target = target.strip()
-        if not sep or not header.strip() or not target:
-            raise InvalidInput(f"--map: '{item}' is not HEADER=FIELD")
-        if target != IGNORE and target not in FIELDS[kind] and not (kind == "leads" and _CUSTOM.match(target)):
-            raise InvalidInput(f"--map: '{target}' is not a field of {kind}; fields: {', '.join(FIELDS[kind])}")
+        if not sep or not header.strip() or not target.strip():
+            raise InvalidInput(f"'{item}' is not HEADER=FIELD", "map")
+        pairs[header] = target.strip()
+    return pairs
+
+
+def parse_map(items: Sequence[str], kind: str) -> dict[str, str]:
+    """``--map "Job Title=title"`` items for a file of ``kind`` as {normalized header: field}."""
+    fields = FIELDS[checked_kind(kind)]
+    mapping: dict[str, str] = {}
+    for header, target in map_pairs(items).items():
+        if target != IGNORE and target not in fields and not (kind == "leads" and _CUSTOM.match(target)):
+            raise InvalidInput(f"'{target}' is not a field of {kind}; fields: {', '.join(fields)}", "map")
         mapping[normalize_header(header)] = target
     return mapping
 
@@ -171,19 +187,19 @@ def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], s
             if kind != "leads":
                 raise InvalidInput(
                     f"{source}: column '{header}' is not a field of {kind} ({', '.join(FIELDS[kind])}); "
-                    f'rename it, use --map "{header}=FIELD", or leave it out with --map "{header}={IGNORE}"'
+                    "rename it, map it to one of them, or leave it out"
                 )
             target = mapping.get(key) or key  # kept as a custom field of the lead
             if not _CUSTOM.match(target):
-                raise InvalidInput(f"{source}: column '{header}' cannot be a custom field name; use --map")
+                raise InvalidInput(f"{source}: column '{header}' cannot be a custom field name; map it to a field")
         if target in out.values():
-            raise InvalidInput(f"{source}: two columns map to '{target}'; use --map to say which is which")
+            raise InvalidInput(f"{source}: two columns map to '{target}'; map each to a field of its own")
         out[header] = target
     missing = [f for f in REQUIRED[kind] if f not in out.values()]
     if missing:
         raise InvalidInput(
             f"{source}: no column for {', '.join(missing)}; columns are: {', '.join(headers)} "
-            f'(use --map "Your Header={missing[0]}")'
+            f"(rename one or map it to {missing[0]})"
         )
     return out
 
@@ -314,7 +330,7 @@ def _day(row: Row, name: str, problems: Problems) -> date | None:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        problems.add(row.line, name, f"'{text}' is not a date like 2026-03-02")
+        problems.add(row.line, name, f"'{text}' is not a date like 2026-01-31")
         return None
 
 
@@ -385,9 +401,7 @@ def run(
 ) -> ImportReport:
     """Import a file of ``kind`` (``name`` is what the person calls it, by default its file name), and keep the
     import in the audit trail."""
-    if kind not in KINDS:
-        raise InvalidInput(f"kind: '{kind}' is not something to import; use one of: {', '.join(KINDS)}")
-    if kind == "campaigns":
+    if checked_kind(kind) == "campaigns":
         report = import_campaigns(uow, clock, path, mapping, progress)
     elif kind == "costs":
         report = import_costs(uow, clock, path, mapping, progress)

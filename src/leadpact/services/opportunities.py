@@ -37,7 +37,7 @@ def convert(
 ) -> Opportunity:
     """The SQL becomes an opportunity in the first sales stage."""
     if amount <= 0:
-        raise InvalidInput("--amount: an opportunity's amount is above 0")
+        raise InvalidInput("an opportunity's amount is above 0", "amount")
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.CONVERT, now, by_user_id=user.id, version=inforce.version)

@@ -85,7 +85,7 @@ def contact(uow: UnitOfWork, clock: Clock, lead: Lead, rep: str | None = None) -
     return True
 
 
-def confirm(
+def qualify(
     uow: UnitOfWork,
     clock: Clock,
     inforce: InForce,
@@ -99,10 +99,10 @@ def confirm(
         if key not in questions:
             raise InvalidInput(f"'{key}' is not a question of the agreement; questions: {', '.join(questions)}")
         if value not in questions[key]:
-            raise InvalidInput(f"--{key}: '{value}' is not an answer; use one of: {', '.join(questions[key])}")
+            raise InvalidInput(f"'{value}' is not an answer; use one of: {', '.join(questions[key])}", key)
     missing = [k for k in questions if k not in answers]
     if missing:
-        raise InvalidInput(f"answer every qualification question; missing: {', '.join('--' + k for k in missing)}")
+        raise InvalidInput(f"answer every qualification question; missing: {', '.join(missing)}", missing[0])
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.QUALIFY, now, by_user_id=user.id, version=inforce.version)

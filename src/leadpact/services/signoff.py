@@ -34,11 +34,11 @@ def check_signers(uow: UnitOfWork, marketing: str, sales: str) -> str | None:
             "the signers' names were not checked: no manager of either side is recorded yet "
             "('leadpact user add NAME --role manager --side marketing' records one)"
         )
-    for option, name, side in (("--marketing", marketing, "marketing"), ("--sales", sales, "sales")):
+    for side, name in (("marketing", marketing), ("sales", sales)):
         allowed = [m.name for m in managers if m.side == side]
         if name.strip() not in allowed:
             who = ", ".join(allowed) if allowed else "nobody yet"
-            raise InvalidInput(f"{option}: '{name}' is not a manager for {side}; managers for {side}: {who}")
+            raise InvalidInput(f"'{name}' is not a manager for {side}; managers for {side}: {who}", side)
     return None
 
 

@@ -50,16 +50,17 @@ def add_user(
 
     A manager may manage for a side of the agreement (marketing or sales), and then signs for it.
     """
+    team = team.strip() if team else None
     if role not in ROLES:
-        raise InvalidInput(f"role: '{role}' is not one of {', '.join(ROLES)}")
+        raise InvalidInput(f"'{role}' is not one of {', '.join(ROLES)}", "role")
     if side is not None and (role != Role.MANAGER or side not in SIDES):
-        raise InvalidInput(f"side: only a manager has a side, one of {', '.join(SIDES)}")
+        raise InvalidInput(f"only a manager has a side, one of {', '.join(SIDES)}", "side")
     if not name.strip():
-        raise InvalidInput("name: a user needs a name")
+        raise InvalidInput("a user needs a name", "name")
     if capacity < 0:
-        raise InvalidInput("--capacity: must be 0 or more")
-    if role == "rep" and not team:
-        raise InvalidInput("--team: a rep belongs to a team")
+        raise InvalidInput("must be 0 or more", "capacity")
+    if role == Role.REP and not team:
+        raise InvalidInput("a rep belongs to a team", "team")
     if uow.session.scalars(select(User).where(User.name == name.strip())).first() is not None:
         raise InvalidInput(f"there is already a user named '{name.strip()}'")
     user = User(
@@ -87,8 +88,11 @@ def set_available(uow: UnitOfWork, clock: Clock, name: str, available: bool) -> 
 
 
 def set_manager(uow: UnitOfWork, clock: Clock, team: str, manager: str) -> Team:
+    """Name the manager of a team, to whom its escalated SLA breaches go; a name not known yet is added as a
+    manager."""
     found = team_named(uow, team)
-    found.manager_id = user_named(uow, manager).id
+    known = uow.session.scalars(select(User).where(User.name == manager)).first()
+    found.manager_id = (known or add_user(uow, clock, manager, Role.MANAGER)).id
     audit.record(uow, clock.now(), "team.manager", f"team {found.name}", manager=manager)
     return found
 
@@ -103,10 +107,10 @@ def reps(uow: UnitOfWork) -> list[tuple[User, Team | None]]:
 def set_capacity(uow: UnitOfWork, clock: Clock, name: str, capacity: int) -> User:
     """A rep's share of their team's new leads from now on (2 gets twice as many as 1; 0 gets none)."""
     if capacity < 0:
-        raise InvalidInput(f"capacity: {name}'s capacity must be 0 or more, not {capacity}")
+        raise InvalidInput(f"{name}'s capacity must be 0 or more, not {capacity}", "capacity")
     user = user_named(uow, name)
     if user.role != Role.REP:
-        raise InvalidInput(f"capacity: {name} is a {user.role}, and only reps take leads")
+        raise InvalidInput(f"{name} is a {user.role}, and only reps take leads", "capacity")
     user.capacity = capacity
     audit.record(uow, clock.now(), "team.capacity", f"person {user.name}", capacity=capacity)
     return user

@@ -34,11 +34,11 @@ def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise InvalidInput(f"--db: '{url}' is not a database URL (e.g. sqlite:///leadpact.db)") from exc
+        raise InvalidInput(f"'{url}' is not a database URL (e.g. sqlite:///leadpact.db)", "database_url") from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InvalidInput(f"--db: {parsed.get_backend_name()} is not supported; use SQLite or PostgreSQL")
+        raise InvalidInput(f"{parsed.get_backend_name()} is not supported; use SQLite or PostgreSQL", "database_url")
     engine = create_engine(parsed)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.scoring import local_day, to_seconds
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import Clock
+from leadpact.services.clock import Clock, parse_date
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,7 @@ def parse_day(text: str | None, name: str) -> date | None:
     """A date from a form or the address; empty means the range is open at that end."""
     if text is None or not text.strip():
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{name}: '{text}' is not a date like 2026-01-31") from exc
+    return parse_date(text, name)
 
 
 def chosen_range(first: str | None, last: str | None, default: Range) -> Range:

@@ -167,17 +167,11 @@ class Problem:
     what: str
 
 
-def checked_kind(kind: str) -> str:
-    if kind not in imports.KINDS:
-        raise InvalidInput(f"kind: '{kind}' is not something to import; choose one of {', '.join(imports.KINDS)}")
-    return kind
-
-
 def upload_of(viewer: Viewer, token: str, kind: str, filename: str) -> Upload:
     """The upload a mapping step names, which must be this person's and still be there."""
     if not TOKEN.fullmatch(token):
         raise InvalidInput("the uploaded file is not known; upload it again")
-    upload = Upload(token, checked_kind(kind), filename or "the file", viewer.principal.user_id)
+    upload = Upload(token, imports.checked_kind(kind), filename or "the file", viewer.principal.user_id)
     if not upload.path.is_file():
         raise InvalidInput("the uploaded file is no longer here (files are kept for a day); upload it again")
     return upload
@@ -196,7 +190,9 @@ def keep(viewer: Viewer, kind: str, file: UploadFile) -> Upload:
         raise InvalidInput("file: choose a CSV file to upload")
     UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
     forget_old_uploads()
-    upload = Upload(secrets.token_urlsafe(24), checked_kind(kind), Path(file.filename).name, viewer.principal.user_id)
+    upload = Upload(
+        secrets.token_urlsafe(24), imports.checked_kind(kind), Path(file.filename).name, viewer.principal.user_id
+    )
     with upload.path.open("wb") as out:
         shutil.copyfileobj(file.file, out)
     return upload

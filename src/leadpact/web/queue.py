@@ -334,7 +334,7 @@ def qualify(
     view: ViewField = "lead",
 ) -> Response:
     def work(lead: Lead, rep: str | None) -> None:
-        sales.confirm(uow, clock, inforce, lead, answers, rep)
+        sales.qualify(uow, clock, inforce, lead, answers, rep)
 
     return _act(request, uow, clock, inforce, viewer, lead_id, view, "qualify", work)
 

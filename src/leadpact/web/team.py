@@ -84,5 +84,5 @@ def add_rep(
     email: Annotated[str, Form()] = "",
 ) -> Response:
     viewer.principal.require(Action.MANAGE_TEAM)
-    team.add_user(uow, clock, name, "rep", team_name.strip(), capacity, email.strip() or None)
+    team.add_user(uow, clock, name, "rep", team_name, capacity, email.strip() or None)
     return RedirectResponse("/team", status_code=303)

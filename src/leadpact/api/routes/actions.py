@@ -70,7 +70,7 @@ def qualify(ref: str, body: QualifyIn, caller: Worker, uow: Uow, clock: Now, inf
         inforce,
         caller,
         ref,
-        lambda lead, rep: sales.confirm(uow, clock, inforce, lead, body.answers, rep),
+        lambda lead, rep: sales.qualify(uow, clock, inforce, lead, body.answers, rep),
     )
 
 
