@@ -1,10 +1,13 @@
-"""Shared fixtures: a real SQLite file per test, and a real PostgreSQL when LEADPACT_TEST_DATABASE_URL is set."""
+"""Shared fixtures: a real SQLite file per test, and a real PostgreSQL when LEADPACT_TEST_DATABASE_URL is set.
+Also the coverage rule for the domain: a run of the whole suite with --cov fails unless it covers every line and
+branch of src/leadpact/domain/."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "leadpact" / "examples" / "agreement.yaml"
 PG_ENV = "LEADPACT_TEST_DATABASE_URL"
-ENGINES = ["sqlite", "postgresql"]
+# The engines of the database fixtures (here, tests/reports and tests/web): the PostgreSQL case carries the postgres
+# mark, so `pytest -m "not postgres"` leaves out exactly the tests that need a server.
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +87,46 @@ def adopt_example(engine: Engine, clock: FixedClock, text_: str | None = None) -
         agreements.adopt(uow, clock, text_ or EXAMPLE.read_text(), "agreement.yaml", "Dana Lee", "Sam Ortiz")
     with UnitOfWork(engine) as uow:
         return agreements.in_force(uow)
+
+
+DOMAIN = "*/leadpact/domain/*"
+DOMAIN_GAPS = pytest.StashKey[str]()
+PART = pytest.StashKey[bool]()
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    """A test left out (by -k, -m, --deselect, --lf) makes the run a part of the suite."""
+    if items:
+        items[0].config.stash[PART] = True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """The domain is the agreement's rules as pure functions: the whole suite must run every line and branch of it.
+    Checked after pytest-cov has measured (its fail_under is the floor for the whole package), only when the run had
+    --cov and was the whole suite: no paths given, no test left out, not stopped early. Running one file never fails
+    here.
+    """
+    result = yield
+    config = session.config
+    plugin = config.pluginmanager.getplugin("_cov")
+    cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
+    whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS and not (
+        config.stash.get(PART, False) or session.shouldstop or session.shouldfail
+    )
+    if cov is None or not whole_suite or config.option.collectonly:
+        return result
+    table = io.StringIO()
+    covered = cov.report(include=[DOMAIN], show_missing=True, skip_covered=True, precision=2, file=table)
+    if covered < 100:
+        config.stash[DOMAIN_GAPS] = f"src/leadpact/domain/ is covered {covered:.2f}%, not 100%:\n{table.getvalue()}"
+        session.testsfailed += 1
+    return result
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    gaps = config.stash.get(DOMAIN_GAPS, None)
+    if gaps:
+        terminalreporter.write_sep("=", "domain coverage", red=True)
+        terminalreporter.write(f"FAIL {gaps}", red=True, bold=True)

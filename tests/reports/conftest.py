@@ -22,9 +22,9 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from leadpact.analytics.history import Context
-from leadpact.analytics.report import Report, Row
 from leadpact.demo.simulation import run_demo
 from leadpact.domain.agreement import Agreement
+from leadpact.domain.report import Report, Row
 from leadpact.domain.scoring import (
     Cycle,
     EventFact,
@@ -42,7 +42,7 @@ from leadpact.services.facts import facts_of_many
 from leadpact.store.database import connect, migrate
 from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.conftest import EXAMPLE, PG_ENV
+from tests.conftest import ENGINES, EXAMPLE, PG_ENV
 
 HOT: dict[str, Any] = {"title": "VP Operations", "industry": "manufacturing", "employees": 1000, "country": "US"}
 """Fit 50, grade A under the example agreement (senior title 20, target size 15, target industry 15)."""
@@ -106,9 +106,9 @@ class History:
     def contact(self, email: str, at: datetime) -> None:
         self._act(email, at, lambda uow, clock, lead: sales.contact(uow, clock, lead))
 
-    def confirm(self, email: str, at: datetime, answers: dict[str, str] | None = None) -> None:
+    def qualify(self, email: str, at: datetime, answers: dict[str, str] | None = None) -> None:
         given = answers or ANSWERS
-        self._act(email, at, lambda uow, clock, lead: sales.confirm(uow, clock, self.inforce, lead, given))
+        self._act(email, at, lambda uow, clock, lead: sales.qualify(uow, clock, self.inforce, lead, given))
 
     def reject(self, email: str, at: datetime, reason: str) -> None:
         self._act(email, at, lambda uow, clock, lead: sales.reject(uow, clock, self.inforce, lead, reason))
@@ -152,7 +152,9 @@ def run_report(
     engine_name: str = "app",
 ) -> Report:
     with UnitOfWork(engine) as uow:
-        return reports.run(uow, FixedClock(at), agreements.in_force(uow), compute, first, last, engine_name)
+        inforce = agreements.in_force(uow)
+        with reports.context(uow, FixedClock(at), inforce, first, last, engine_name) as ctx:
+            return compute(ctx)
 
 
 def rows_by(report: Report, key: str = "group") -> dict[str, Row]:
@@ -249,7 +251,7 @@ def _demo_postgres(url: str) -> Iterator[Engine]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=ENGINES)
 def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     """A 500-lead demo year (seed 7) on each engine, built once for all report tests."""
     if request.param == "sqlite":

@@ -176,7 +176,8 @@ def shown(kind: Kind, value: Any) -> str:
             return f"{100 * value:.0f}%"
         case Kind.NUMBER | Kind.DAYS | Kind.HOURS:
             return f"{value:,.1f}"
-    assert_never(kind)
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(kind)
 
 
 def share(part: float | None, whole: float | None) -> float | None:
