@@ -1,8 +1,8 @@
 """The import contract: each layer imports only the layers under it, and the two HTTP edges not each other.
 
-    domain  <-  store, analytics  <-  config  <-  services  <-  worker, demo, http  <-  api, web  <-  app  <-  cli
+    domain <- store, analytics, learning <- config <- services <- worker, demo, http <- api, web <- app <- cli
 
-Analytics is reached through the services only; the API and the web pages share ``leadpact.http`` and know
+Analytics and learning are reached through the services only; the API and the web pages share ``leadpact.http`` and know
 nothing of each other; only ``leadpact.app`` composes them. Every import counts, also one inside a function.
 """
 
@@ -21,8 +21,9 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "domain": frozenset(),
     "store": frozenset({"domain"}),
     "analytics": frozenset({"domain"}),
+    "learning": frozenset({"domain"}),
     "config": frozenset({"domain", "store"}),
-    "services": frozenset({"domain", "store", "analytics", "config"}),
+    "services": frozenset({"domain", "store", "analytics", "learning", "config"}),
     "worker": frozenset(BELOW),
     "demo": frozenset(BELOW),
     "http": frozenset(BELOW),

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -402,3 +403,94 @@ class Erasure(Base):
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by: Mapped[str] = mapped_column(String(100))
+
+
+class Profile(Base):
+    """One version of a learned ideal customer profile: the fitted model and what its validation found.
+
+    ``source`` is the customer table it was learned from (a file's name) or ``store``; ``summary`` holds, as JSON,
+    the traits that set buyers apart, the cross-validated quality, the columns used and any leak warnings.
+    """
+
+    __tablename__ = "profiles"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_profiles_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    positives: Mapped[int] = mapped_column(Integer)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    learned_by: Mapped[str] = mapped_column(String(100))
+    model: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class LeadModel(Base):
+    """One version of the predictive model of the store's leads: what it predicts, as of when, and how it held up
+    on the most recent months (``summary``, JSON: quality, features, training and validation sizes)."""
+
+    __tablename__ = "lead_models"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    target: Mapped[str] = mapped_column(String(20))  # "opportunity" or "won"
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    trained_by: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    positives: Mapped[int] = mapped_column(Integer)
+    model: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class Workshop(Base):
+    """A calibration workshop: a sample of leads, drawn stratified by score, that both sides grade blind."""
+
+    __tablename__ = "workshops"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class WorkshopLead(Base):
+    """A lead in a workshop's sample, with its score and the agreement's grade when it was drawn."""
+
+    __tablename__ = "workshop_leads"
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(10))
+
+
+class WorkshopGrade(Base):
+    """One side's grade of one sampled lead; a side grading a lead again replaces its grade."""
+
+    __tablename__ = "workshop_grades"
+    __table_args__ = (UniqueConstraint("workshop_id", "lead_id", "side", name="uq_workshop_grades_side"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    side: Mapped[str] = mapped_column(String(20))  # "marketing" or "sales"
+    grade: Mapped[str] = mapped_column(String(10))
+    graded_by: Mapped[str] = mapped_column(String(100))
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HealthCheck(Base):
+    """One day's check of one health bound of the agreement: the measured value, whether the bound held, and the
+    evidence (JSON); checked once per local day, whoever checks first."""
+
+    __tablename__ = "health_checks"
+    __table_args__ = (UniqueConstraint("day", "bound", name="uq_health_checks_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    bound: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+    value: Mapped[float | None] = mapped_column(Float)
+    broken: Mapped[bool] = mapped_column(Boolean)
+    evidence: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
