@@ -1,4 +1,5 @@
-"""The background worker of ``leadpact serve``: SLA checks and outbox delivery, every few seconds."""
+"""The background worker of ``leadpact serve``: SLA checks, the agreement's daily health check and outbox delivery,
+every few seconds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import Engine
 
 from leadpact.config import Settings
 from leadpact.domain.errors import NoAgreement
-from leadpact.services import agreements, delivery, handoff
+from leadpact.domain.health import Status
+from leadpact.services import agreements, delivery, handoff, health
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -23,16 +25,30 @@ class Worker:
         self._thread = threading.Thread(target=self._loop, name="leadpact-worker", daemon=True)
 
     def run_once(self) -> tuple[handoff.SlaReport | None, delivery.Delivered]:
-        """One round: breaches recorded and acted on (when an agreement is in force), then the outbox."""
+        """One round: breaches recorded and acted on (when an agreement is in force), the health bounds checked
+        (the first round of a local day), then the outbox, with any bound broken."""
         sla = None
         try:
             with UnitOfWork(self.engine) as uow:
                 sla = handoff.check_sla(uow, self.clock, agreements.in_force(uow))
         except NoAgreement:
             pass  # nothing is handed off before an agreement is adopted
+        else:
+            self.check_health()
         with UnitOfWork(self.engine) as uow:
             sent = delivery.deliver(uow, self.clock, self.settings)
         return sla, sent
+
+    def check_health(self) -> None:
+        """The daily health check; one that fails is logged and tried again next round, and delivery goes on."""
+        try:
+            with UnitOfWork(self.engine) as uow:
+                checked = health.check(uow, self.clock, agreements.in_force(uow))
+        except Exception:
+            log.exception("health check failed")
+            return
+        for reading in checked:
+            log.log(logging.WARNING if reading.status is Status.BROKEN else logging.INFO, reading.summary())
 
     def _loop(self) -> None:
         while not self._stop.is_set():

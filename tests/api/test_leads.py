@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from sqlalchemy import func, select
 
 from leadpact.store.tables import Lead, LeadField
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.api.conftest import Api, refused
 from tests.factories import HOT, capture, hand_off, lead, owner_name
+from tests.learning.leadmodel_world import keep_model, trained_model
 
 
 def _lead_count(api: Api) -> int:
@@ -180,3 +184,23 @@ def test_a_refusal_names_nothing_of_the_lead_the_caller_may_not_see(api: Api) ->
 def test_an_unknown_lead_is_not_found(api: Api) -> None:
     refused(api.get("/leads/nobody@acme.example", "mia"), 404, "not_found", "nobody@acme.example")
     refused(api.get("/leads/999", "mia"), 404, "not_found", "999")
+
+
+def test_a_lead_is_explained_with_the_newest_models_chance_once_there_is_one(
+    api: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    lead_id = hand_off(api.engine, api.clock, api.inforce, "ann@acme.example", event_id="form-1")
+    assert api.get(f"/leads/{lead_id}", "sam").json()["predicted"] is None
+    keep_model(api.engine, trained_model(tmp_path_factory.getbasetemp()))
+    answer = api.get(f"/leads/{lead_id}", "sam")
+    assert answer.status_code == 200, answer.text
+    predicted = answer.json()["predicted"]
+    assert (predicted["version"], predicted["target"], predicted["horizon_days"]) == (1, "opportunity", 30)
+    assert predicted["basis"] == "at its latest hand-off"
+    assert predicted["at"] == api.clock.now().isoformat().replace("+00:00", "Z")
+    logit = math.log(predicted["probability"] / (1 - predicted["probability"]))
+    assert abs(predicted["base"] + sum(c["effect"] for c in predicted["contributions"]) - logit) < 1e-6
+    by_feature = {c["feature"]: c for c in predicted["contributions"]}
+    assert (by_feature["industry"]["value"], by_feature["title"]["value"]) == ("manufacturing", "VP Operations")
+    assert by_feature["events.pricing_page_view"]["value"] == 0.0  # an event type the model knows, never done
+    assert by_feature["industry"]["words"].startswith("industry = manufacturing ")

@@ -21,6 +21,10 @@ REPORTS = "tests/reports/test_report_cli.py"
 
 TESTED: Mapping[str, str] = {
     "init": f"{CLI}/test_schema.py",
+    "health": f"{CLI}/test_health.py",
+    **{f"profile {n}": f"{CLI}/test_profile.py" for n in ("learn", "show", "score", "compare", "suggest")},
+    **{f"model {n}": f"{CLI}/test_model.py" for n in ("train", "show")},
+    **{f"workshop {n}": f"{CLI}/test_workshop.py" for n in ("start", "label", "report")},
     "rescore": f"{CLI}/test_scoring.py",
     **dict.fromkeys(
         ("queue", "accept", "reject", "contact", "qualify", "convert", "stage", "won", "lost", "disqualify"),

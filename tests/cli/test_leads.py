@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
+
+import pytest
 
 from leadpact.services.clock import FixedClock
 from tests.cli.conftest import AT, Handed
 from tests.factories import capture, lead
+from tests.learning.leadmodel_world import keep_model, trained_model
 from tests.test_cli_access import refused, run
 
 ANN = "ann@acme.example"
@@ -45,3 +49,21 @@ def test_leads_are_listed_highest_score_first_and_filtered(handed: Handed, clock
     ]
     assert [row["email"] for row in json.loads(run(handed.url, "lead", "list", "--limit", "1", "--json"))] == [ANN]
     assert "No lead matches." in run(handed.url, "lead", "list", "--owner", "alice", "--source", "webinar")
+
+
+def test_a_lead_is_explained_with_the_newest_models_chance_once_there_is_one(
+    handed: Handed, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert "Predicted" not in run(handed.url, "lead", "show", ANN, "--at", AT)
+    keep_model(handed.engine, trained_model(tmp_path_factory.getbasetemp()))
+    printed = run(handed.url, "lead", "show", ANN, "--at", AT)
+    assert "Predicted by model v1: " in printed
+    assert "the chance it reaches an opportunity within 30 days of its hand-off; the lead described at its latest " in (
+        " ".join(printed.split())
+    )
+    predicted = json.loads(run(handed.url, "lead", "show", ANN, "--at", AT, "--json"))["predicted"]
+    logit = math.log(predicted["probability"] / (1 - predicted["probability"]))
+    assert abs(predicted["base"] + sum(c["effect"] for c in predicted["contributions"]) - logit) < 1e-6
+    assert f"{predicted['probability']:.1%}" in printed
+    strongest = predicted["contributions"][0]
+    assert f"{strongest['effect']:+.3f}" in printed  # the largest effect leads the table

@@ -1,4 +1,5 @@
-"""The background worker: each round records the SLA breaches due by the clock, then delivers the outbox."""
+"""The background worker: each round records the SLA breaches due by the clock, checks the agreement's health once a
+local day, then delivers the outbox."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine
 
 from leadpact.config import Settings
@@ -15,6 +17,7 @@ from tests.conftest import adopt_example
 from tests.factories import hand_off, owner_name
 from tests.integration.test_delivery import ACCEPT_DUE, LEE, sent, staff
 from tests.receivers import Webhook
+from tests.services.test_health import BROKEN, sloppy
 
 
 def eventually(holds: Callable[[], bool], within: float = 10.0) -> None:
@@ -77,3 +80,29 @@ def test_the_worker_runs_rounds_in_the_background_until_stopped(engine: Engine, 
 def test_a_worker_that_never_started_stops_at_once(engine: Engine, clock: FixedClock) -> None:
     Worker(engine, clock, Settings(), every=5.0).stop()
     assert worker_threads() == []
+
+
+def test_a_round_checks_the_agreements_health_once_a_local_day_and_delivers_each_bound_broken(
+    engine: Engine, clock: FixedClock
+) -> None:
+    sloppy(engine)
+    with Webhook() as crm:
+        worker = Worker(engine, clock, Settings(webhooks=(crm.url,)), every=60)
+        worker.run_once()
+        worker.run_once()
+    health_messages = [body for body in crm.bodies if body["topic"] == "agreement.health"]
+    assert [(body["bound"], body["day"]) for body in health_messages] == [(b, "2026-03-02") for b in BROKEN]
+    assert crm.received() == sent(engine)
+
+
+def test_a_failing_health_check_is_logged_and_the_round_still_delivers(
+    sqlite_engine: Engine, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sloppy(sqlite_engine)
+    with sqlite_engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE health_checks")
+    with Webhook() as crm:
+        sla, delivered = Worker(sqlite_engine, clock, Settings(webhooks=(crm.url,)), every=60).run_once()
+    assert sla is not None
+    assert delivered.delivered == len(sent(sqlite_engine)) > 0
+    assert "health check failed" in caplog.text

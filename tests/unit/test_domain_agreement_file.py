@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from leadpact.domain.agreement import Agreement
@@ -141,6 +143,7 @@ GRADES = block("grades", "  ")
             [
                 "fit.grades[2].fit_at_least: expected a number, got 'low'",
                 "qualified.immediate_grades: grade 'C' is not one of fit.grades",
+                "health.grade_calibration.grades: grade 'C' is not one of fit.grades",
             ],
         ),
         (
@@ -225,3 +228,106 @@ def test_without_immediate_grades_the_grades_that_qualify_are_handed_off_by_an_i
 def test_a_breach_reassigns_unless_the_agreement_says_escalate() -> None:
     assert parsed(("on_breach: reassign", "on_breach: escalate")).handoff.on_breach == "escalate"
     assert parsed((block("on_breach", "  "), "")).handoff.on_breach == "reassign"
+
+
+HEALTH = block("health")
+BOUNDS = "acceptance_rate, contact_within_sla, never_contacted, grade_calibration"
+ACCEPTANCE = "acceptance_rate: {at_least: 0.7}"
+NEVER = "never_contacted: {after_days: 7, at_most: 0.05}"
+CALIBRATION = "grade_calibration: {grades: [A, B, C], window_days: 180}"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ((HEALTH, "health: yes\n"), ["health: " + MAPPING]),
+        ((HEALTH, "health: {}\n"), [f"health: name at least one bound of: {BOUNDS}"]),
+        (
+            (HEALTH, "health: {acceptance: {at_least: 0.7}}\n"),
+            [
+                f"health.acceptance: unknown key; expected one of: window_days, {BOUNDS}",
+                f"health: name at least one bound of: {BOUNDS}",
+            ],
+        ),
+        (
+            ("  window_days: 90 ", "  window_days: 0 "),
+            ["health.window_days: expected a whole number of at least 1, got '0'"],
+        ),
+        ((ACCEPTANCE, "acceptance_rate: 0.7"), ["health.acceptance_rate: " + MAPPING]),
+        ((ACCEPTANCE, "acceptance_rate: {}"), ["health.acceptance_rate.at_least: required key is missing"]),
+        (
+            (ACCEPTANCE, "acceptance_rate: {at_least: 70}"),
+            ["health.acceptance_rate.at_least: a share is between 0 and 1 (0.7 for 70 %), got 70"],
+        ),
+        (
+            (ACCEPTANCE, "acceptance_rate: {at_most: 0.7}"),
+            [
+                "health.acceptance_rate.at_most: unknown key; expected one of: at_least, window_days, min_leads",
+                "health.acceptance_rate.at_least: required key is missing",
+            ],
+        ),
+        (
+            (ACCEPTANCE, "acceptance_rate: {at_least: 0.7, min_leads: 0, window_days: a}"),
+            [
+                "health.acceptance_rate.window_days: expected a whole number of at least 1, got 'a'",
+                "health.acceptance_rate.min_leads: expected a whole number of at least 1, got '0'",
+            ],
+        ),
+        ((NEVER, "never_contacted: {at_most: 0.05}"), ["health.never_contacted.after_days: required key is missing"]),
+        (
+            (NEVER, "never_contacted: {after_days: 90, at_most: 0.05}"),
+            ["health.never_contacted.after_days: must be fewer than the 90 days of the window"],
+        ),
+        (
+            (NEVER, "never_contacted: {after_days: soon, at_most: 0.05}"),
+            ["health.never_contacted.after_days: expected a whole number of at least 1, got 'soon'"],
+        ),
+        (
+            (CALIBRATION, "grade_calibration: {margin: -0.1}"),
+            ["health.grade_calibration.margin: a share is between 0 and 1 (0.7 for 70 %), got -0.1"],
+        ),
+        (
+            (CALIBRATION, "grade_calibration: {grades: [A, E]}"),
+            ["health.grade_calibration.grades: grade 'E' is not one of fit.grades"],
+        ),
+        (
+            (CALIBRATION, "grade_calibration: {grades: [A]}"),
+            ["health.grade_calibration.grades: list at least two grades: each must beat the next"],
+        ),
+        (
+            (CALIBRATION, "grade_calibration: {grades: [B, A]}"),
+            ["health.grade_calibration.grades: list the grades best first, as fit.grades does: A, B, C, D"],
+        ),
+        (
+            (CALIBRATION, "grade_calibration: {grades: [A, A]}"),
+            ["health.grade_calibration.grades: grade 'A' appears twice"],
+        ),
+        ((CALIBRATION, "grade_calibration: {grades: A}"), ["health.grade_calibration.grades: expected a list"]),
+    ],
+)
+def test_the_health_bounds_are_checked_naming_the_key(change: tuple[str, str], expected: list[str]) -> None:
+    assert problems(change) == expected
+
+
+def test_grade_calibration_needs_a_second_grade_to_judge() -> None:
+    one_grade = (
+        (GRADES, "  grades: [{grade: A}]\n"),
+        ("grades: [A, B], immediate_grades: [A, B, C]}", "grades: [A]}"),
+        (CALIBRATION, "grade_calibration: {window_days: 180}"),
+    )
+    assert problems(*one_grade) == [
+        "health.grade_calibration: fit.grades has one grade only: there is no grade for it to beat"
+    ]
+
+
+def test_a_health_problem_names_the_file_and_its_line() -> None:
+    with pytest.raises(InvalidAgreement) as caught:
+        parse_agreement(agreement_text((ACCEPTANCE, "acceptance_rate: {at_least: 2}")), "agreement.yaml")
+    line = next(i for i, text in enumerate(agreement_text().splitlines(), 1) if ACCEPTANCE in text)
+    assert caught.value.problems[0].startswith(f"agreement.yaml:{line}: health.acceptance_rate.at_least:")
+
+
+def test_an_agreement_without_health_reads_as_it_did_with_no_bounds() -> None:
+    without = parsed((HEALTH, ""))
+    assert without.health == ()
+    assert without == dataclasses.replace(parsed(), health=())

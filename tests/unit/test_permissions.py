@@ -18,13 +18,13 @@ def test_marketing_cannot_work_a_reps_leads_and_reps_cannot_read_the_reports_or_
     assert not marketing.may(Action.WORK_LEADS)
     with pytest.raises(NotPermitted, match=r"mia \(marketing\) may not work leads"):
         marketing.require(Action.WORK_LEADS)
-    assert [a for a in Action if rep.may(a)] == [Action.WORK_LEADS, Action.READ_AGREEMENT]
+    assert [a for a in Action if rep.may(a)] == [Action.WORK_LEADS, Action.READ_AGREEMENT, Action.GRADE_LEADS]
 
 
-def test_every_action_has_roles_and_an_admin_may_do_all_but_sign() -> None:
+def test_every_action_has_roles_and_an_admin_may_do_all_but_sign_and_grade() -> None:
     assert set(ALLOWED) == set(Action)
     admin = Principal(Role.ADMIN, "root")
-    assert [a for a in Action if not admin.may(a)] == [Action.SIGN_AGREEMENT]
+    assert [a for a in Action if not admin.may(a)] == [Action.SIGN_AGREEMENT, Action.GRADE_LEADS]
 
 
 def test_a_rep_acts_only_on_their_own_leads_and_other_roles_on_any() -> None:

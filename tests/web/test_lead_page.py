@@ -23,6 +23,7 @@ from leadpact.store.tables import Opportunity
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import add_team, hand_off, history, lead
+from tests.learning.leadmodel_world import keep_model, trained_model
 
 KIM = "kim@bigco.example"
 PASSWORD = "correct horse battery"
@@ -168,3 +169,24 @@ def test_a_rep_who_sends_a_lead_back_from_its_page_returns_to_the_queue(web: Web
     assert answer.headers["HX-Redirect"] == "/queue?done=reject"  # the lead's page is no longer hers to see
     assert alice.client.get(f"/leads/{lead_id}").status_code == 403
     assert history(web.engine, KIM)[-1] == ("mql", "disqualified", "bad_data")
+
+
+def test_the_lead_page_shows_the_models_chance_and_its_strongest_reasons_beside_the_score(
+    web: Web, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
+    sam = web.person("sam", "manager", f"/leads/{lead_id}", side="sales")
+    assert 'id="prediction"' not in sam.client.get(f"/leads/{lead_id}").text  # no model yet
+    keep_model(web.engine, trained_model(tmp_path_factory.getbasetemp()))
+    page = html.unescape(sam.client.get(f"/leads/{lead_id}").text)
+    with UnitOfWork(web.engine) as uow:
+        predicted = explain.explain(uow, web.inforce, intake.find_lead(uow, KIM), web.clock.now()).predicted
+    assert predicted is not None
+    shown = f"{predicted.probability * 100:.1f}%"
+    assert f'<small class="muted">Predicted</small><b>{shown}</b>' in page
+    assert "chance of an opportunity within 30 days, model v1" in page
+    assert f"Why the model says {shown}" in page
+    assert "beside the agreed score of 80" in page
+    reasons = re.findall(r'<td data-label="What the model sees"><div>([^<]*)</div>', page)
+    assert reasons
+    assert reasons == [c.words for c in predicted.contributions if c.effect][:5]

@@ -153,8 +153,36 @@ class StageLineOut(Answer):
     reason: str | None
 
 
+class ContributionOut(Answer):
+    feature: str = Field(examples=["industry"], description="A feature of the model (``model show`` lists them).")
+    value: str | float | None = Field(examples=["logistics"], description="The lead's value of it; null: unknown.")
+    effect: float = Field(
+        examples=[0.59],
+        description="What it adds to the log-odds, against the average hand-off the model learned from.",
+    )
+    words: str = Field(examples=["industry = logistics raises the chance (odds \N{MULTIPLICATION SIGN}1.80)"])
+
+
+class PredictionOut(Answer):
+    """The newest model's chance for the lead; ``base`` plus every ``effect`` is the logit of ``probability``."""
+
+    probability: float = Field(ge=0, le=1, examples=[0.42])
+    version: int = Field(description="The model version.")
+    target: str = Field(examples=["opportunity"], description="What is predicted: opportunity, or won.")
+    horizon_days: int = Field(examples=[90], description="Within how many days of the hand-off.")
+    base: float = Field(description="The model's base log-odds: the mean over the hand-offs it learned from.")
+    at: datetime = Field(description="The moment the lead is described as of.")
+    basis: str = Field(
+        examples=["at its latest hand-off"],
+        description="Why that moment: its latest hand-off, or (waiting in marketing's hands, or never handed over) "
+        "as if handed over at the moment asked about.",
+    )
+    contributions: list[ContributionOut] = Field(description="One per feature, the largest effect first.")
+
+
 class LeadDetail(Answer):
-    """A lead with every point of its score explained, its SLA clock and its stage history."""
+    """A lead with every point of its score explained, its SLA clock and its stage history; and, once a model is
+    trained (``leadpact model train``), the newest model's chance for it, feature by feature."""
 
     id: int
     email: str
@@ -175,6 +203,7 @@ class LeadDetail(Answer):
     events: list[EventLineOut] = Field(description="Every counted event, with its decay.")
     sla: SlaOut | None
     history: list[StageLineOut]
+    predicted: PredictionOut | None = Field(description="Null until a model is trained.")
 
 
 class QueueItemOut(Answer):

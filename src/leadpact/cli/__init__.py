@@ -15,9 +15,12 @@ from leadpact.cli import (
     audit,
     demo,
     forms,
+    health,
     imports,
     leads,
+    model,
     people,
+    profile,
     reports,
     sales,
     schema,
@@ -25,6 +28,7 @@ from leadpact.cli import (
     serve,
     team,
     webhooks,
+    workshop,
 )
 from leadpact.cli.common import err, state, worded
 from leadpact.config import DATABASE_ENV, Settings
@@ -38,13 +42,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 # --help lists the commands in the order they are added: those of the root first, then each group.
-for section in (schema, scoring, sales, imports, audit, serve, demo):
+for section in (schema, scoring, sales, imports, audit, health, serve, demo):
     app.add_typer(section.commands)
 app.add_typer(agreement.agreement_app, name="agreement")
 app.add_typer(leads.lead_app, name="lead")
 app.add_typer(team.rep_app, name="rep")
 app.add_typer(team.sla_app, name="sla")
 app.add_typer(reports.report_app, name="report")
+app.add_typer(profile.profile_app, name="profile")
+app.add_typer(model.model_app, name="model")
+app.add_typer(workshop.workshop_app, name="workshop")
 app.add_typer(people.user_app, name="user")
 app.add_typer(people.token_app, name="token")
 app.add_typer(forms.form_app, name="form")

@@ -23,15 +23,19 @@ from leadpact.cli.common import (
 from leadpact.services import browse, explain, intake, privacy
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import SystemClock
+from leadpact.services.models import Prediction
 from leadpact.store.database import connect
 from leadpact.store.unit_of_work import UnitOfWork
 
 lead_app = typer.Typer(help="Look at leads.", no_args_is_help=True)
+SHOWN_REASONS = 8
+"""The features of a prediction 'lead show' lists, the largest effects first."""
 
 
 @lead_app.command("show")
 def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
-    """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA."""
+    """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA; and, once a
+    model is trained ('leadpact model train'), the model's chance for it with what raises and lowers it."""
     now = clock_for(at).now()
 
     def work(uow: UnitOfWork, inforce: InForce) -> explain.Explanation:
@@ -55,6 +59,8 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     for e in x.events:
         table.add_row(when(e.occurred_at), e.type, e.event_id, f"{e.points:+g}", f"x{e.factor:.3f}", f"{e.value:+.2f}")
     out.print(table if x.events else "Engagement: no counted event.")
+    if x.predicted:
+        _print_prediction(x.predicted)
     if x.sla:
         out.print(
             f"SLA: with {x.sla.owner} since {when(x.sla.assigned_at)}; accept by {when(x.sla.accept_due)}, "
@@ -64,6 +70,20 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     for h in x.history:
         table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
     out.print(table)
+
+
+def _print_prediction(p: Prediction) -> None:
+    out.print(
+        f"Predicted by model v{p.version}: {p.probability:.1%}, {p.question}; the lead described {p.basis} "
+        f"({when(p.at)} UTC). Base log-odds {p.base:+.3f}, plus each feature's effect:"
+    )
+    table = Table("feature", "value", "effect (log-odds)", "in words", title="Prediction", title_justify="left")
+    for c in p.contributions[:SHOWN_REASONS]:
+        value = "-" if c.value is None else f"{c.value:g}" if isinstance(c.value, float) else c.value
+        table.add_row(c.feature, value, f"{c.effect:+.3f}", c.words)
+    out.print(table)
+    if len(p.contributions) > SHOWN_REASONS:
+        out.print(f"... and {len(p.contributions) - SHOWN_REASONS} features with smaller effects (--json gives all).")
 
 
 @lead_app.command("list")

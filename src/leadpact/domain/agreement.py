@@ -3,9 +3,10 @@
 A lead agreement states who a good lead is (fit rules and grades), what a lead's actions are worth and how
 fast that worth fades (engagement points with a half-life), when a lead is handed to sales (the
 qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing), why a
-lead may be sent back or a deal lost (reasons), and which lead sources are sales' own prospecting rather
-than marketing's (sales sources). These classes hold a parsed, validated agreement; the file format is read
-by ``agreement_file`` and the rules are applied by ``scoring``, ``lifecycle`` and ``routing``.
+lead may be sent back or a deal lost (reasons), which lead sources are sales' own prospecting rather
+than marketing's (sales sources), and, optionally, the bounds both sides keep the results within (health).
+These classes hold a parsed, validated agreement; the file format is read by ``agreement_file`` and the rules
+are applied by ``scoring``, ``lifecycle``, ``routing`` and ``health``.
 """
 
 from __future__ import annotations
@@ -119,6 +120,28 @@ class SalesStage:
     probability: float
 
 
+class Indicator(StrEnum):
+    """What a health bound of the agreement measures (``health`` defines each)."""
+
+    ACCEPTANCE_RATE = "acceptance_rate"
+    CONTACT_WITHIN_SLA = "contact_within_sla"
+    NEVER_CONTACTED = "never_contacted"
+    GRADE_CALIBRATION = "grade_calibration"
+
+
+@dataclass(frozen=True)
+class HealthBound:
+    """A limit both sides signed on one indicator, measured over the last ``window_days`` local days and judged
+    once ``min_leads`` leads count (for grade calibration: once a grade has that many)."""
+
+    indicator: Indicator
+    limit: float
+    window_days: int
+    min_leads: int
+    after_days: int | None = None  # never contacted: the days a lead has had since it was assigned
+    grades: tuple[str, ...] = ()  # grade calibration: the grades, best first, each to beat the next
+
+
 @dataclass(frozen=True)
 class Agreement:
     name: str
@@ -138,6 +161,7 @@ class Agreement:
     lost_reasons: dict[str, tuple[str, ...]]
     sales_stages: tuple[SalesStage, ...]
     sales_sources: tuple[str, ...] = ()  # lead sources sales works itself (outbound prospecting, its referrals)
+    health: tuple[HealthBound, ...] = ()  # none: the agreement has no health section
 
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.sales_stages)

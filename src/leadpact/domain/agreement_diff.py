@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.conditions import describe_condition
+from leadpact.domain.health import describe_bound
 from leadpact.domain.wording import (
     describe_band,
     describe_decay,
@@ -78,6 +79,13 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
     _keyed(lines, "lost reasons at stage", old.lost_reasons, new.lost_reasons, lambda r: ", ".join(r))
     _changed(lines, "sales stages", _stages(old), _stages(new))
     _changed(lines, "lead sources that are sales' own", _sources(old), _sources(new))
+    _keyed(
+        lines,
+        "health bound",
+        {b.indicator.value: b for b in old.health},
+        {b.indicator.value: b for b in new.health},
+        describe_bound,
+    )
     return lines
 
 

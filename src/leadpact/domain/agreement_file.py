@@ -25,6 +25,8 @@ from leadpact.domain.agreement import (
     FitRule,
     Grade,
     Handoff,
+    HealthBound,
+    Indicator,
     Op,
     Qualification,
     RejectReason,
@@ -36,6 +38,7 @@ from leadpact.domain.agreement import (
 from leadpact.domain.conditions import read_value
 from leadpact.domain.errors import InvalidAgreement
 from leadpact.domain.fields import field_problem
+from leadpact.domain.health import DEFAULT_MIN_LEADS, DEFAULT_WINDOW_DAYS, spec
 
 T = TypeVar("T")
 
@@ -220,7 +223,7 @@ class _Parser:
                 "reasons",
                 "sales_stages",
             ),
-            optional=("holidays", "questions", "sales_sources"),
+            optional=("holidays", "questions", "sales_sources", "health"),
         )
         if top is None:
             return None
@@ -236,6 +239,7 @@ class _Parser:
         stages = r.each(top["sales_stages"], "sales_stages", self.stage) if "sales_stages" in top else []
         grade_names = tuple(g.grade for g in fit[1]) if fit else ()
         qualified = self.qualified(top["qualified"], grade_names) if "qualified" in top else None
+        health = self.health(top["health"], grade_names) if "health" in top else ()
         priority = self.priority(top["priority"]) if "priority" in top else None
         handoff = self.handoff(top["handoff"], questions) if "handoff" in top else None
         named = self.stage_names(top["sales_stages"]) if "sales_stages" in top else []
@@ -275,6 +279,7 @@ class _Parser:
             lost_reasons=reasons[1],
             sales_stages=tuple(stages),
             sales_sources=sales_sources,
+            health=health,
         )
 
     def unique(self, names: list[str], node: yaml.Node | None, path: str, what: str) -> None:
@@ -607,6 +612,68 @@ class _Parser:
             self.r.fail(node, path, "give either recycle_after_days or disqualify: true")
             return None
         return RejectReason(name=name, recycle_after_days=days, disqualify=bool(disqualify))
+
+    def health(self, node: yaml.Node, grade_names: tuple[str, ...]) -> tuple[HealthBound, ...]:
+        """The bounds both sides keep the agreement's results within; the section names at least one."""
+        indicators = tuple(i.value for i in Indicator)
+        m = self.r.mapping(node, "health", optional=("window_days", *indicators))
+        if m is None:
+            return ()
+        window = self.r.positive_int(m["window_days"], "health.window_days") if "window_days" in m else None
+        named = [Indicator(key) for key in m if key != "window_days"]
+        if not named:
+            self.r.fail(node, "health", f"name at least one bound of: {', '.join(indicators)}")
+        bounds = [self.bound(i, m[i.value], window or DEFAULT_WINDOW_DAYS, grade_names) for i in named]
+        return tuple(b for b in bounds if b is not None)
+
+    def bound(
+        self, indicator: Indicator, node: yaml.Node, window: int, grade_names: tuple[str, ...]
+    ) -> HealthBound | None:
+        path, s = f"health.{indicator.value}", spec(indicator)
+        limit_key = s.limit.value
+        given = (limit_key,) if s.default_limit is None else ()
+        takes = (*s.required, *s.optional)
+        m = self.r.mapping(
+            node,
+            path,
+            required=(*given, *s.required),
+            optional=(*(() if given else (limit_key,)), *s.optional, "window_days", "min_leads"),
+        )
+        if m is None:
+            return None
+        limit = self.share(m[limit_key], f"{path}.{limit_key}") if limit_key in m else s.default_limit
+        days = self.r.positive_int(m["window_days"], f"{path}.window_days") if "window_days" in m else window
+        min_leads = self.r.positive_int(m["min_leads"], f"{path}.min_leads") if "min_leads" in m else DEFAULT_MIN_LEADS
+        after = self.r.positive_int(m["after_days"], f"{path}.after_days") if "after_days" in m else None
+        grades = self.bound_grades(m["grades"], f"{path}.grades", grade_names) if "grades" in m else grade_names
+        if "grades" in takes and len(grades) == 1 and "grades" not in m:
+            self.r.fail(node, path, "fit.grades has one grade only: there is no grade for it to beat")
+        if after is not None and days is not None and after >= days:
+            self.r.fail(m["after_days"], f"{path}.after_days", f"must be fewer than the {days} days of the window")
+            return None
+        if limit is None or days is None or min_leads is None or ("after_days" in m and after is None):
+            return None
+        return HealthBound(indicator, limit, days, min_leads, after, grades if "grades" in takes else ())
+
+    def share(self, node: yaml.Node, path: str) -> float | None:
+        value = self.r.number(node, path)
+        if value is not None and not 0 <= value <= 1:
+            self.r.fail(node, path, f"a share is between 0 and 1 (0.7 for 70 %), got {value:g}")
+            return None
+        return value
+
+    def bound_grades(self, node: yaml.Node, path: str, grade_names: tuple[str, ...]) -> tuple[str, ...]:
+        """At least two grades of fit.grades, best first, each once."""
+        grades = self.r.names(node, path)
+        unknown = [g for g in grades if grade_names and g not in grade_names]
+        for g in unknown:
+            self.r.fail(node, path, f"grade '{g}' is not one of fit.grades")
+        self.unique(grades, node, path, "grade")
+        if isinstance(node, yaml.SequenceNode) and len(grades) < 2:
+            self.r.fail(node, path, "list at least two grades: each must beat the next")
+        elif grade_names and not unknown and grades != sorted(grades, key=grade_names.index):
+            self.r.fail(node, path, f"list the grades best first, as fit.grades does: {', '.join(grade_names)}")
+        return tuple(grades)
 
     @staticmethod
     def stage_names(node: yaml.Node) -> list[str]:

@@ -39,6 +39,9 @@ class Action(StrEnum):
     MANAGE_ACCESS = "manage_access"  # users, passwords, API tokens, webhooks
     READ_AUDIT = "read_audit"  # the audit trail
     MANAGE_PERSONAL_DATA = "manage_personal_data"  # export or erase what is held about a person
+    LEARN = "learn"  # learn a customer profile, score lists against it, train the predictive model
+    RUN_WORKSHOP = "run_workshop"  # start a calibration workshop and read its report
+    GRADE_LEADS = "grade_leads"  # grade a workshop's leads for one's side
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -54,6 +57,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_ACCESS: frozenset({Role.ADMIN}),
     Action.READ_AUDIT: frozenset({Role.ADMIN}),
     Action.MANAGE_PERSONAL_DATA: frozenset({Role.ADMIN}),
+    Action.LEARN: frozenset({Role.ADMIN, Role.MARKETING, Role.MANAGER}),
+    Action.RUN_WORKSHOP: frozenset({Role.ADMIN, Role.MARKETING, Role.MANAGER}),
+    Action.GRADE_LEADS: frozenset({Role.MARKETING, Role.MANAGER, Role.REP}),
 }
 
 

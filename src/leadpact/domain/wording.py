@@ -1,5 +1,6 @@
 """The agreement in plain words, written once: the CLI's ``agreement show``, the agreement page and the diff of
-two versions all say a rule the same way. (A fit condition's words are with the condition, in ``conditions``.)
+two versions all say a rule the same way. (A fit condition's words are with the condition, in ``conditions``; a
+health bound's with the bound, in ``health``.)
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from leadpact.domain.agreement import Agreement, Band, EventRule, FitRule, Grade, RejectReason, SalesStage
 from leadpact.domain.conditions import describe_condition
+from leadpact.domain.health import describe_bound
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BREACH = {
@@ -144,5 +146,14 @@ def parts(a: Agreement) -> list[Part]:
             "Leads from these sources are sales' own; every other lead is marketing-sourced: "
             + (", ".join(a.sales_sources) or "none")
             + ".",
+        ),
+        Part(
+            "Health bounds",
+            "Limits both sides keep the agreement's results within, checked once a day; a bound broken is reported "
+            "with the counts behind it."
+            if a.health
+            else "None agreed: the agreement sets no limits on how well it is kept.",
+            tuple((b.indicator.value, describe_bound(b)) for b in a.health),
+            "bound",
         ),
     ]

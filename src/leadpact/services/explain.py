@@ -1,4 +1,5 @@
-"""Explaining a lead: every point of its score traced to a rule or an event, as of a moment."""
+"""Explaining a lead: every point of its score traced to a rule or an event, as of a moment; and, when a predictive
+model has been trained, the newest model's chance for the lead with each feature's part in it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy import select
 
 from leadpact.domain.scoring import decay, from_seconds, to_seconds
 from leadpact.domain.wording import describe_fit_rule
-from leadpact.services import handoff
+from leadpact.services import handoff, models
 from leadpact.services.agreements import InForce
+from leadpact.services.models import Prediction
 from leadpact.store.tables import (
     Assignment,
     Event,
@@ -80,6 +82,7 @@ class Explanation:
     events: list[EventLine] = field(default_factory=list)
     sla: SlaStatus | None = None
     history: list[StageLine] = field(default_factory=list)
+    predicted: Prediction | None = None
 
 
 def sla_state(assignment: Assignment, now: datetime) -> str:
@@ -179,6 +182,7 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Exp
         events=sorted(event_lines, key=lambda e: e.occurred_at),
         sla=sla,
         history=history,
+        predicted=models.predict(uow, lead, now),
     )
 
 

@@ -19,6 +19,7 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 TOPICS: dict[str, str] = {
     "lead.qualified": "the agreement made a lead an MQL",
+    "agreement.health": "the daily check found a health bound of the agreement broken",
     "lead.assigned": "a lead was dealt to a rep, whose SLA clock starts",
     "lead.unassigned": "a qualified lead waits: no team or no available rep",
     "lead.withdrawn": "late events showed a hand-off never met the rule; it was withdrawn",

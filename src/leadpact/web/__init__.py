@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadpact.web import admin, agreement, campaigns, dashboard, leads, login, queue, reports, team
+from leadpact.web import (
+    admin,
+    agreement,
+    campaigns,
+    dashboard,
+    leads,
+    login,
+    profiles,
+    queue,
+    reports,
+    team,
+    workshops,
+)
 
 STATIC = Path(__file__).parent / "static"
 PAGES = [
@@ -13,6 +25,8 @@ PAGES = [
     leads.router,
     dashboard.router,
     reports.router,
+    profiles.router,
+    workshops.router,
     campaigns.router,
     agreement.router,
     team.router,

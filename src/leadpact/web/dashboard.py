@@ -2,7 +2,8 @@
 
 Every number on it comes from the reports of the catalog (``services.reports``), computed once per page for
 the chosen range of local dates in the agreement's time zone; the page only picks rows and columns out of
-them, charts them (``web.panels``) and shows them again as tables.
+them, charts them (``web.panels``) and shows them again as tables. Above them, a banner names each health bound
+of the agreement that its newest daily check found broken, with the evidence, whatever the range.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.responses import Response
 
 from leadpact.domain.permissions import Action
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import reports
+from leadpact.services import health, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
@@ -53,6 +54,7 @@ class Kpi:
 class Dashboard:
     kpis: list[Kpi]
     panels: list[Panel]
+    broken: list[health.Check]  # the health bounds whose newest daily check found them broken: the banner
 
 
 def dashboard_of(uow: UnitOfWork, clock: Clock, inforce: InForce, chosen: Range) -> Dashboard:
@@ -90,7 +92,7 @@ def dashboard_of(uow: UnitOfWork, clock: Clock, inforce: InForce, chosen: Range)
         reasons_panel(why, "lost", "Lost reasons"),
         grades_panel(grades),
     ]
-    return Dashboard(kpis, panels)
+    return Dashboard(kpis, panels, health.broken(uow, inforce))
 
 
 @router.get("/dashboard")

@@ -91,7 +91,8 @@ def list_leads(
 @router.get("/leads/{ref}", summary="Explain a lead", responses=errors(404, 409))
 def lead_detail(ref: str, caller: Caller, uow: Uow, clock: Now, inforce: Agreement) -> LeadDetail:
     """The lead by id or email, with every point of its score explained: the fit rules it meets, each counted
-    event with its points and how much of them decay has left, its SLA clock and its stage history.
+    event with its points and how much of them decay has left, its SLA clock and its stage history; and, once a
+    model is trained, ``predicted``: the newest model's chance for the lead, with each feature's effect in log-odds.
 
     A rep's token sees only the leads assigned to that rep."""
     lead = intake.find_lead(uow, ref)
