@@ -8,11 +8,13 @@ import io
 import os
 import shutil
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from leadpact.services import agreements
 from leadpact.services.agreements import InForce
@@ -22,6 +24,32 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "leadpact" / "examples" / "agreement.yaml"
 PG_ENV = "LEADPACT_TEST_DATABASE_URL"
+
+
+@contextmanager
+def own_postgres(url: str, suffix: str) -> Iterator[Engine]:
+    """A migrated database of its own next to the test database (``<test>_<suffix>``), so tests emptying the test
+    database leave it alone; made afresh (whatever an earlier run left there) and dropped when done."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    admin = connect(url)
+
+    def run(sql: str) -> None:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(sql))
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 # The engines of the database fixtures (here, tests/reports and tests/web): the PostgreSQL case carries the postgres
 # mark, so `pytest -m "not postgres"` leaves out exactly the tests that need a server.
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -13,12 +13,12 @@ import atexit
 import math
 import os
 import random
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, select
 
 from leadpact.domain.lifecycle import Stage
 from leadpact.services import agreements, intake, models, opportunities, sales, team
@@ -27,7 +27,7 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, migrate
 from leadpact.store.tables import LeadModel
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.conftest import EXAMPLE, PG_ENV
+from tests.conftest import EXAMPLE, PG_ENV, own_postgres
 
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 DAYS = 300
@@ -133,7 +133,9 @@ def shared(engine_name: str, tmp: Path) -> World:
             engine = connect(f"sqlite:///{tmp}/leadworld.db")
             migrate(engine)
         else:
-            engine = _postgres_world_database(os.environ[PG_ENV])
+            stack = ExitStack()  # a database of its own, dropped when the session ends
+            engine = stack.enter_context(own_postgres(os.environ[PG_ENV], "leadworld"))
+            atexit.register(stack.close)
         _BUILT[engine_name] = build(engine)
     world = _BUILT[engine_name]
     clear_models(world.engine)
@@ -183,28 +185,3 @@ def keep_model(engine: Engine, stored: Stored, version: int = 1) -> None:
                 summary=stored.summary,
             )
         )
-
-
-def _postgres_world_database(url: str) -> Engine:
-    """A database of its own for the world, so tests emptying the test database leave it alone; made afresh
-    for the session and dropped when the tests end."""
-    parsed = make_url(url)
-    name = f"{parsed.database}_leadworld"
-    admin = connect(url)
-
-    def run(sql: str) -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(sql))
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
-    migrate(engine)
-
-    def drop() -> None:
-        engine.dispose()
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    atexit.register(drop)
-    return engine

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
-from sqlalchemy.engine import make_url
 
 from leadpact.analytics.history import Context
 from leadpact.demo.simulation import run_demo
@@ -42,7 +40,7 @@ from leadpact.services.facts import facts_of_many
 from leadpact.store.database import connect, migrate
 from leadpact.store.tables import Event, Lead
 from leadpact.store.unit_of_work import UnitOfWork
-from tests.conftest import ENGINES, EXAMPLE, PG_ENV
+from tests.conftest import ENGINES, EXAMPLE, PG_ENV, own_postgres
 
 HOT: dict[str, Any] = {"title": "VP Operations", "industry": "manufacturing", "employees": 1000, "country": "US"}
 """Fit 50, grade A under the example agreement (senior title 20, target size 15, target industry 15)."""
@@ -227,30 +225,6 @@ class DemoWorld:
     engine: Engine
 
 
-@contextmanager
-def _demo_postgres(url: str) -> Iterator[Engine]:
-    """A database of its own for the demo world, so other PostgreSQL tests emptying theirs leave it alone; made
-    afresh for the session (whatever an earlier run left) and dropped after it."""
-    parsed = make_url(url)
-    name = f"{parsed.database}_reports"
-    admin = connect(url)
-
-    def run(sql: str) -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(sql))
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=ENGINES)
 def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
     """A 500-lead demo year (seed 7) on each engine, built once for all report tests."""
@@ -265,6 +239,6 @@ def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    with _demo_postgres(url) as engine:
+    with own_postgres(url, "reports") as engine:
         run_demo(engine, leads=500, seed=7)
         yield DemoWorld(engine)

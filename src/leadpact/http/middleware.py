@@ -38,8 +38,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 MIB = 1024 * 1024
 BODY_LIMIT = 1 * MIB
 UPLOAD_LIMIT = 64 * MIB
-UPLOADS = ("/import",)
-"""Paths that take files (a CSV import from the web), which may be larger than any other request."""
+UPLOADS = ("/import", "/profiles")
+"""Paths that take files (a CSV import, lists scored against a profile), which may be larger than any other request."""
 
 
 class SecurityHeaders:

@@ -24,19 +24,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd  # type: ignore[import-untyped]
-import sklearn  # type: ignore[import-untyped]
-from sklearn.exceptions import InconsistentVersionWarning  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidAgreement, InvalidInput, NotFound
 from leadpact.domain.lifecycle import Stage
-from leadpact.learning import fitrules, profile
+from leadpact.learning import fitrules
 from leadpact.learning.fitrules import Rule
-from leadpact.learning.profile import Fitted, Progress, Scored
 from leadpact.learning.tabular import read_table
 from leadpact.learning.traits import TIMES as TIMES  # the edges write lifts and shares as the traits do
 from leadpact.learning.traits import percent as percent
@@ -45,6 +42,10 @@ from leadpact.services.clock import Clock
 from leadpact.services.facts import facts_of_many
 from leadpact.store.tables import AgreementVersion, Lead, Opportunity, Profile
 from leadpact.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the learner (scikit-learn) is loaded by the functions that learn or score, not by every command
+    from leadpact.learning import profile
+    from leadpact.learning.profile import Fitted, Progress, Scored
 
 DEFAULT_NAME = "default"
 STORE = "store"
@@ -103,6 +104,8 @@ def learn_file(
     progress: Progress | None = None,
 ) -> ProfileInfo:
     """Learn the profile of the buyers in a customer table and keep it as the name's next version."""
+    from leadpact.learning import profile
+
     name = checked_name(name)
     if not outcome:
         raise InvalidInput("name the column that says who bought (e.g. --outcome bought)", "outcome")
@@ -120,6 +123,8 @@ def learn_store(
     progress: Progress | None = None,
 ) -> ProfileInfo:
     """Learn the profile of the store's leads that became customers (or reached an opportunity)."""
+    from leadpact.learning import profile
+
     name = checked_name(name)
     outcome = outcome or "customer"
     if outcome not in STORE_OUTCOMES:
@@ -229,6 +234,11 @@ def newest(uow: UnitOfWork) -> list[ProfileInfo]:
 
 
 def _fitted(row: Profile) -> Fitted:
+    import sklearn  # type: ignore[import-untyped]
+    from sklearn.exceptions import InconsistentVersionWarning  # type: ignore[import-untyped]
+
+    from leadpact.learning import profile
+
     summary = json.loads(row.summary)
     learned_with = summary.get("scikit_learn")
     again = f"learn it again with 'leadpact profile learn ... --name {row.name}'"
@@ -243,7 +253,7 @@ def _fitted(row: Profile) -> Fitted:
             fitted = pickle.loads(row.model)
     except Exception as exc:  # a model this installation cannot read is refused, never used half-read
         raise InvalidInput(f"the profile {row.name!r} version {row.version} cannot be read here: {again}") from exc
-    if not isinstance(fitted, Fitted):
+    if not isinstance(fitted, profile.Fitted):
         raise InvalidInput(f"the profile {row.name!r} version {row.version} holds no model: {again}")
     return fitted
 
@@ -270,6 +280,8 @@ def score_list(
     with_reasons: bool = True,
 ) -> ScoredList:
     """Score every row of a list; nothing is stored."""
+    from leadpact.learning import profile
+
     row = _row(uow, name, version)
     fitted = _fitted(row)
     frame = read_table(source, file_name)
@@ -326,6 +338,8 @@ def compare(
     version: int | None = None,
 ) -> Comparison:
     """Which list matches the profile best: each scored, none stored."""
+    from leadpact.learning import profile
+
     if not lists:
         raise InvalidInput("give at least one list to compare", "lists")
     row = _row(uow, name, version)
