@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, func, select
 
 from leadpact.domain.audit import ACTIONS, Actor
 from leadpact.domain.permissions import Principal, Role
@@ -19,27 +20,34 @@ from leadpact.services import (
     forms,
     imports,
     intake,
+    models,
     opportunities,
     privacy,
+    profiles,
     rescore,
     sales,
     signoff,
     team,
     webhooks,
+    workshops,
 )
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import AuditEntry
+from leadpact.store.tables import AuditEntry, Lead, WorkshopLead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import add_team, agreement_text, capture, hand_off
+from tests.learning.leadmodel_world import AS_OF, HORIZON, clear_models, shared
+from tests.learning.test_profile import customers
 
 ROOT = Actor("root", "api", "10.0.0.7")
+EVIDENCE = {"profile.learn", "model.train", "workshop.start", "workshop.grade", "workshop.label"}
+"""Kept by the test of the evidence: learning a profile, training a model, a workshop's sample and grades."""
 
 
-def _trail(engine: Engine) -> list[tuple[str, str, str, str | None, str]]:
-    """(actor, via, action, address, subject), oldest first."""
+def _trail(engine: Engine, after: int = 0) -> list[tuple[str, str, str, str | None, str]]:
+    """(actor, via, action, address, subject) of the entries after the id ``after``, oldest first."""
     with UnitOfWork(engine) as uow:
-        rows = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        rows = uow.session.scalars(select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id))
         return [(e.actor, e.via, e.action, e.address, e.subject) for e in rows]
 
 
@@ -106,7 +114,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
     trail = _trail(engine)
     assert {(actor, via, address) for actor, via, _, address, _ in trail} == {("root", "api", "10.0.0.7")}
     done = {action for _, _, action, _, _ in trail}
-    assert done == set(ACTIONS) - {"sign_in.throttled"}  # throttling is kept by the sign-in tests
+    assert done == set(ACTIONS) - {"sign_in.throttled"} - EVIDENCE  # throttling: the sign-in tests
     assert ("lead.won", f"lead {ids['won@acme.example']}") in {(a, s) for _, _, a, _, s in trail}
     assert [e for e in trail if "@" in e[4]] == []  # entries name leads by id: an erasure leaves the trail alone
 
@@ -130,3 +138,36 @@ def test_the_trail_reads_newest_first_from_a_moment(engine: Engine, clock: Fixed
         assert [e.action for e in audit.entries(uow, later.now())] == ["team.away"]
         assert [e.action for e in audit.entries(uow, limit=1)] == ["team.away"]
         assert audit.count(uow, "team.away", clock.now()) == 1
+
+
+def test_learning_training_and_the_workshops_are_kept_in_the_trail(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    world = shared("sqlite", tmp_path_factory.getbasetemp())
+    clock = FixedClock(AS_OF)
+    path = tmp_path / "customers.csv"
+    customers(300).to_csv(path, index=False)
+    with UnitOfWork(world.engine, ROOT) as uow:
+        before = uow.session.scalar(select(func.max(AuditEntry.id))) or 0
+        profiles.learn_file(uow, clock, path, "customers.csv", "bought", id_column="customer_no", name="crm")
+    with UnitOfWork(world.engine, ROOT) as uow:
+        models.train(uow, clock, world.inforce, "opportunity", AS_OF, HORIZON)
+    with UnitOfWork(world.engine, ROOT) as uow:
+        workshops.start(uow, clock, "audited", sample=4, seed=1)
+    with UnitOfWork(world.engine) as uow:
+        drawn = uow.session.execute(
+            select(Lead.email, Lead.id).join(WorkshopLead).order_by(WorkshopLead.position)
+        ).all()
+    with UnitOfWork(world.engine, ROOT) as uow:
+        workshops.label(uow, clock, "audited", f"email,side,grade\n{drawn[0].email},sales,B\n", "grades.csv")
+    with UnitOfWork(world.engine, ROOT) as uow:
+        workshops.grade(uow, clock, "audited", drawn[1].id, "marketing", "A")
+    trail = _trail(world.engine, after=before)
+    assert [(action, subject) for _, _, action, _, subject in trail] == [
+        ("profile.learn", "profile crm v1"),
+        ("model.train", "model v1"),
+        ("workshop.start", "workshop audited"),
+        ("workshop.label", "workshop audited"),
+        ("workshop.grade", f"lead {drawn[1].id}"),
+    ]
+    clear_models(world.engine)

@@ -51,6 +51,11 @@ ACTIONS: dict[str, str] = {
     "webhook.add": "added a webhook",
     "webhook.remove": "removed a webhook",
     "form.add": "added a capture form",
+    "profile.learn": "learned a customer profile",
+    "model.train": "trained a version of the lead model",
+    "workshop.start": "started a calibration workshop",
+    "workshop.grade": "graded a workshop lead",
+    "workshop.label": "loaded a file of workshop grades",
     "sign_in.throttled": "was throttled after wrong passwords",
 }
 """Every action the trail records, in the words the admin's page uses."""

@@ -165,6 +165,7 @@ def train(
     )
     uow.session.add(row)
     uow.session.flush()
+    audit.record(uow, row.trained_at, "model.train", f"model v{number}", target=aim.name, rows=row.rows)
     return _version(row)
 
 

@@ -189,6 +189,9 @@ def _keep(uow: UnitOfWork, clock: Clock, name: str, source: str, outcome: str, l
     )
     session.add(row)
     session.flush()
+    audit.record(
+        uow, row.learned_at, "profile.learn", f"profile {name} v{row.version}", source=row.source, rows=row.rows
+    )
     return _info(row)
 
 

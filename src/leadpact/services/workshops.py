@@ -126,6 +126,7 @@ def start(uow: UnitOfWork, clock: Clock, name: str, sample: int = SAMPLE, seed: 
         )
         for position, (score, row) in enumerate(drawn, start=1)
     )
+    audit.record(uow, now, "workshop.start", f"workshop {name}", sample=len(drawn), seed=seed)
     return Started(workshop, [row.email for _, row in drawn])
 
 
@@ -360,6 +361,7 @@ def grade(uow: UnitOfWork, clock: Clock, name: str, lead_id: int, side: str, giv
     if drawn is None:
         raise NotFound(f"lead {lead_id} is not in workshop {workshop.name}")
     _store(uow, clock, workshop, [(lead_id, side, given)])
+    audit.record(uow, clock.now(), "workshop.grade", f"lead {lead_id}", workshop=workshop.name, side=side, grade=given)
 
 
 def _store(uow: UnitOfWork, clock: Clock, workshop: Workshop, grades: Sequence[tuple[int, str, str]]) -> None:
@@ -435,11 +437,13 @@ def label(uow: UnitOfWork, clock: Clock, name: str, text: str, source: str) -> L
         )
     }
     _store(uow, clock, workshop, wanted)
-    return Labelled(
+    labelled = Labelled(
         rows=len(wanted),
         by_side={side: sum(s == side for _, s, _ in wanted) for side in SIDES},
         replaced=sum((lead, side) in before for lead, side, _ in wanted),
     )
+    audit.record(uow, clock.now(), "workshop.label", f"workshop {workshop.name}", source=source, rows=labelled.rows)
+    return labelled
 
 
 def _rows(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
