@@ -40,6 +40,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
     "lead_fields": ("lead_id", "name", "value"),
     "events": ("id", "event_id", "lead_id", "type", "occurred_at", "counted"),
     "score_ledger": ("lead_id", "at", "kind", "item", "points"),
+    "predictions": ("lead_id", "model_version", "probability"),
 }
 """The tables and columns the rescore reads; its DuckDB copy holds exactly these."""
 

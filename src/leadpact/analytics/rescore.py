@@ -36,7 +36,7 @@ import ibis
 from leadpact.analytics.engines import Backend
 from leadpact.domain.agreement import Agreement, FitRule
 from leadpact.domain.conditions import holds
-from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS
+from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS, PREDICTED
 from leadpact.domain.scoring import DAY_SECONDS, LN2
 
 Table = Any
@@ -182,8 +182,9 @@ def _judgements(rules: Sequence[FitRule], values: Iterable[Any], key: str) -> di
 class _Fields:
     """The lead's fields as expressions over one join chain, each table joined once, as ``facts_of`` reads them."""
 
-    def __init__(self, con: Backend, overridden: frozenset[str]) -> None:
+    def __init__(self, con: Backend, overridden: frozenset[str], model: int | None) -> None:
         self.con = con
+        self.model = model  # the lead model version whose predictions ``predicted.probability`` reads
         self.leads = con.table("leads")
         self.chain = self.leads
         self.overridden = overridden
@@ -196,8 +197,15 @@ class _Fields:
         return self.joined[key]
 
     def _native(self, name: str) -> tuple[Column, Table] | None:
-        """A column of leads, accounts or campaigns, and its distinct values; None for custom fields."""
+        """A column of leads, accounts, campaigns or predictions, and its distinct values; None for custom fields."""
         leads = self.leads
+        if name == PREDICTED:
+            stored = self.con.table("predictions")
+            own = stored.filter(stored.model_version == (self.model or 0)).select(
+                predicted_lead=stored.lead_id, predicted=stored.probability
+            )
+            table = self._join("predicted", own, lambda t: leads.id == t.predicted_lead)
+            return table.predicted, own.select(value=own.predicted).distinct()
         if name in LEAD_FIELDS and name != "campaign":
             return leads[name], leads.select(value=leads[name]).distinct()
         if name == "campaign":
@@ -240,7 +248,7 @@ def judge_fit(con: Backend, agreement: Agreement, *, answers: bool = True) -> Ju
     by_field: dict[str, list[int]] = {}
     for i, rule in enumerate(agreement.fit_rules):
         by_field.setdefault(rule.condition.field, []).append(i)
-    fields = _Fields(con, _overridden(con, by_field))
+    fields = _Fields(con, _overridden(con, by_field), agreement.model)
     points: dict[int, Column] = {}
     for f, (name, indices) in enumerate(by_field.items()):
         rules = [agreement.fit_rules[i] for i in indices]

@@ -127,6 +127,8 @@ class Indicator(StrEnum):
     CONTACT_WITHIN_SLA = "contact_within_sla"
     NEVER_CONTACTED = "never_contacted"
     GRADE_CALIBRATION = "grade_calibration"
+    POPULATION_SHIFT = "population_shift"
+    MODEL_CALIBRATION = "model_calibration"
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class Agreement:
     sales_stages: tuple[SalesStage, ...]
     sales_sources: tuple[str, ...] = ()  # lead sources sales works itself (outbound prospecting, its referrals)
     health: tuple[HealthBound, ...] = ()  # none: the agreement has no health section
+    model: int | None = None  # the lead model version both sides signed: fit rules may use its prediction
 
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.sales_stages)

@@ -15,6 +15,7 @@ from leadpact.domain.wording import (
     describe_fit_rule,
     describe_grade,
     describe_hours,
+    describe_model,
     describe_reason,
     number,
 )
@@ -79,6 +80,7 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
     _keyed(lines, "lost reasons at stage", old.lost_reasons, new.lost_reasons, lambda r: ", ".join(r))
     _changed(lines, "sales stages", _stages(old), _stages(new))
     _changed(lines, "lead sources that are sales' own", _sources(old), _sources(new))
+    _changed(lines, "lead model", describe_model(old.model), describe_model(new.model))
     _keyed(
         lines,
         "health bound",

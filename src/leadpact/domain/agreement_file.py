@@ -35,9 +35,9 @@ from leadpact.domain.agreement import (
     Scalar,
     WorkingHours,
 )
-from leadpact.domain.conditions import read_value
+from leadpact.domain.conditions import Value, read_value
 from leadpact.domain.errors import InvalidAgreement
-from leadpact.domain.fields import field_problem
+from leadpact.domain.fields import PREDICTED, PREDICTED_OPS, field_problem
 from leadpact.domain.health import DEFAULT_MIN_LEADS, DEFAULT_WINDOW_DAYS, spec
 
 T = TypeVar("T")
@@ -204,6 +204,7 @@ def parse_agreement(text: str, source: str = "<agreement>") -> Agreement:
 class _Parser:
     def __init__(self, reader: _Reader) -> None:
         self.r = reader
+        self.model: int | None = None  # the lead model version the agreement names
 
     def agreement(self, root: yaml.Node) -> Agreement | None:
         r = self.r
@@ -223,10 +224,11 @@ class _Parser:
                 "reasons",
                 "sales_stages",
             ),
-            optional=("holidays", "questions", "sales_sources", "health"),
+            optional=("holidays", "questions", "sales_sources", "health", "model"),
         )
         if top is None:
             return None
+        self.model = r.positive_int(top["model"], "model") if "model" in top else None
         name = r.text(top["agreement"], "agreement") if "agreement" in top else None
         owners = self.owners(top["owners"]) if "owners" in top else None
         tz = self.timezone(top["timezone"]) if "timezone" in top else None
@@ -280,6 +282,7 @@ class _Parser:
             sales_stages=tuple(stages),
             sales_sources=sales_sources,
             health=health,
+            model=self.model,
         )
 
     def unique(self, names: list[str], node: yaml.Node | None, path: str, what: str) -> None:
@@ -389,9 +392,30 @@ class _Parser:
             return None
         op = Op(ops[0])
         value = read_value(r, op, m[op.value], f"{path}.{op.value}")
+        if field_name == PREDICTED:
+            self.check_predicted(m, op, value, path)
         if field_name is None or value is None:
             return None
         return Condition(field=field_name, op=op, value=value)
+
+    def check_predicted(self, m: dict[str, yaml.Node], op: Op, value: Value | None, path: str) -> None:
+        """A condition on the model's probability: the agreement names the model, and compares it as a number
+        from 0 to 1 (or asks whether the lead has one)."""
+        if self.model is None:
+            self.r.fail(
+                m["field"],
+                f"{path}.field",
+                f"{PREDICTED} needs 'model: VERSION' at the top of the agreement: the lead model version both "
+                "sides sign (see 'leadpact model show')",
+            )
+        if op.value not in PREDICTED_OPS:
+            self.r.fail(
+                m[op.value], f"{path}.{op.value}", f"compare {PREDICTED} with one of: {', '.join(PREDICTED_OPS)}"
+            )
+            return
+        numbers = value if isinstance(value, tuple) else (value,)
+        if op is not Op.MISSING and any(isinstance(n, float | int) and not 0 <= n <= 1 for n in numbers):
+            self.r.fail(m[op.value], f"{path}.{op.value}", "a probability is from 0 to 1")
 
     def fit(
         self, node: yaml.Node, questions: dict[str, tuple[str, ...]]

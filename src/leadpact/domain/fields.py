@@ -1,8 +1,9 @@
 """Which lead fields the agreement can name, and the free-mail providers.
 
 A rule names a field of the lead (``title``, ``email``, ``employees``, or a custom field kept from an
-import), a field of its account (``account.industry``), or an answer to a qualification question
-(``answers.budget``). How a condition on a field is judged is ``conditions``' part.
+import), a field of its account (``account.industry``), an answer to a qualification question
+(``answers.budget``), or the chance the lead model the agreement names gives the lead
+(``predicted.probability``). How a condition on a field is judged is ``conditions``' part.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ LEAD_FIELDS = (
 )
 ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "country")
 _CUSTOM = re.compile(r"^[a-z][a-z0-9_]*$")
+PREDICTED = "predicted.probability"
+"""The field of the chance the agreement's lead model gives a lead as it was captured (``services.predictions``)."""
+PREDICTED_OPS = ("at_least", "at_most", "between", "missing")
+"""The conditions that compare a probability: as a number, or whether the lead has one."""
 
 FREE_MAIL_DOMAINS = frozenset(
     {
@@ -89,6 +94,8 @@ def field_problem(name: str, question_keys: tuple[str, ...]) -> str | None:
         if name.removeprefix("answers.") not in question_keys:
             return f"'{name}' names no question; questions are: {', '.join(question_keys) or '(none)'}"
         return None
+    if name.startswith("predicted."):
+        return None if name == PREDICTED else f"'{name}' is not a prediction; the lead model gives {PREDICTED}"
     if name in LEAD_FIELDS or _CUSTOM.match(name):
         return None
     return f"'{name}' is not a field name (lead fields: {', '.join(LEAD_FIELDS)}, or a custom field)"

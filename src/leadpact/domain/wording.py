@@ -57,6 +57,10 @@ def describe_stage(stage: SalesStage, lost_reasons: tuple[str, ...]) -> str:
     return f"{stage.probability:.0%}; lost for: {', '.join(lost_reasons) or 'none'}"
 
 
+def describe_model(version: int | None) -> str:
+    return f"version {version}" if version is not None else "none"
+
+
 def describe_decay(half_life_days: float | None) -> str:
     return f"points halve every {half_life_days:g} days" if half_life_days else "points never decay"
 
@@ -146,6 +150,13 @@ def parts(a: Agreement) -> list[Part]:
             "Leads from these sources are sales' own; every other lead is marketing-sourced: "
             + (", ".join(a.sales_sources) or "none")
             + ".",
+        ),
+        Part(
+            "Lead model",
+            f"Version {a.model} of the lead model, signed with the agreement: a rule on predicted.probability reads "
+            "the chance it gives the lead as captured."
+            if a.model is not None
+            else "None named: no rule reads a predicted probability.",
         ),
         Part(
             "Health bounds",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NoAgreement, NotFound
-from leadpact.services import audit
+from leadpact.services import audit, predictions
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementVersion
 from leadpact.store.unit_of_work import UnitOfWork
@@ -81,6 +81,7 @@ def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str,
         if not name.strip():
             raise InvalidInput(f"an agreement needs both sign-offs: name who signs for {side}", side)
     agreement = parse_agreement(text, source)
+    predictions.require(uow, agreement)
     sha = hashlib.sha256(text.encode()).hexdigest()
     latest = uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()
     if latest is not None and latest.sha256 == sha:
@@ -97,6 +98,8 @@ def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str,
     )
     uow.session.add(row)
     uow.session.flush()
+    if agreement.model is not None:
+        predictions.fill(uow, agreement.model)
     audit.record(
         uow, row.adopted_at, "agreement.adopt", f"agreement version {number}", marketing=marketing, sales=sales
     )

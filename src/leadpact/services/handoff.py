@@ -66,7 +66,7 @@ def _choose(
     """The team the routing rules give and the member whose turn it is; else (team, why nobody)."""
     agreement = inforce.agreement
     routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
-    team_name = team_for(agreement, facts_of(uow, lead, routing_fields))
+    team_name = team_for(agreement, facts_of(uow, lead, routing_fields, agreement.model))
     found = (roster or Roster(uow)).team(team_name) if team_name else None
     if found is None:
         return team_name, "no such team"

@@ -15,7 +15,7 @@ from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.fields import FREE_MAIL_DOMAINS, email_domain
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import engagement_at, fit_points, qualifies_now, to_seconds
-from leadpact.services import engagement, handoff, lifecycle
+from leadpact.services import engagement, handoff, lifecycle, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.facts import facts_of_many
@@ -323,7 +323,9 @@ def refit_many(uow: UnitOfWork, clock: Clock, inforce: InForce, items: Sequence[
         return
     uow.session.flush()
     agreement = inforce.agreement
-    facts = facts_of_many(uow, [lead for lead, _ in items])
+    leads = [lead for lead, _ in items]
+    predictions.refresh(uow, agreement.model, leads)
+    facts = facts_of_many(uow, leads, model=agreement.model)
     credited = fit_items_many(uow, [lead.id for lead, _ in items])
     for lead, at in items:
         target = fit_points(agreement, facts[lead.id])

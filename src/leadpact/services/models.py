@@ -28,7 +28,6 @@ from leadpact.domain.errors import Conflict, InvalidInput, NotFound
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import DAY_SECONDS, from_seconds, to_seconds
 from leadpact.services import audit
-from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Account, Campaign, Event, Lead, LeadModel, LedgerEntry, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
@@ -36,8 +35,9 @@ from leadpact.store.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
-    from leadpact.learning.features import Change, Handoff
+    from leadpact.learning.features import Change, Handoff, Person
     from leadpact.learning.leadmodel import Predictor
+    from leadpact.services.agreements import InForce
 
 CHUNK = 5_000
 
@@ -135,14 +135,14 @@ def train(
         raise InvalidInput(f"{horizon} is not a number of days; give 1 or more", "horizon")
     moment = as_of or clock.now()
     until = to_seconds(moment)
-    changes = _changes(uow, select(StageChange).where(StageChange.at <= moment))
+    changes = stage_changes(uow, select(StageChange).where(StageChange.at <= moment))
     stood = features.handoffs(changes)
     labeled = features.outcomes(changes, stood, aim.stage, horizon * DAY_SECONDS, until)
     outcome = [o for _, o in labeled]
     leadmodel.enough(outcome)
     half_life = inforce.agreement.half_life_days
     moments = [(h.lead_id, h.at) for h, _ in labeled]
-    frame = _describe(uow, moments, stood, half_life)
+    frame = describe(uow, moments, stood, half_life)
     learned = leadmodel.learn(frame, outcome, [at for _, at in moments], half_life, step)
     number = (uow.session.scalar(select(func.max(LeadModel.version))) or 0) + 1
     summary = {
@@ -171,7 +171,7 @@ def train(
 
 def show(uow: UnitOfWork, version: int | None = None) -> Version:
     """A version (the newest when None), refused when there is none yet, saying how to make one."""
-    row = _row(uow, version)
+    row = stored(uow, version)
     if row is None:
         from leadpact.learning.leadmodel import MIN_EACH, MIN_ROWS
 
@@ -181,7 +181,7 @@ def show(uow: UnitOfWork, version: int | None = None) -> Version:
             "no model has been trained yet; run 'leadpact model train' (it needs at least "
             f"{MIN_ROWS} hand-offs whose outcome is known, with at least {MIN_EACH} of each outcome)"
         )
-    _predictor(row)  # a version this leadpact cannot read is refused here, not shown as if usable
+    predictor_of(row)  # a version this leadpact cannot read is refused here, not shown as if usable
     return _version(row)
 
 
@@ -194,24 +194,24 @@ def versions(uow: UnitOfWork) -> list[tuple[int, str, datetime, int, int]]:
 def predict(uow: UnitOfWork, lead: Lead, now: datetime) -> Prediction | None:
     """The newest model's chance for the lead as of ``now``, with each feature's part; None without a model (or
     with one this leadpact cannot read: 'leadpact model show' says so)."""
-    row = _row(uow, None)
+    row = stored(uow, None)
     if row is None:
         return None
     try:
-        predictor = _predictor(row)
+        predictor = predictor_of(row)
     except Conflict:
         return None
     from leadpact.learning import features
 
     until = to_seconds(now)
-    changes = _changes(uow, select(StageChange).where(StageChange.lead_id == lead.id, StageChange.at <= now))
+    changes = stage_changes(uow, select(StageChange).where(StageChange.lead_id == lead.id, StageChange.at <= now))
     stood = features.handoffs(changes)
     stage = max(changes, key=lambda c: (c.at, c.id)).to_stage if changes else lead.stage
     if stage in WAITING or not stood:
         at, basis = until, "as if handed over at this moment"
     else:
         at, basis = stood[-1].at, "at its latest hand-off"
-    explained = predictor.explain(_describe(uow, [(lead.id, at)], stood, predictor.half_life_days))[0]
+    explained = predictor.explain(describe(uow, [(lead.id, at)], stood, predictor.half_life_days))[0]
     summary = json.loads(row.summary)
     return Prediction(
         probability=explained.probability,
@@ -245,14 +245,14 @@ def _words(feature: str, value: str | float | None, effect: float) -> str:
     return f"{subject} {'raises' if effect > 0 else 'lowers'} the chance (odds {TIMES}{math.exp(effect):.2f})"
 
 
-def _row(uow: UnitOfWork, version: int | None) -> LeadModel | None:
+def stored(uow: UnitOfWork, version: int | None) -> LeadModel | None:
     query = select(LeadModel)
     if version is None:
         return uow.session.scalars(query.order_by(LeadModel.version.desc()).limit(1)).first()
     return uow.session.get(LeadModel, version)
 
 
-def _predictor(row: LeadModel) -> Predictor:
+def predictor_of(row: LeadModel) -> Predictor:
     """The stored model, or a refusal when this leadpact cannot read it (it was stored by another version)."""
     from leadpact.learning.leadmodel import FORMAT, Predictor
 
@@ -285,7 +285,7 @@ def _version(row: LeadModel) -> Version:
     )
 
 
-def _changes(uow: UnitOfWork, query: Select[StageChange]) -> list[Change]:
+def stage_changes(uow: UnitOfWork, query: Select[StageChange]) -> list[Change]:
     """Stage changes as ``features.handoffs`` reads them, ``at`` in UTC seconds."""
     from leadpact.learning.features import Change
 
@@ -295,17 +295,32 @@ def _changes(uow: UnitOfWork, query: Select[StageChange]) -> list[Change]:
     ]
 
 
-def _describe(
-    uow: UnitOfWork, moments: list[tuple[int, int]], stood: list[Handoff], half_life_days: float | None
+def describe(
+    uow: UnitOfWork,
+    moments: list[tuple[int, int]],
+    stood: list[Handoff],
+    half_life_days: float | None,
 ) -> pd.DataFrame:
     """The features of each (lead, moment), read from the store: the leads' fields, ledger rows and events."""
-    from leadpact.learning.features import Done, Person, Points, describe
+    from leadpact.learning.features import Done, Points, describe
 
     ids = sorted({lead_id for lead_id, _ in moments})
-    people: list[Person] = []
     ledger: list[Points] = []
     done: list[Done] = []
     session = uow.session
+    for chunk in _chunks(ids):
+        points = select(LedgerEntry.lead_id, LedgerEntry.kind, LedgerEntry.at, LedgerEntry.points)
+        ledger += [Points(*row) for row in session.execute(points.where(LedgerEntry.lead_id.in_(chunk)))]
+        events = select(Event.lead_id, Event.type, Event.occurred_at).where(Event.lead_id.in_(chunk))
+        done += [Done(*row) for row in session.execute(events)]
+    return describe(moments, people(uow, ids), ledger, done, stood, half_life_days)
+
+
+def people(uow: UnitOfWork, ids: Sequence[int]) -> list[Person]:
+    """What the features need of each lead: its own fields, its account's and its capture."""
+    from leadpact.learning.features import Person
+
+    out: list[Person] = []
     for chunk in _chunks(ids):
         query = (
             select(
@@ -326,10 +341,10 @@ def _describe(
             .outerjoin(Account, Account.id == Lead.account_id)
             .where(Lead.id.in_(chunk))
         )
-        for row in session.execute(query):
+        for row in uow.session.execute(query):
             lead_id, email, title, source, campaign, industry, employees, country = row[:8]
             account_industry, account_employees, account_country, created_at = row[8:]
-            people.append(
+            out.append(
                 Person(
                     lead_id,
                     email,
@@ -345,11 +360,7 @@ def _describe(
                     to_seconds(created_at),
                 )
             )
-        points = select(LedgerEntry.lead_id, LedgerEntry.kind, LedgerEntry.at, LedgerEntry.points)
-        ledger += [Points(*row) for row in session.execute(points.where(LedgerEntry.lead_id.in_(chunk)))]
-        events = select(Event.lead_id, Event.type, Event.occurred_at).where(Event.lead_id.in_(chunk))
-        done += [Done(*row) for row in session.execute(events)]
-    return describe(moments, people, ledger, done, stood, half_life_days)
+    return out
 
 
 def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:

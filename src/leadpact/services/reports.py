@@ -24,7 +24,7 @@ from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.report import Backtest, Definition, Report
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import agreements
+from leadpact.services import agreements, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
@@ -111,6 +111,7 @@ def context(
     if first is not None and last is not None and last < first:
         raise InvalidInput(f"{last} is before the first day, {first}", "to")
     scope = scope_for(inforce.agreement, to_seconds(clock.now()), first, last)
+    predictions.fill_for(uow.engine, [inforce.agreement])
     con = engines.connect(uow.engine.url, engine, engines.REPORT_TABLES)
     try:
         yield Context(con, inforce.agreement, scope)
@@ -134,6 +135,8 @@ def backtest(
             f"{since} is after {clock.now():%Y-%m-%d}, the moment looked from: no history to replay", "since"
         )
     candidate = parse_agreement(text, source)
+    predictions.require(uow, candidate)
+    predictions.fill_for(uow.engine, [candidate])
     row, current = agreements.load_version(uow, against)
     label = f"version {row.version}" + (" (in force)" if row.version == inforce.version else "")
     with context(uow, clock, InForce(row.version, current), since, None, engine) as ctx:

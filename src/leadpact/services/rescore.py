@@ -22,7 +22,7 @@ from leadpact.analytics import engines
 from leadpact.analytics.history import fetch
 from leadpact.analytics.rescore import Batch, batch
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import audit
+from leadpact.services import audit, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Base, LedgerEntry
@@ -119,6 +119,7 @@ def rescore(uow: UnitOfWork, clock: Clock, inforce: InForce, engine_name: str = 
     started = time.perf_counter()
     now = clock.now()
     at = to_seconds(now)
+    predictions.fill_for(uow.engine, [inforce.agreement])
     hold_still(uow)
     con = engines.connect(uow.engine.url, engine_name)
     try:

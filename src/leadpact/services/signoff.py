@@ -14,7 +14,7 @@ from sqlalchemy import select
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from leadpact.domain.permissions import Action, Principal, Role
-from leadpact.services import agreements, audit
+from leadpact.services import agreements, audit, predictions
 from leadpact.services.clock import Clock
 from leadpact.store.tables import AgreementCandidate, AgreementVersion, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -48,6 +48,7 @@ def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str)
     if by.user_id is None:
         raise NotPermitted(f"{by.name} is not a person; a candidate is uploaded by a manager's own account")
     agreement = parse_agreement(text, source)
+    predictions.require(uow, agreement)
     latest = _latest(uow)
     if latest is not None and latest.text == text:
         raise Conflict(f"{source} is identical to version {latest.version}, which is already in force")

@@ -443,6 +443,16 @@ class LeadModel(Base):
     summary: Mapped[str] = mapped_column(Text)
 
 
+class Prediction(Base):
+    """The chance a lead model version gives a lead as it was captured: what a fit rule on
+    ``predicted.probability`` reads, online and in the batch alike (``services.predictions``)."""
+
+    __tablename__ = "predictions"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    model_version: Mapped[int] = mapped_column(ForeignKey("lead_models.version"), primary_key=True)
+    probability: Mapped[float] = mapped_column(Float)
+
+
 class Workshop(Base):
     """A calibration workshop: a sample of leads, drawn stratified by score, that both sides grade blind."""
 
