@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from leadpact.domain.errors import InvalidInput
+from leadpact.domain.errors import InvalidAgreement
 from leadpact.services import agreements, intake, predictions, reports, rescore
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -74,12 +74,11 @@ def modelled(engine: Engine, clock: FixedClock, tmp_path_factory: pytest.TempPat
 def test_an_agreement_naming_a_model_the_store_does_not_hold_is_refused_by_its_key(
     modelled: Engine, clock: FixedClock
 ) -> None:
-    with (
-        UnitOfWork(modelled) as uow,
-        pytest.raises(InvalidInput, match="lead model version 2, which does not exist") as e,
-    ):
+    with UnitOfWork(modelled) as uow, pytest.raises(InvalidAgreement) as refused:
         agreements.adopt(uow, clock, with_model(0.5, version=2), "agreement.yaml", "Dana", "Sam")
-    assert e.value.field == "model"
+    assert refused.value.problems == [
+        "agreement.yaml: model: lead model version 2 does not exist; 'leadpact model show' tells the newest"
+    ]
     with UnitOfWork(modelled) as uow:
         assert agreements.versions(uow) == []
 
@@ -133,7 +132,7 @@ def test_a_backtest_of_a_candidate_naming_the_model_replays_its_chances(
     threshold = sorted(kept.values())[len(kept) // 2]
     assert added(threshold) == {i for i, p in kept.items() if p >= threshold}
     assert chances(modelled) == kept
-    with UnitOfWork(modelled) as uow, pytest.raises(InvalidInput, match="version 7, which does not exist"):
+    with UnitOfWork(modelled) as uow, pytest.raises(InvalidAgreement, match="version 7 does not exist"):
         reports.backtest(uow, clock, inforce, with_model(0.3, version=7), "candidate.yaml")
 
 

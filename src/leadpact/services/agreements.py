@@ -81,7 +81,7 @@ def adopt(uow: UnitOfWork, clock: Clock, text: str, source: str, marketing: str,
         if not name.strip():
             raise InvalidInput(f"an agreement needs both sign-offs: name who signs for {side}", side)
     agreement = parse_agreement(text, source)
-    predictions.require(uow, agreement)
+    predictions.require(uow, agreement, source)
     sha = hashlib.sha256(text.encode()).hexdigest()
     latest = uow.session.scalars(select(AgreementVersion).order_by(AgreementVersion.version.desc()).limit(1)).first()
     if latest is not None and latest.sha256 == sha:

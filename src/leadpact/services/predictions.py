@@ -26,7 +26,7 @@ from sqlalchemy import Engine, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.errors import Conflict, InvalidInput, NotFound
+from leadpact.domain.errors import Conflict, InvalidAgreement, NotFound
 from leadpact.domain.fields import PREDICTED
 from leadpact.domain.scoring import to_seconds
 from leadpact.services import models
@@ -36,22 +36,19 @@ from leadpact.store.unit_of_work import UnitOfWork
 CHUNK = 5_000
 
 
-def require(uow: UnitOfWork, agreement: Agreement) -> None:
-    """Refuse an agreement that names a model version the store does not hold or cannot read."""
+def require(uow: UnitOfWork, agreement: Agreement, source: str) -> None:
+    """Refuse an agreement (read from ``source``) naming a model version the store does not hold or cannot read."""
     version = agreement.model
     if version is None:
         return
     row = models.stored(uow, version)
     if row is None:
-        raise InvalidInput(
-            f"the agreement names lead model version {version}, which does not exist; "
-            "'leadpact model show' tells the newest",
-            "model",
-        )
+        problem = f"lead model version {version} does not exist; 'leadpact model show' tells the newest"
+        raise InvalidAgreement([f"{source}: model: {problem}"])
     try:
         models.predictor_of(row)
     except Conflict as exc:
-        raise InvalidInput(str(exc), "model") from exc
+        raise InvalidAgreement([f"{source}: model: {exc}"]) from exc
 
 
 def refresh(uow: UnitOfWork, version: int | None, leads: Sequence[Lead]) -> None:

@@ -135,7 +135,7 @@ def backtest(
             f"{since} is after {clock.now():%Y-%m-%d}, the moment looked from: no history to replay", "since"
         )
     candidate = parse_agreement(text, source)
-    predictions.require(uow, candidate)
+    predictions.require(uow, candidate, source)
     predictions.fill_for(uow.engine, [candidate])
     row, current = agreements.load_version(uow, against)
     label = f"version {row.version}" + (" (in force)" if row.version == inforce.version else "")

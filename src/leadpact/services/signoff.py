@@ -48,7 +48,7 @@ def upload(uow: UnitOfWork, clock: Clock, by: Principal, text: str, source: str)
     if by.user_id is None:
         raise NotPermitted(f"{by.name} is not a person; a candidate is uploaded by a manager's own account")
     agreement = parse_agreement(text, source)
-    predictions.require(uow, agreement)
+    predictions.require(uow, agreement, source)
     latest = _latest(uow)
     if latest is not None and latest.text == text:
         raise Conflict(f"{source} is identical to version {latest.version}, which is already in force")
