@@ -13,6 +13,7 @@ from leadpact.store.tables import HealthCheck, OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE
 from tests.services.test_health import BROKEN, NOW, sloppy
+from tests.services.test_health_drift import TEXT as DRIFT_TEXT
 from tests.test_cli_access import refused, run
 
 AT = "2026-03-02T15:00:00Z"
@@ -85,3 +86,23 @@ def test_health_needs_an_agreement_and_a_moment_it_can_read(url: str, sqlite_eng
     assert "no agreement" in refused(url, "health").lower()
     sloppy(sqlite_engine)
     assert refused(url, "health", "--at", "soon").startswith("--at: 'soon' is not an ISO 8601 time")
+
+
+def test_the_model_drift_bounds_say_why_they_are_not_judged_without_a_model(url: str, sqlite_engine: Engine) -> None:
+    with UnitOfWork(sqlite_engine) as uow:
+        agreements.adopt(uow, FixedClock(NOW), DRIFT_TEXT, "agreement.yaml", "Dana", "Sam")
+    printed = run(url, "health", "--at", AT)
+    assert table_rows(printed) == {
+        "population_shift": ["at most 0.25", "—", "not judged"],
+        "model_calibration": ["at most 0.1", "—", "not judged"],
+    }
+    assert "population shift: not judged, no model trained yet: run 'leadpact model train'" in printed
+    shown = json.loads(run(url, "health", "--at", AT, "--json"))
+    assert [b["evidence"] for b in shown["bounds"]] == [
+        {
+            "from": "2025-12-03",
+            "to": "2026-03-02",
+            "model": None,
+            "not_judged_because": "no model trained yet: run 'leadpact model train'",
+        }
+    ] * 2

@@ -231,7 +231,7 @@ def test_a_breach_reassigns_unless_the_agreement_says_escalate() -> None:
 
 
 HEALTH = block("health")
-BOUNDS = "acceptance_rate, contact_within_sla, never_contacted, grade_calibration"
+BOUNDS = "acceptance_rate, contact_within_sla, never_contacted, grade_calibration, population_shift, model_calibration"
 ACCEPTANCE = "acceptance_rate: {at_least: 0.7}"
 NEVER = "never_contacted: {after_days: 7, at_most: 0.05}"
 CALIBRATION = "grade_calibration: {grades: [A, B, C], window_days: 180}"

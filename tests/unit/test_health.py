@@ -6,6 +6,7 @@ has a case below, its words, and its row in docs/agreement.md.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -16,15 +17,23 @@ from leadpact.domain.agreement import Agreement, HealthBound, Indicator
 from leadpact.domain.agreement_diff import diff_agreements
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.health import (
+    DRIFT,
+    PSI_FLOOR,
     GradeCount,
     Status,
+    Watched,
     calibration_reading,
     describe_bound,
     describe_limit,
     docs_table,
     judge,
+    model_calibration_reading,
     rate_reading,
+    shares,
+    shift_reading,
     spec,
+    stability_index,
+    unjudged_drift,
     window,
 )
 from leadpact.domain.wording import parts
@@ -82,7 +91,26 @@ CASES: dict[Indicator, Case] = {
         "grade A beats B beats C at turning leads into opportunities, over the last 90 days (a grade is judged from "
         "30 leads)",
     ),
+    Indicator.POPULATION_SHIFT: Case(
+        HealthBound(Indicator.POPULATION_SHIFT, 0.25, 90, 200),
+        0.25,
+        0.251,
+        "at most 0.25",
+        "the lead model's predicted chances for the hand-offs over the last 90 days stay close to those of the "
+        "hand-offs it learned from: a population stability index of at most 0.25 (judged from 200 hand-offs in the "
+        "window)",
+    ),
+    Indicator.MODEL_CALIBRATION: Case(
+        HealthBound(Indicator.MODEL_CALIBRATION, 0.1, 90, 100),
+        0.1,
+        0.101,
+        "at most 0.1",
+        "the lead model's chances match the outcomes of the hand-offs whose horizon ended in the last 90 days: a "
+        "calibration error of at most 0.1 (judged from 100 hand-offs whose outcome became known)",
+    ),
 }
+SIGNED = [i for i in Indicator if i not in DRIFT]
+"""The indicators the example agreement signs: it names no lead model, so its drift bounds are comments."""
 
 
 def test_every_indicator_has_a_case_here() -> None:
@@ -112,9 +140,12 @@ def test_the_documented_table_is_the_one_the_module_renders() -> None:
     assert docs_table() in DOCS.read_text()
 
 
-def test_the_example_agreement_signs_a_bound_on_every_indicator() -> None:
+def test_the_example_agreement_signs_a_bound_on_every_indicator_and_shows_the_drift_bounds_commented() -> None:
     example = parse_agreement(EXAMPLE.read_text(), "agreement.yaml")
-    assert [b.indicator for b in example.health] == list(Indicator)
+    assert [b.indicator for b in example.health] == SIGNED
+    commented = [line.strip().removeprefix("# ") for line in EXAMPLE.read_text().splitlines()]
+    for indicator in DRIFT:
+        assert any(line.startswith(f"{indicator.value}: ") for line in commented), indicator
 
 
 def test_a_bound_without_window_or_minimum_takes_the_sections_then_the_defaults() -> None:
@@ -124,6 +155,11 @@ def test_a_bound_without_window_or_minimum_takes_the_sections_then_the_defaults(
     assert own.health[0].window_days == 60
     default = with_health("grade_calibration: {margin: 0.02}")
     assert default.health == (HealthBound(Indicator.GRADE_CALIBRATION, 0.02, 90, 20, grades=("A", "B", "C", "D")),)
+    drift = with_health("population_shift: {}", "model_calibration: {window_days: 180}")
+    assert drift.health == (
+        HealthBound(Indicator.POPULATION_SHIFT, 0.25, 90, 200),  # noisy on few hand-offs: its own minimum
+        HealthBound(Indicator.MODEL_CALIBRATION, 0.1, 180, 100),
+    )
 
 
 def test_a_margin_is_part_of_the_words_only_when_agreed() -> None:
@@ -270,7 +306,7 @@ def test_a_reading_as_json_carries_the_bound_its_limit_value_status_words_and_ev
 
 def test_the_agreement_in_words_lists_its_bounds_or_says_it_has_none() -> None:
     (part,) = [p for p in parts(parse_agreement(EXAMPLE.read_text(), "agreement.yaml")) if p.title == "Health bounds"]
-    assert [key for key, _ in part.items] == [i.value for i in Indicator]
+    assert [key for key, _ in part.items] == [i.value for i in SIGNED]
     assert part.items[0][1] == CASES[Indicator.ACCEPTANCE_RATE].words
     text = EXAMPLE.read_text()
     without = parse_agreement(text[: text.index("\nhealth:")], "agreement.yaml")
@@ -296,3 +332,113 @@ def test_a_changed_added_or_removed_bound_is_one_plain_sentence_of_the_diff() ->
     assert [line.split(" (was")[0] for line in diff_agreements(more, old)] == [
         "health bound 'grade_calibration' removed"
     ]
+
+
+SHIFT = CASES[Indicator.POPULATION_SHIFT].bound
+MODEL_CALIBRATION = CASES[Indicator.MODEL_CALIBRATION].bound
+MODEL = Watched(3, "opportunity", 90)
+CUTS = (0.2, 0.5)
+LEARNED = (0.25, 0.5, 0.25)
+
+
+def test_chances_fall_in_the_range_their_cut_starts_and_an_empty_population_has_no_share() -> None:
+    assert shares(CUTS, [0.1, 0.2, 0.3, 0.5]) == (0.25, 0.5, 0.25)
+    assert shares(CUTS, []) == (0.0, 0.0, 0.0)
+
+
+def test_the_stability_index_is_zero_for_the_same_shares_and_stays_finite_on_an_empty_range() -> None:
+    assert stability_index(LEARNED, LEARNED) == 0.0
+    moved = stability_index(LEARNED, (0.5, 0.5, 0.0))
+    expected = 0.25 * math.log(0.5 / 0.25) + (PSI_FLOOR - 0.25) * math.log(PSI_FLOOR / 0.25)
+    assert moved == pytest.approx(expected)
+    assert moved > SHIFT.limit
+
+
+def test_population_shift_sets_the_windows_chances_against_the_learning_rows_ranges() -> None:
+    held = shift_reading(SHIFT, FIRST, LAST, MODEL, CUTS, LEARNED, [0.1] * 50 + [0.3] * 100 + [0.7] * 50)
+    assert (held.value, held.status, held.shown()) == (0.0, Status.HELD, "0.000")
+    assert held.summary() == "population shift: 0.000, within the agreed 0.25"
+    moved = shift_reading(SHIFT, FIRST, LAST, MODEL, CUTS, LEARNED, [0.9] * 200)
+    assert moved.status is Status.BROKEN
+    assert moved.summary() == f"population shift: {moved.value:.3f}, above the agreed 0.25"
+    assert moved.details() == (
+        "the model watched: version 3, the chance that a hand-off reaches the opportunity stage within 90 days",
+        "200 hand-offs stood 2026-01-01 to 2026-03-31, each scored as described at its hand-off",
+        "predicted chance below 20.0 %: 25.0 % of the hand-offs it learned from, 0.0 % of the window's",
+        "predicted chance 20.0 % to 50.0 %: 50.0 % of the hand-offs it learned from, 0.0 % of the window's",
+        "predicted chance 50.0 % and above: 25.0 % of the hand-offs it learned from, 100.0 % of the window's",
+    )
+    assert moved.evidence() == {
+        "from": "2026-01-01",
+        "to": "2026-03-31",
+        "model": 3,
+        "target": "opportunity",
+        "horizon_days": 90,
+        "handoffs": 200,
+        "bands": [
+            {"from": None, "to": 0.2, "learned": 0.25, "window": 0.0},
+            {"from": 0.2, "to": 0.5, "learned": 0.5, "window": 0.0},
+            {"from": 0.5, "to": None, "learned": 0.25, "window": 1.0},
+        ],
+    }
+
+
+def test_population_shift_is_judged_once_the_window_has_the_hand_offs_it_needs() -> None:
+    few = shift_reading(SHIFT, FIRST, LAST, MODEL, CUTS, LEARNED, [0.9] * 199)
+    assert (few.value, few.status) == (None, Status.NOT_JUDGED)
+    assert few.summary() == "population shift: not judged, 199 hand-offs in the window and it needs 200"
+
+
+def test_model_calibration_is_the_error_on_the_hand_offs_whose_outcome_became_known() -> None:
+    reading = model_calibration_reading(MODEL_CALIBRATION, FIRST, LAST, MODEL, 30, 120, 0.6, 0.35)
+    assert (reading.value, reading.status, reading.shown()) == (0.35, Status.BROKEN, "0.350")
+    assert reading.summary() == "model calibration: 0.350, above the agreed 0.1"
+    assert reading.details() == (
+        "the model watched: version 3, the chance that a hand-off reaches the opportunity stage within 90 days",
+        "30 of the 120 hand-offs whose 90-day horizon ended 2026-01-01 to 2026-03-31 reached the opportunity stage "
+        "within it (25.0 %)",
+        "the model gave them a 60.0 % chance on average",
+    )
+    assert reading.evidence() == {
+        "from": "2026-01-01",
+        "to": "2026-03-31",
+        "model": 3,
+        "target": "opportunity",
+        "horizon_days": 90,
+        "handoffs": 120,
+        "reached": 30,
+        "predicted_mean": 0.6,
+        "observed_rate": 0.25,
+    }
+    assert model_calibration_reading(MODEL_CALIBRATION, FIRST, LAST, MODEL, 30, 120, 0.3, 0.04).status is Status.HELD
+
+
+def test_model_calibration_without_hand_offs_is_not_judged_and_says_none_counted() -> None:
+    none = model_calibration_reading(MODEL_CALIBRATION, FIRST, LAST, MODEL, 0, 0, None, None)
+    assert (none.value, none.status) == (None, Status.NOT_JUDGED)
+    assert none.summary() == "model calibration: not judged, 0 hand-offs whose outcome became known and it needs 100"
+    assert none.details()[1:] == (
+        "0 of the 0 hand-offs whose 90-day horizon ended 2026-01-01 to 2026-03-31 reached the opportunity stage "
+        "within it",
+    )
+    assert (none.evidence()["predicted_mean"], none.evidence()["observed_rate"]) == (None, None)
+
+
+def test_a_drift_bound_without_a_usable_model_is_not_judged_and_says_why() -> None:
+    untrained = unjudged_drift(SHIFT, FIRST, LAST, "no model trained yet: run 'leadpact model train'")
+    assert (untrained.value, untrained.status, untrained.shown()) == (None, Status.NOT_JUDGED, "—")
+    assert untrained.summary() == "population shift: not judged, no model trained yet: run 'leadpact model train'"
+    assert untrained.details() == ()
+    assert untrained.evidence() == {
+        "from": "2026-01-01",
+        "to": "2026-03-31",
+        "model": None,
+        "not_judged_because": "no model trained yet: run 'leadpact model train'",
+    }
+    old = unjudged_drift(MODEL_CALIBRATION, FIRST, LAST, "train it again", MODEL)
+    assert old.summary() == "model calibration: not judged, train it again"
+    assert old.details() == (
+        "the model watched: version 3, the chance that a hand-off reaches the opportunity stage within 90 days",
+    )
+    assert old.evidence()["model"] == 3
+    assert old.as_dict()["status"] == "not judged"

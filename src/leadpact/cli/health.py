@@ -33,8 +33,10 @@ def health_cmd(
     """How the agreement's health bounds stand now: each bound's limit, its value, held or broken, the evidence.
 
     The bounds are the agreement's 'health:' section (docs/agreement.md): acceptance rate, contact within SLA,
-    never contacted, grade calibration. Each is measured over its window of local days up to today, from the
-    same reports 'leadpact report' prints, and is not judged while too few leads count. The worker of
+    never contacted, grade calibration, and the lead model's drift: population shift and model calibration.
+    Each is measured over its window of local days up to today, from the same reports 'leadpact report' prints
+    (the drift bounds from the model the agreement names, else the newest one trained, and the hand-offs), and
+    is not judged while too few leads count (a drift bound, nor without a model it can use). The worker of
     'leadpact serve' checks them once a day and reports a bound broken as an 'agreement.health' webhook
     message and on the dashboard.
     """

@@ -38,7 +38,7 @@ from leadpact.domain.agreement import (
 from leadpact.domain.conditions import Value, read_value
 from leadpact.domain.errors import InvalidAgreement
 from leadpact.domain.fields import PREDICTED, PREDICTED_OPS, field_problem
-from leadpact.domain.health import DEFAULT_MIN_LEADS, DEFAULT_WINDOW_DAYS, spec
+from leadpact.domain.health import DEFAULT_WINDOW_DAYS, spec
 
 T = TypeVar("T")
 
@@ -667,7 +667,7 @@ class _Parser:
             return None
         limit = self.share(m[limit_key], f"{path}.{limit_key}") if limit_key in m else s.default_limit
         days = self.r.positive_int(m["window_days"], f"{path}.window_days") if "window_days" in m else window
-        min_leads = self.r.positive_int(m["min_leads"], f"{path}.min_leads") if "min_leads" in m else DEFAULT_MIN_LEADS
+        min_leads = self.r.positive_int(m["min_leads"], f"{path}.min_leads") if "min_leads" in m else s.min_leads
         after = self.r.positive_int(m["after_days"], f"{path}.after_days") if "after_days" in m else None
         grades = self.bound_grades(m["grades"], f"{path}.grades", grade_names) if "grades" in m else grade_names
         if "grades" in takes and len(grades) == 1 and "grades" not in m:

@@ -13,8 +13,26 @@ agreement's time zone, up to and including today.
   opportunities more often than the next one does, by more than the margin (0 unless agreed); the value is
   the smallest such lead, a difference of two shares.
 
+Two bounds watch the predictive lead model (``DRIFT``): the version the agreement names, else the newest one
+trained. Without one (or with one this leadpact cannot read) they are not judged, saying why.
+
+- **population shift**: the population stability index (PSI) of the model's predicted chance between the
+  hand-offs it learned from and the hand-offs that stood in the window, each described at its hand-off as the
+  model describes it: over the ranges cut at the learning rows' deciles (kept with the model),
+  ``sum((now - learned) * ln(now / learned))`` of the two populations' shares, each share taken as at least
+  ``PSI_FLOOR`` so that an empty range keeps the index finite; at most the limit (0.25 unless agreed, the usual
+  threshold of a major shift). Few hand-offs make it large by chance alone (about 9 divided by their number
+  where nothing shifted), so the bound is judged from 200 hand-offs unless it says. A model kept without the
+  learning rows' profile is not judged: train it again.
+- **model calibration**: the model's calibration error (``model show``'s: the hand-offs in ten equal ranges of
+  predicted chance, each range's gap between its mean chance and its share that reached the target, weighted by
+  its size) on the hand-offs whose outcome became known in the window: those whose horizon (the model's, after
+  the hand-off) ended on a day of the window, by now. A hand-off's outcome is whether the lead reached the
+  model's target stage within the horizon and before its next hand-off. At most the limit (0.1 unless agreed).
+
 A rate is judged once it counts ``min_leads`` leads; grade calibration judges the grades with ``min_leads``
-leads each, and needs two of them. A bound not judged is neither held nor broken.
+leads each, and needs two of them; a drift bound, once it counts ``min_leads`` hand-offs. A bound not judged is
+neither held nor broken.
 
 For every indicator this module says what its value is, which way its limit points and which further keys
 it takes in the file (``spec``), how the bound reads (``describe_bound``), its row of the table in
@@ -24,7 +42,9 @@ it takes in the file (``spec``), how the bound reads (``describe_bound``), its r
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,6 +57,11 @@ DEFAULT_WINDOW_DAYS = 90
 """The days a bound looks back over when neither it nor the section says."""
 DEFAULT_MIN_LEADS = 20
 """The leads a bound needs before it is judged, unless it says."""
+DRIFT = frozenset({Indicator.POPULATION_SHIFT, Indicator.MODEL_CALIBRATION})
+"""The bounds that watch the predictive lead model."""
+PSI_FLOOR = 0.001
+"""The least share of a range in the population stability index: an empty range counts as a tenth of a percent,
+so the index stays finite and one empty range does not outweigh every other."""
 
 
 class Limit(Enum):
@@ -47,12 +72,16 @@ class Limit(Enum):
     MARGIN = "margin"
 
 
-LIMIT_WORDS = {
-    Limit.AT_LEAST: "`at_least`: a share (0 to 1) the value must reach",
-    Limit.AT_MOST: "`at_most`: a share (0 to 1) the value must not exceed",
-    Limit.MARGIN: "`margin` (default 0): a share (0 to 1) the value must be above",
-}
-"""Each limit's row text in the documentation."""
+class Scale(Enum):
+    """What a bound's value and limit are, and so how they are written."""
+
+    SHARE = "share"  # a share of leads: "70 %"
+    POINTS = "points"  # a difference of two shares: "2 points"
+    NUMBER = "number"  # an index or an error, as the model's reports give it: "0.25"
+
+
+LIMIT_VERBS = {Limit.AT_LEAST: "must reach", Limit.AT_MOST: "must not exceed", Limit.MARGIN: "must be above"}
+"""What each limit asks of the value, in the documentation."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,8 @@ class Spec:
     example: str  # the bound as the file writes it
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    scale: Scale = Scale.SHARE
+    min_leads: int = DEFAULT_MIN_LEADS  # how many it counts before it is judged, unless the bound says
 
 
 def spec(indicator: Indicator) -> Spec:
@@ -113,6 +144,33 @@ def spec(indicator: Indicator) -> Spec:
                 "smallest such difference",
                 "grade_calibration: {grades: [A, B, C], min_leads: 30}",
                 optional=("grades",),
+                scale=Scale.POINTS,
+            )
+        case Indicator.POPULATION_SHIFT:
+            return Spec(
+                "population shift",
+                Limit.AT_MOST,
+                0.25,
+                "hand-offs in the window",
+                "the population stability index of the lead model's predicted chance, between the hand-offs it "
+                "learned from and those that stood in the window (each described at its hand-off), over the ranges "
+                "cut at the deciles of the hand-offs it learned from",
+                "population_shift: {at_most: 0.25, min_leads: 200}",
+                scale=Scale.NUMBER,
+                min_leads=200,
+            )
+        case Indicator.MODEL_CALIBRATION:
+            return Spec(
+                "model calibration",
+                Limit.AT_MOST,
+                0.1,
+                "hand-offs whose outcome became known",
+                "the lead model's calibration error (as `model show` reports it) on the hand-offs whose horizon "
+                "ended in the window: their predicted chance against whether they reached the model's target "
+                "within it",
+                "model_calibration: {at_most: 0.1, min_leads: 100}",
+                scale=Scale.NUMBER,
+                min_leads=100,
             )
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(indicator)
@@ -123,8 +181,15 @@ def docs_table() -> str:
     rows = ["| bound | its value | its limit | example |", "|---|---|---|---|"]
     for indicator in Indicator:
         s = spec(indicator)
-        rows.append(f"| `{indicator.value}` | {s.measures} | {LIMIT_WORDS[s.limit]} | `{s.example}` |")
+        rows.append(f"| `{indicator.value}` | {s.measures} | {limit_words(s)} | `{s.example}` |")
     return "\n".join(rows) + "\n"
+
+
+def limit_words(s: Spec) -> str:
+    """An indicator's limit in the documentation: its key, its default, what it is and what it asks of the value."""
+    default = "" if s.default_limit is None else f" (default {s.default_limit:g})"
+    what = "a number" if s.scale is Scale.NUMBER else "a share"
+    return f"`{s.limit.value}`{default}: {what} (0 to 1) the value {LIMIT_VERBS[s.limit]}"
 
 
 def window(bound: HealthBound, today: date) -> tuple[date, date]:
@@ -154,16 +219,44 @@ def gap(difference: float) -> str:
     return f"{100 * difference:.1f} points"
 
 
+def stated(limit: float, scale: Scale) -> str:
+    """A limit as the agreement states it, in its scale."""
+    match scale:
+        case Scale.SHARE:
+            return percent(limit)
+        case Scale.POINTS:
+            return points(limit)
+        case Scale.NUMBER:
+            return f"{limit:g}"
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(scale)
+
+
+def shown_in(value: float, scale: Scale) -> str:
+    """A measured value as people read it, in its scale: a share or a difference to a tenth, a number to three
+    decimals."""
+    match scale:
+        case Scale.SHARE:
+            return measured(value)
+        case Scale.POINTS:
+            return gap(value)
+        case Scale.NUMBER:
+            return f"{value:.3f}"
+        case _:  # pragma: no cover - the type check proves every case above is handled
+            assert_never(scale)
+
+
 def describe_limit(bound: HealthBound) -> str:
     """The bound's limit in words: ``at least 70 %``."""
-    limit = spec(bound.indicator).limit
+    s = spec(bound.indicator)
+    limit = s.limit
     match limit:
         case Limit.AT_LEAST:
-            return f"at least {percent(bound.limit)}"
+            return f"at least {stated(bound.limit, s.scale)}"
         case Limit.AT_MOST:
-            return f"at most {percent(bound.limit)}"
+            return f"at most {stated(bound.limit, s.scale)}"
         case Limit.MARGIN:
-            return " > ".join(bound.grades) + (f", by more than {points(bound.limit)}" if bound.limit else "")
+            return " > ".join(bound.grades) + (f", by more than {stated(bound.limit, s.scale)}" if bound.limit else "")
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(limit)
 
@@ -188,6 +281,16 @@ def describe_bound(bound: HealthBound) -> str:
             return (
                 f"grade {' beats '.join(bound.grades)} at turning leads into opportunities{by}, {over} (a grade is "
                 f"judged from {bound.min_leads} leads)"
+            )
+        case Indicator.POPULATION_SHIFT:
+            return (
+                f"the lead model's predicted chances for the hand-offs {over} stay close to those of the hand-offs "
+                f"it learned from: a population stability index of at most {limit:g} ({judged})"
+            )
+        case Indicator.MODEL_CALIBRATION:
+            return (
+                f"the lead model's chances match the outcomes of the hand-offs whose horizon ended in the last "
+                f"{bound.window_days} days: a calibration error of at most {limit:g} ({judged})"
             )
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(indicator)
@@ -230,9 +333,42 @@ class GradeCount:
 
 
 @dataclass(frozen=True)
+class Watched:
+    """The lead model a drift bound watches: its version, the stage its outcome is reaching (``opportunity``,
+    ``customer``), and within how many days of the hand-off."""
+
+    version: int
+    target: str
+    horizon_days: int
+
+
+@dataclass(frozen=True)
+class Band:
+    """A range of predicted chance, from ``low`` (None: from 0) up to ``high`` (None: up to 1), with the share of
+    the hand-offs the model learned from and of the window's hand-offs in it."""
+
+    low: float | None
+    high: float | None
+    learned: float
+    now: float
+
+    def words(self) -> str:
+        if self.low is None:
+            return f"below {measured(self.high)}"
+        return (
+            f"{measured(self.low)} and above" if self.high is None else f"{measured(self.low)} to {measured(self.high)}"
+        )
+
+
+@dataclass(frozen=True)
 class Reading:
     """A bound measured as of a day: over the local days ``first`` to ``last``, its value (None: not judged), its
-    status, and the counts behind it: ``part`` of ``whole`` for a rate, the grades' table for grade calibration."""
+    status, and the counts behind it: ``part`` of ``whole`` for a rate, the grades' table for grade calibration.
+
+    A drift bound also has the ``model`` it watched (None: none could be) and why it could not be judged at all
+    (``unusable``); population shift the ranges of predicted chance (``bands``) and ``whole`` hand-offs in the
+    window; model calibration ``part`` of its ``whole`` hand-offs reaching the target and their mean predicted
+    chance (``predicted``)."""
 
     bound: HealthBound
     first: date
@@ -242,6 +378,10 @@ class Reading:
     part: int = 0
     whole: int = 0
     grades: tuple[GradeCount, ...] = ()
+    model: Watched | None = None
+    unusable: str | None = None
+    bands: tuple[Band, ...] = ()
+    predicted: float | None = None
 
     @property
     def title(self) -> str:
@@ -254,20 +394,28 @@ class Reading:
         """One line: the value against the limit."""
         indicator = self.bound.indicator
         match indicator:
-            case Indicator.ACCEPTANCE_RATE | Indicator.CONTACT_WITHIN_SLA | Indicator.NEVER_CONTACTED:
-                return self._rate_summary()
+            case (
+                Indicator.ACCEPTANCE_RATE
+                | Indicator.CONTACT_WITHIN_SLA
+                | Indicator.NEVER_CONTACTED
+                | Indicator.POPULATION_SHIFT
+                | Indicator.MODEL_CALIBRATION
+            ):
+                return self._limit_summary()
             case Indicator.GRADE_CALIBRATION:
                 return self._calibration_summary()
             case _:  # pragma: no cover - the type check proves every case above is handled
                 assert_never(indicator)
 
-    def _rate_summary(self) -> str:
+    def _limit_summary(self) -> str:
         s, bound = spec(self.bound.indicator), self.bound
+        if self.unusable is not None:
+            return f"{s.title}: not judged, {self.unusable}"
         if self.value is None:
             return f"{s.title}: not judged, {self.whole} {s.counts} and it needs {bound.min_leads}"
         words = {Limit.AT_LEAST: ("below", "at least"), Limit.AT_MOST: ("above", "within")}[s.limit]
         relation = words[self.status is Status.HELD]
-        return f"{s.title}: {measured(self.value)}, {relation} the agreed {percent(bound.limit)}"
+        return f"{s.title}: {self.shown()}, {relation} the agreed {stated(bound.limit, s.scale)}"
 
     def _calibration_summary(self) -> str:
         judged = self.judged_grades()
@@ -291,9 +439,7 @@ class Reading:
 
     def shown(self) -> str:
         """The value as people read it: a share, or for grade calibration a difference in points."""
-        if self.value is None:
-            return "—"
-        return gap(self.value) if spec(self.bound.indicator).limit is Limit.MARGIN else measured(self.value)
+        return "—" if self.value is None else shown_in(self.value, spec(self.bound.indicator).scale)
 
     def as_dict(self) -> dict[str, Any]:
         """The reading for JSON: the bound, its limit, the value, the status and its words, the evidence."""
@@ -332,8 +478,42 @@ class Reading:
                     + ("" if g.leads >= self.bound.min_leads else ", too few to judge")
                     for g in self.grades
                 )
+            case Indicator.POPULATION_SHIFT | Indicator.MODEL_CALIBRATION:
+                return self._drift_details(days)
             case _:  # pragma: no cover - the type check proves every case above is handled
                 assert_never(indicator)
+
+    def _drift_details(self, days: str) -> tuple[str, ...]:
+        model = self.model
+        if model is None:
+            return ()
+        watched = (
+            f"the model watched: version {model.version}, the chance that a hand-off reaches the {model.target} "
+            f"stage within {model.horizon_days} days",
+        )
+        if self.unusable is not None:
+            return watched
+        if self.bound.indicator is Indicator.POPULATION_SHIFT:
+            return (
+                *watched,
+                f"{self.whole} hand-offs stood {days}, each scored as described at its hand-off",
+                *(
+                    f"predicted chance {band.words()}: {measured(band.learned)} of the hand-offs it learned from, "
+                    f"{measured(band.now)} of the window's"
+                    for band in self.bands
+                ),
+            )
+        reached = (
+            f"{self.part} of the {self.whole} hand-offs whose {model.horizon_days}-day horizon ended {days} "
+            f"reached the {model.target} stage within it"
+        )
+        if self.predicted is None:
+            return (*watched, reached)
+        return (
+            *watched,
+            f"{reached} ({measured(self.part / self.whole)})",
+            f"the model gave them a {measured(self.predicted)} chance on average",
+        )
 
     def evidence(self) -> dict[str, Any]:
         """The counts behind the value, for JSON: the days, then the indicator's own counts."""
@@ -358,8 +538,28 @@ class Reading:
                     for g in self.grades
                 ]
                 return {**days, "grades": rows}
+            case Indicator.POPULATION_SHIFT | Indicator.MODEL_CALIBRATION:
+                return {**days, **self._drift_evidence()}
             case _:  # pragma: no cover - the type check proves every case above is handled
                 assert_never(indicator)
+
+    def _drift_evidence(self) -> dict[str, Any]:
+        model = self.model
+        watched = {} if model is None else {"target": model.target, "horizon_days": model.horizon_days}
+        shown: dict[str, Any] = {"model": None if model is None else model.version, **watched}
+        if self.unusable is not None:
+            return {**shown, "not_judged_because": self.unusable}
+        if self.bound.indicator is Indicator.POPULATION_SHIFT:
+            bands = [{"from": b.low, "to": b.high, "learned": b.learned, "window": b.now} for b in self.bands]
+            return {**shown, "handoffs": self.whole, "bands": bands}
+        observed = self.part / self.whole if self.whole else None
+        return {
+            **shown,
+            "handoffs": self.whole,
+            "reached": self.part,
+            "predicted_mean": self.predicted,
+            "observed_rate": observed,
+        }
 
 
 def _judged(grades: Sequence[GradeCount], min_leads: int) -> list[GradeCount]:
@@ -386,3 +586,66 @@ def calibration_reading(bound: HealthBound, first: date, last: date, counts: Seq
     leads = [_lead(better, worse) for better, worse in itertools.pairwise(_judged(table, bound.min_leads))]
     value = min(leads) if leads else None
     return Reading(bound, first, last, value, judge(bound, value), grades=table)
+
+
+def shares(cuts: Sequence[float], chances: Sequence[float]) -> tuple[float, ...]:
+    """The share of ``chances`` in each range the ascending ``cuts`` make: below the first cut, from each cut up to
+    the next, from the last cut up (a chance equal to a cut falls in the range it starts); all 0 without chances."""
+    counts = [0] * (len(cuts) + 1)
+    for chance in chances:
+        counts[bisect.bisect_right(cuts, chance)] += 1
+    return tuple(count / max(len(chances), 1) for count in counts)
+
+
+def stability_index(learned: Sequence[float], now: Sequence[float]) -> float:
+    """The population stability index of two populations' shares of the same ranges:
+    ``sum((now - learned) * ln(now / learned))``, each share taken as at least ``PSI_FLOOR``. 0 when the shares are
+    the same; above 0.25 is commonly read as a major shift, 0.1 to 0.25 as a moderate one."""
+    pairs = [(max(before, PSI_FLOOR), max(after, PSI_FLOOR)) for before, after in zip(learned, now, strict=True)]
+    return float(sum((after - before) * math.log(after / before) for before, after in pairs))
+
+
+def unjudged_drift(bound: HealthBound, first: date, last: date, why: str, model: Watched | None = None) -> Reading:
+    """A drift bound that cannot be judged at all, whatever the hand-offs: ``why`` says so (no model, one this
+    leadpact cannot read, one kept without what the bound needs), and what to do."""
+    return Reading(bound, first, last, None, Status.NOT_JUDGED, model=model, unusable=why)
+
+
+def shift_reading(
+    bound: HealthBound,
+    first: date,
+    last: date,
+    model: Watched,
+    cuts: Sequence[float],
+    learned: Sequence[float],
+    chances: Sequence[float],
+) -> Reading:
+    """Population shift's reading: the model's predicted ``chances`` for the window's hand-offs against the shares
+    of the hand-offs it learned from (``learned``) in the ranges its ``cuts`` make; judged once the window has the
+    bound's ``min_leads`` hand-offs."""
+    now = shares(cuts, chances)
+    edges = [None, *cuts, None]
+    bands = tuple(
+        Band(*edge, before, after) for edge, before, after in zip(itertools.pairwise(edges), learned, now, strict=True)
+    )
+    value = stability_index(learned, now) if len(chances) >= bound.min_leads else None
+    return Reading(bound, first, last, value, judge(bound, value), whole=len(chances), model=model, bands=bands)
+
+
+def model_calibration_reading(
+    bound: HealthBound,
+    first: date,
+    last: date,
+    model: Watched,
+    reached: int,
+    counted: int,
+    predicted: float | None,
+    error: float | None,
+) -> Reading:
+    """Model calibration's reading: of the ``counted`` hand-offs whose outcome became known in the window,
+    ``reached`` the model's target; their mean ``predicted`` chance and the calibration ``error`` (None: no
+    hand-off counted); judged once ``counted`` reaches the bound's ``min_leads``."""
+    value = error if counted >= bound.min_leads else None
+    return Reading(
+        bound, first, last, value, judge(bound, value), part=reached, whole=counted, model=model, predicted=predicted
+    )

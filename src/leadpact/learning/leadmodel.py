@@ -19,6 +19,9 @@ How it is chosen and checked, never on a random split:
   against a plain baseline in the same run: the agreement's own score at the hand-off, made a probability by a
   logistic regression on that score alone, learned on the same rows; and against the base rate.
 - The model kept is the same recipe, with the chosen penalty, learned again on every row, the latest months too.
+- Its summary keeps the **population's profile**: the kept model's predicted probability on every row it learned
+  from, cut at its deciles, and the share of rows in each range, so that a later population of hand-offs can be
+  set against it (the agreement's ``population_shift`` health bound).
 
 A kept model predicts with numpy alone; scikit-learn, slow to load, is imported by the functions that learn.
 """
@@ -64,6 +67,8 @@ MAX_WORDS = 40
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 DECILE = 0.1
 CALIBRATION_BINS = 10
+PROFILE_QUANTILES = tuple(q / 10 for q in range(1, 10))
+"""Where the population's profile cuts the learning rows' predicted probabilities: at their deciles."""
 FORMAT = 1
 """The layout of a stored ``Predictor``; one of another layout is refused, never read half-way."""
 OTHER, MISSING = "(other)", "(missing)"
@@ -254,6 +259,7 @@ def learn(
             },
         },
         "features": _feature_summary(kept, frame),
+        "population": population(kept.probabilities(frame)),
     }
     return Learned(kept, summary)
 
@@ -387,6 +393,20 @@ def calibration_error(y: NDArray[np.int64], p: Vector) -> float:
     bins = np.minimum((p * CALIBRATION_BINS).astype("int64"), CALIBRATION_BINS - 1)
     gaps = [abs(p[bins == b].mean() - y[bins == b].mean()) * int((bins == b).sum()) for b in np.unique(bins)]
     return float(sum(gaps) / len(p))
+
+
+def population(p: Vector) -> dict[str, Any]:
+    """The profile of the rows' predicted probabilities: the distinct values cutting them at their deciles, and the
+    share of rows in each range they make (below the first cut, from each cut up to the next, from the last cut
+    up); a probability equal to a cut falls in the range the cut starts."""
+    cuts = sorted({float(c) for c in np.quantile(p, PROFILE_QUANTILES)})
+    counts = np.bincount(np.searchsorted(np.asarray(cuts), p, side="right"), minlength=len(cuts) + 1)
+    return {
+        "measure": "the predicted probability of the rows learned from",
+        "rows": len(p),
+        "cuts": cuts,
+        "shares": [float(n) / len(p) for n in counts],
+    }
 
 
 def top_decile_lift(y: NDArray[np.int64], p: Vector) -> float:

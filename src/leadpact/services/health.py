@@ -3,6 +3,8 @@
 A bound's figure comes from the report that already computes it, over the bound's window of local days
 (``domain.health.window``): the acceptance rate from the funnel (SAL of MQL), contact within SLA and never
 contacted from the SLA report, grade calibration from the grades report (leads and opportunities by grade).
+The two bounds that watch the predictive lead model, population shift and model calibration, are measured from
+the stored model and the store's hand-offs (``services.drift``).
 
 The daily check measures every bound once per local day of the agreement's time zone, whoever checks first:
 a worker, another worker, the same worker after a restart. It records each bound's value, status and evidence
@@ -25,7 +27,7 @@ from leadpact.domain.agreement import HealthBound, Indicator
 from leadpact.domain.health import GradeCount, Reading, Status, calibration_reading, rate_reading, window
 from leadpact.domain.report import Row
 from leadpact.domain.scoring import local_day, to_seconds
-from leadpact.services import outbox, reports
+from leadpact.services import drift, outbox, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import HealthCheck
@@ -82,6 +84,8 @@ def _measure(uow: UnitOfWork, clock: Clock, inforce: InForce, bound: HealthBound
             grades = reports.run(uow, clock, inforce, "grades", {}, first, last)
             counts = [GradeCount(row["group"], row["leads"], row["opportunities"]) for row in grades.rows]
             return calibration_reading(bound, first, last, counts)
+        case Indicator.POPULATION_SHIFT | Indicator.MODEL_CALIBRATION:
+            return drift.reading(uow, clock, inforce, bound, first, last)
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(indicator)
 
