@@ -1,12 +1,18 @@
 """'leadpact profile learn', 'show', 'score', 'compare' and 'suggest' through the command line: a customer table
 learned, its traits and quality shown, lists scored as CSV, JSON and a table, compared with their costs, and an
-agreement suggested that the agreement reader takes."""
+agreement suggested that the agreement reader takes.
+
+Learning takes a few seconds, so the module learns the customer table once, into a database with the example
+agreement in force, and each test that needs the profile works on a copy of that database."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,21 +21,54 @@ from typer.testing import CliRunner
 from leadpact.cli import app
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.services.clock import FixedClock
-from tests.cli.conftest import Handed
+from leadpact.store.database import connect
+from tests.conftest import adopt_example
 from tests.learning.test_profile import customers
 from tests.test_cli_access import refused, run
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> dict[str, Path]:
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A customer table and two lists to score: one like it, one without its visits column."""
-    paths = {name: tmp_path / f"{name}.csv" for name in ("customers", "show", "broker")}
+    folder = tmp_path_factory.mktemp("tables")
+    paths = {name: folder / f"{name}.csv" for name in ("customers", "show", "broker")}
     customers(600).to_csv(paths["customers"], index=False)
     customers(40, seed=8).drop(columns=["bought"]).to_csv(paths["show"], index=False)
     broker = customers(30, seed=9).drop(columns=["bought", "visits"])
     broker["industry"] = "education"
     broker.to_csv(paths["broker"], index=False)
     return paths
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A database with the example agreement in force and the profile 'default' version 1, learned by 'leadpact
+    profile learn' from the customer table, and what that command printed."""
+
+    path: Path
+    printed: str
+
+
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, files: dict[str, Path]) -> Learned:
+    path = tmp_path_factory.mktemp("learned") / "learned.db"
+    shutil.copy(sqlite_template, path)
+    engine = connect(f"sqlite:///{path}")
+    adopt_example(engine, FixedClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC)))
+    url = engine.url.render_as_string(hide_password=False)
+    printed = run(url, "profile", "learn", str(files["customers"]), "--outcome", "bought", "--id", "customer_no")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return Learned(path, printed)
+
+
+@pytest.fixture
+def learned_url(learned: Learned, tmp_path: Path) -> str:
+    """A copy of the module's database with the profile learned, for one test to change."""
+    path = tmp_path / "learned.db"
+    shutil.copy(learned.path, path)
+    return f"sqlite:///{path}"
 
 
 def scored_csv(url: str, *args: str) -> tuple[list[dict[str, str]], str]:
@@ -40,14 +79,13 @@ def scored_csv(url: str, *args: str) -> tuple[list[dict[str, str]], str]:
 
 
 def test_a_customer_table_is_learned_shown_and_learned_again_as_the_next_version(
-    url: str, files: dict[str, Path]
+    learned: Learned, learned_url: str, files: dict[str, Path]
 ) -> None:
-    table = str(files["customers"])
-    learned = run(url, "profile", "learn", table, "--outcome", "bought", "--id", "customer_no")
-    assert "Learned the profile 'default' version 1 from customers.csv." in learned
-    assert "Buyers: bought = yes ('yes' reads as yes): " in learned
-    assert "industry = logistics: " in learned
-    assert "customer_no (named with --id); email (identifier: " in learned
+    url, table = learned_url, str(files["customers"])
+    assert "Learned the profile 'default' version 1 from customers.csv." in learned.printed
+    assert "Buyers: bought = yes ('yes' reads as yes): " in learned.printed
+    assert "industry = logistics: " in learned.printed
+    assert "customer_no (named with --id); email (identifier: " in learned.printed
     shown = run(url, "profile", "show")
     for words in ("Quality, out of fold on the learning table: AUC 0.", "Models tried", "Columns used: industry"):
         assert words in shown
@@ -68,8 +106,10 @@ def test_a_customer_table_is_learned_shown_and_learned_again_as_the_next_version
     assert first["traits"]["more"][0]["sentence"].startswith("industry = logistics: ")
 
 
-def test_a_list_is_scored_as_csv_json_and_a_table_and_nothing_is_stored(url: str, files: dict[str, Path]) -> None:
-    run(url, "profile", "learn", str(files["customers"]), "--outcome", "bought")
+def test_a_list_is_scored_as_csv_json_and_a_table_and_nothing_is_stored(
+    learned_url: str, files: dict[str, Path]
+) -> None:
+    url = learned_url
     rows, said = scored_csv(url, str(files["show"]))
     assert len(rows) == 40
     assert list(rows[0]) == [*customers(1).drop(columns=["bought"]).columns, "probability", "rank", "reasons"]
@@ -94,8 +134,8 @@ def test_a_list_is_scored_as_csv_json_and_a_table_and_nothing_is_stored(url: str
     assert refused(url, "profile", "score", str(files["show"]), "--csv", "--json") == "--json and --csv: choose one"
 
 
-def test_lists_are_compared_by_expected_buyers_and_cost(url: str, files: dict[str, Path]) -> None:
-    run(url, "profile", "learn", str(files["customers"]), "--outcome", "bought")
+def test_lists_are_compared_by_expected_buyers_and_cost(learned_url: str, files: dict[str, Path]) -> None:
+    url = learned_url
     show, broker = str(files["show"]), str(files["broker"])
     compared = json.loads(run(url, "profile", "compare", broker, show, "--cost", "broker.csv=900", "--json"))
     assert [f["label"] for f in compared["lists"]] == [show, broker]  # the best match first
@@ -110,17 +150,14 @@ def test_lists_are_compared_by_expected_buyers_and_cost(url: str, files: dict[st
     )
 
 
-def test_a_suggested_agreement_reads_and_is_written_to_a_file(
-    handed: Handed, clock: FixedClock, files: dict[str, Path], tmp_path: Path
-) -> None:
-    run(handed.url, "profile", "learn", str(files["customers"]), "--outcome", "bought")
-    printed = run(handed.url, "profile", "suggest")
+def test_a_suggested_agreement_reads_and_is_written_to_a_file(learned_url: str, tmp_path: Path) -> None:
+    printed = run(learned_url, "profile", "suggest")
     agreement = parse_agreement(printed, "suggested.yaml")
     assert any(r.condition.field == "industry" for r in agreement.fit_rules)
     out = tmp_path / "candidate.yaml"
-    run(handed.url, "profile", "suggest", "default", "--out", str(out))
+    run(learned_url, "profile", "suggest", "default", "--out", str(out))
     assert out.read_text() == printed
-    assert refused(handed.url, "profile", "suggest", "nobody").startswith("there is no profile named 'nobody'")
+    assert refused(learned_url, "profile", "suggest", "nobody").startswith("there is no profile named 'nobody'")
 
 
 def test_wrong_options_are_refused_with_the_option_named(url: str, files: dict[str, Path], tmp_path: Path) -> None:

@@ -81,6 +81,34 @@ def test_label_stores_a_file_of_grades_or_refuses_it_whole(
     assert refused(url, "workshop", "label", "q9", str(good)).startswith("there is no workshop named q9")
 
 
+def test_a_refused_file_names_every_bad_row_and_column_and_says_no_grade_was_stored(
+    url: str, leads: list[str], sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    sample = json.loads(run(url, "workshop", "start", "q3", "--sample", "3", "--seed", "1", "--json"))["leads"]
+    first, second = sample[0]["email"], sample[1]["email"]
+    outsider = next(email for email in leads if email not in {lead["email"] for lead in sample})
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"email,side,grade\n{first},sales,A\n{outsider},sales,B\n{second},marketing,E\n{first},SALES,b\n,finance,C\n"
+    )
+    assert refused(url, "workshop", "label", "q3", str(bad)) == (
+        f"{bad}: 5 problem(s), nothing was imported:\n"
+        f"row 3: email: {outsider} is not one of the leads drawn for workshop q3\n"
+        "row 4: grade: 'E' is not a grade of the agreement (A, B, C, D)\n"
+        f"row 5: side: {first} is graded for sales already on row 2\n"
+        "row 6: email: the lead's email is missing\n"
+        "row 6: side: 'finance' is not a side: marketing or sales"
+    )
+    assert grades_stored(sqlite_engine) == 0  # not even the good row 2
+    no_side = tmp_path / "no-side.csv"
+    no_side.write_text(f"email,grade\n{first},A\n")
+    assert refused(url, "workshop", "label", "q3", str(no_side)) == (
+        f"{no_side}: no column side; the columns are email, side, grade (the file has: email, grade); "
+        "nothing was stored"
+    )
+    assert grades_stored(sqlite_engine) == 0
+
+
 def test_report_prints_the_comparison_and_writes_the_suggested_agreement_for_the_backtest(
     url: str, leads: list[str], tmp_path: Path
 ) -> None:

@@ -132,11 +132,11 @@ def test_a_list_without_a_column_is_scored_with_it_missing_and_its_outcome_ignor
     assert not np.array_equal(short.probability, with_outcome.probability)
 
 
-def test_the_same_table_gives_the_same_profile() -> None:
-    table = customers(400, seed=5)
-    first, second = profile.learn(table, "bought"), profile.learn(table, "bought")
+def test_the_same_table_gives_the_same_profile(learned: Learned) -> None:
+    again = profile.learn(customers(1200), "bought")  # the module's profile, learned a second time
     unseen = customers(100, seed=6)
-    assert first.summary["quality"] == second.summary["quality"]
-    p1 = profile.score(first.fitted, unseen, with_reasons=False).probability
-    p2 = profile.score(second.fitted, unseen, with_reasons=False).probability
+    assert again.summary["quality"] == learned.summary["quality"]
+    assert again.summary["model"]["words"] == learned.summary["model"]["words"]
+    p1 = profile.score(learned.fitted, unseen, with_reasons=False).probability
+    p2 = profile.score(again.fitted, unseen, with_reasons=False).probability
     assert np.array_equal(p1, p2)

@@ -1,16 +1,21 @@
 """The profiles page over HTTP on both engines: the profiles learned with their quality and traits, lists uploaded
-and compared in a table and a bar chart, refusals next to the form, uploads limited in size, and who may come."""
+and compared in a table and a bar chart, refusals next to the form, uploads limited in size, and who may come.
+
+Learning takes a few seconds and is the service's to test (tests/services/test_profiles.py): the module learns
+the customer table once, and each test that needs the profile is given the row it was stored as."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
 from leadpact.app import create_app
 from leadpact.config import Settings
@@ -18,10 +23,13 @@ from leadpact.http.middleware import limit_for
 from leadpact.learning.traits import TIMES
 from leadpact.services import profiles
 from leadpact.services.clock import FixedClock
+from leadpact.store.database import connect
+from leadpact.store.tables import Profile
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import add_team
 from tests.learning.test_profile import customers
+from tests.web.conftest import START
 from tests.web.test_lead_page import Person, Web
 
 
@@ -34,10 +42,27 @@ def web(engine: Engine, clock: FixedClock) -> Iterator[Web]:
     app.state.engine.dispose()
 
 
-def learn(web: Web) -> None:
-    with UnitOfWork(web.engine) as uow:
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> dict[str, Any]:
+    """The profile 'default' version 1 learned from a CRM export (crm.csv) at the tests' moment, as its row of
+    ``profiles`` holds it."""
+    path = tmp_path_factory.mktemp("learned") / "learned.db"
+    shutil.copy(sqlite_template, path)
+    engine = connect(f"sqlite:///{path}")
+    with UnitOfWork(engine) as uow:
         table = customers(500).to_csv(index=False).encode()
-        profiles.learn_file(uow, web.clock, table, "crm.csv", "bought", id_column="customer_no")
+        profiles.learn_file(uow, FixedClock(START), table, "crm.csv", "bought", id_column="customer_no")
+    with engine.connect() as connection:
+        row = dict(connection.execute(select(Profile.__table__)).mappings().one())
+    engine.dispose()
+    del row["id"]
+    return row
+
+
+def learn(web: Web, learned: dict[str, Any]) -> None:
+    """The module's profile, stored in this test's database as learning it stored it."""
+    with UnitOfWork(web.engine) as uow:
+        uow.session.execute(insert(Profile).values(**learned))
 
 
 def text(response: object) -> str:
@@ -51,10 +76,10 @@ def upload(person: Person, lists: dict[str, bytes], costs: str = "") -> Any:
     return person.client.post("/profiles/compare", data=form, files=files, follow_redirects=False)
 
 
-def test_marketing_sees_the_profiles_quality_and_traits(web: Web) -> None:
+def test_marketing_sees_the_profiles_quality_and_traits(web: Web, learned: dict[str, Any]) -> None:
     mia = web.person("mia", "marketing", "/profiles")
     assert "No profile yet." in text(mia.client.get("/profiles"))
-    learn(web)
+    learn(web, learned)
     page = text(mia.client.get("/profiles"))
     assert re.search(r"default version 1 from crm\.csv, .* by leadpact 49\d \d+ \(\d+\.\d%\) 0\.\d{3}", page)
     assert "AUC: the chance a buyer ranks above a non-buyer" in page
@@ -62,8 +87,10 @@ def test_marketing_sees_the_profiles_quality_and_traits(web: Web) -> None:
     assert "Left out: bought (the outcome); customer_no (named with --id); email (identifier" in page
 
 
-def test_lists_uploaded_are_compared_in_a_table_and_a_chart_and_nothing_is_kept(web: Web) -> None:
-    learn(web)
+def test_lists_uploaded_are_compared_in_a_table_and_a_chart_and_nothing_is_kept(
+    web: Web, learned: dict[str, Any]
+) -> None:
+    learn(web, learned)
     mia = web.person("mia", "marketing", "/profiles")
     show = customers(60, seed=3).drop(columns=["bought"]).to_csv(index=False).encode()
     weak = customers(50, seed=4).drop(columns=["bought", "visits"])
@@ -88,8 +115,10 @@ def test_lists_uploaded_are_compared_in_a_table_and_a_chart_and_nothing_is_kept(
         assert [p.version for p in profiles.newest(uow)] == [1]
 
 
-def test_a_refusal_comes_back_next_to_the_form_and_a_body_too_large_is_refused(web: Web) -> None:
-    learn(web)
+def test_a_refusal_comes_back_next_to_the_form_and_a_body_too_large_is_refused(
+    web: Web, learned: dict[str, Any]
+) -> None:
+    learn(web, learned)
     mia = web.person("mia", "marketing", "/profiles")
     show = customers(20, seed=5).to_csv(index=False).encode()
     none = mia.post("/profiles/compare", {"name": "default", "costs": ""})

@@ -1,6 +1,6 @@
 """A calibration workshop in the browser: marketing starts it, a rep grades from the keyboard and a marketing
-manager with clicks, each for their own side, and the manager reads the report; and the grading page at phone
-width."""
+manager with clicks, each for their own side, and the manager reads the report; a grade given with its key alone;
+and the grading page at phone width."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 
 from playwright.sync_api import Browser, expect
 
+from leadpact.services import workshops
+from leadpact.store.unit_of_work import UnitOfWork
 from tests.factories import capture
 from tests.web.conftest import PHONE, Site, sign_in
 
@@ -51,6 +53,21 @@ def test_both_sides_grade_a_workshop_and_a_manager_reads_where_they_disagree(bro
     expect(dana.get_by_test_id("kappa")).to_contain_text("0.00")  # sales gave every lead C: no better than chance
     expect(dana.locator("#disagreements tr")).to_have_count(3)  # a header and the two leads graded apart
     expect(dana.get_by_test_id("no-suggestion")).to_contain_text("refitting the points needs grades of at least 20")
+
+
+def test_a_grade_is_given_by_pressing_its_key(browser: Browser, site: Site) -> None:
+    seed(site, 4)
+    with UnitOfWork(site.engine) as uow:
+        workshops.start(uow, site.clock, "keys", 3, 1)
+    sam = sign_in(browser, site, "sam", next="/workshops/keys")
+    expect(sam.get_by_role("button", name="B", exact=True)).to_have_attribute("aria-keyshortcuts", "B")
+    expect(sam.get_by_role("button", name="B", exact=True).locator("kbd")).to_be_visible()
+    sam.keyboard.press("b")
+    expect(sam.locator("#flash")).to_contain_text("Graded B.")
+    expect(sam.get_by_role("heading", name=re.compile("lead 2 of 3"))).to_be_visible()
+    sam.keyboard.press("Shift+D")  # either case
+    expect(sam.locator("#flash")).to_contain_text("Graded D.")
+    expect(sam.get_by_test_id("progress")).to_contain_text("2 of 3 graded for sales")
 
 
 def test_the_grading_page_fits_a_phone(browser: Browser, site: Site) -> None:

@@ -18,6 +18,7 @@ from leadpact.services import workshops
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AgreementCandidate, Lead
 from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web.workshops import grade_keys
 from tests.conftest import adopt_example
 from tests.factories import add_team, capture, event, record
 from tests.web.test_lead_page import Person, Web
@@ -93,7 +94,8 @@ def test_each_side_grades_its_next_lead_blind_and_sees_how_far_it_got(web: Web) 
         assert "webinar attended" in words
     assert "score" not in words.replace("Its score and the agreement's grade are not shown", "").lower()
     assert "badge grade-" not in first.text  # no grade of the lead, the agreement's or anyone's
-    assert all(f'accesskey="{g}"' in first.text for g in "abcd")
+    assert all(f'accesskey="{g}" data-key="{g}"' in first.text for g in "abcd")
+    assert '<kbd aria-hidden="true" hidden>B</kbd>' in first.text  # shown by the script that makes the key work
 
     graded = alice.post("/workshops/q3/grades", {"lead": str(lead.id), "grade": "B"})
     assert (graded.status_code, graded.headers["location"]) == (303, "/workshops/q3?graded=B")
@@ -116,6 +118,14 @@ def test_each_side_grades_its_next_lead_blind_and_sees_how_far_it_got(web: Web) 
     assert "See the report" not in done  # a rep grades but does not read the report
     wrong = alice.post("/workshops/q3/grades", {"lead": str(lead.id), "grade": "E"})
     assert (wrong.status_code, "'E' is not a grade of the agreement (A, B, C, D)" in text(wrong)) == (422, True)
+
+
+def test_a_grade_is_keyed_by_its_first_letter_or_when_those_repeat_by_its_place() -> None:
+    assert grade_keys(("A", "B", "C", "D")) == {"A": "a", "B": "b", "C": "c", "D": "d"}
+    assert grade_keys(("Hot", "warm", "Cold")) == {"Hot": "h", "warm": "w", "Cold": "c"}
+    assert grade_keys(("A+", "A", "b")) == {"A+": "1", "A": "2", "b": "3"}
+    assert grade_keys(("*", "**")) == {"*": "1", "**": "2"}
+    assert grade_keys(tuple("A" * n for n in range(1, 11))) == {"A" * n: str(n) for n in range(1, 10)}
 
 
 def test_the_report_page_shows_kappa_in_words_the_disagreements_and_the_suggested_agreement(web: Web) -> None:

@@ -111,6 +111,11 @@ def _print_hints(year: DemoYear) -> None:
         looks.append((f"{command} lead show {year.example_lead}", "why it scores what it does, its SLA and history"))
     if year.example_customer:
         looks.append((f"{command} lead show {year.example_customer}", "the biggest deal won"))
+    looks += [
+        (f"{command} health {at}", "the agreement's health bounds at the year's end: held or broken"),
+        (f"{command} profile learn", "who buys: the traits that set the year's customers apart"),
+        (f"{command} workshop start q4 --sample 20 {at}", "leads for both sides to grade blind, then compare"),
+    ]
     _print_commands("Look around:", looks)
     _print_commands(
         "More reports, as of the year's end like those above (without --at they look from now):",

@@ -460,7 +460,7 @@ def _rows(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
     if missing:
         raise InvalidInput(
             f"{source}: no column {', '.join(missing)}; the columns are {', '.join(COLUMNS)} "
-            f"(the file has: {', '.join(h for h in headers if h) or 'none'})"
+            f"(the file has: {', '.join(h for h in headers if h) or 'none'}); nothing was stored"
         )
     where = {c: headers.index(c) for c in COLUMNS}
     return [
@@ -654,7 +654,7 @@ def _refit(
             pull=None,
         )
     leads = uow.session.scalars(select(Lead).where(Lead.id.in_({lead_id for lead_id, _ in rows}))).all()
-    facts = facts_of_many(uow, leads, {rule.condition.field for rule in agreement.fit_rules})
+    facts = facts_of_many(uow, leads, {rule.condition.field for rule in agreement.fit_rules}, agreement.model)
     holding = {lead_id: fit_points(agreement, f) for lead_id, f in facts.items()}
     holds = [[rule in holding[lead_id] for rule in rules] for lead_id, _ in rows]
     return refit(grades, bounds, rules, points, holds, [g for _, g in rows], [lead_id for lead_id, _ in rows])

@@ -3,9 +3,10 @@
 Marketing and sales grade the same sample of leads one at a time, each person for their own side (a marketing
 person and a marketing-side manager for marketing, a rep and a sales-side manager for sales), seeing the lead's
 fields and what it did but never its score or the agreement's grade. A grade is a plain form post with a button per
-grade, each reachable from the keyboard (Tab, or its access key). The report shows how far the sides agree (kappa
-in Landis and Koch's words), the agreement's grade against each side, the leads the sides disagree on most, and
-the fit points the grades suggest, as a file to download or, for a manager, to propose as a candidate agreement.
+grade, each reachable from the keyboard (Tab, or its access key); with the page's script, a grade's key alone gives
+it. The report shows how far the sides agree (kappa in Landis and Koch's words), the agreement's grade against each
+side, the leads the sides disagree on most, and the fit points the grades suggest, as a file to download or, for a
+manager, to propose as a candidate agreement.
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ def _whole(text: str, field: str) -> int | None:
         raise InvalidInput(f"'{text}' is not a whole number", field) from exc
 
 
+def grade_keys(scale: tuple[str, ...]) -> dict[str, str]:
+    """The key that gives each grade (best first) on the grading page, lowercase: the grades' first letters when
+    they all differ (``a`` to ``d`` for A to D), else their places (``1`` to ``9``; a tenth grade gets none)."""
+    firsts = [grade[:1].lower() for grade in scale]
+    if len(set(firsts)) == len(firsts) and all(first.isalnum() for first in firsts):
+        return dict(zip(scale, firsts, strict=True))
+    return {grade: str(place) for place, grade in enumerate(scale[:9], start=1)}
+
+
 @router.get("/workshops/{name}")
 def grading_page(request: Request, viewer: Viewing, uow: Uow, name: str, lead: int | None = None) -> Response:
     """The next lead the viewer's side has not graded (or the one asked for, to grade again)."""
@@ -102,11 +112,13 @@ def grading_page(request: Request, viewer: Viewing, uow: Uow, name: str, lead: i
     if not viewer.may(Action.GRADE_LEADS):
         return render(request, "workshops/grade.html", workshop=workshop, sheet=None, graded=None)
     side = workshops.side_of(viewer.principal)
+    sheet = workshops.sheet(uow, name, side, lead)
     return render(
         request,
         "workshops/grade.html",
         workshop=workshop,
-        sheet=workshops.sheet(uow, name, side, lead),
+        sheet=sheet,
+        keys=grade_keys(sheet.scale),
         graded=request.query_params.get("graded"),
     )
 

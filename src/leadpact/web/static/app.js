@@ -1,5 +1,5 @@
-// leadpact's few lines of script: the form token on HTMX requests, live SLA countdowns, charts, and a question
-// before a change that cannot be undone.
+// leadpact's few lines of script: the form token on HTMX requests, live SLA countdowns, charts, a question
+// before a change that cannot be undone, and a workshop grade given with one key.
 (function () {
   "use strict";
   var serverNow = document.querySelector('meta[name="server-now"]');
@@ -55,7 +55,35 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
 
+  // a workshop's grading form (data-grade-keys): a grade's key (data-key, either case) gives that grade, unless
+  // the key is typed into a field; the keys are shown only where this script runs to make them work
+  function gradeKeys() {
+    var form = document.querySelector("form[data-grade-keys]");
+    if (!form) { return; }
+    form.querySelectorAll("kbd[hidden], [data-key-hint][hidden]").forEach(function (el) { el.hidden = false; });
+    form.querySelectorAll("button[data-key]").forEach(function (button) {
+      button.setAttribute("aria-keyshortcuts", button.dataset.key.toUpperCase());
+    });
+    var sent = false;
+    document.addEventListener("keydown", function (event) {
+      if (sent || event.defaultPrevented || event.repeat || event.isComposing) { return; }
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }  // shortcuts, and Alt+key is the access key
+      var target = event.target;
+      if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var key = event.key.toLowerCase();
+      var button = Array.prototype.find.call(form.querySelectorAll("button[data-key]"), function (b) {
+        return b.dataset.key === key;
+      });
+      if (!button) { return; }
+      event.preventDefault();
+      sent = true;  // one grade per page: a second key before the next lead loads would grade this lead again
+      form.requestSubmit(button);
+    });
+    window.addEventListener("pageshow", function () { sent = false; });  // back to the page from the history
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    gradeKeys();
     tick();
     setInterval(tick, 1000);
     charts(document);
