@@ -146,3 +146,8 @@ def test_a_lead_captured_under_an_agreement_without_a_model_keeps_no_stale_chanc
     assert list(chances(modelled)) == [lead_id]
     capture(modelled, clock, inforce, "ann@firm.example", industry="retail")  # its fields change
     assert chances(modelled) == {}  # the chance made from the old fields is gone; the next backtest makes it again
+    with UnitOfWork(modelled) as uow:
+        lead = uow.session.get(Lead, lead_id)
+        assert lead is not None
+        predictions.refresh(uow, 1, [lead, lead])  # a lead named twice in one change is kept once
+    assert list(chances(modelled)) == [lead_id]

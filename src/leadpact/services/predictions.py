@@ -53,11 +53,12 @@ def require(uow: UnitOfWork, agreement: Agreement, source: str) -> None:
 
 def refresh(uow: UnitOfWork, version: int | None, leads: Sequence[Lead]) -> None:
     """Drop the leads' kept chances and make those of ``version`` (none when None) from their fields as they are."""
-    ids = sorted({lead.id for lead in leads})
-    for start in range(0, len(ids), CHUNK):
-        uow.session.execute(delete(Prediction).where(Prediction.lead_id.in_(ids[start : start + CHUNK])))
-    if version is not None:
-        _keep(uow, version, [(lead.id, to_seconds(lead.created_at)) for lead in leads])
+    captured = sorted({lead.id: to_seconds(lead.created_at) for lead in leads}.items())
+    for start in range(0, len(captured), CHUNK):
+        chunk = captured[start : start + CHUNK]
+        uow.session.execute(delete(Prediction).where(Prediction.lead_id.in_([lead_id for lead_id, _ in chunk])))
+        if version is not None:
+            _keep(uow, version, chunk)
 
 
 def fill(uow: UnitOfWork, version: int) -> int:
