@@ -32,6 +32,9 @@ profile_app = typer.Typer(
 
 Name = Annotated[str | None, typer.Option("--name", help=f"The profile's name (default: {profiles.DEFAULT_NAME!r}).")]
 Version = Annotated[int | None, typer.Option("--version", help="Use this version instead of the newest.")]
+Chosen = Annotated[
+    str | None, typer.Argument(help=f"The profile (default: {profiles.DEFAULT_NAME!r}).", show_default=False)
+]
 
 
 @profile_app.command("learn")
@@ -108,9 +111,7 @@ def learn(
 
 @profile_app.command("show")
 def show(
-    name: Annotated[
-        str | None, typer.Argument(help=f"The profile (default: {profiles.DEFAULT_NAME!r}).", show_default=False)
-    ] = None,
+    name: Chosen = None,
     version: Version = None,
     as_json: Json = False,
 ) -> None:
@@ -217,9 +218,7 @@ def compare(
 
 @profile_app.command("suggest")
 def suggest(
-    name: Annotated[
-        str | None, typer.Argument(help=f"The profile (default: {profiles.DEFAULT_NAME!r}).", show_default=False)
-    ] = None,
+    name: Chosen = None,
     version: Version = None,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the candidate agreement to this file instead of printing it.")

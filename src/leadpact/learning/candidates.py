@@ -177,7 +177,7 @@ def fits_planned(rows: int) -> int:
 def choose(x: np.ndarray, y: np.ndarray, categorical: np.ndarray, progress: Progress | None = None) -> Choice:
     """The candidate that ranks buyers best out of fold, fitted again on every row."""
     began = time.perf_counter()
-    tune = _tuning_rows(y)
+    tune = stratified_rows(y, TUNE_ROWS)
     xt, yt = x[tune], y[tune]
     k = folds_for(len(tune))
     splits = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=SEED).split(xt, yt))
@@ -253,9 +253,11 @@ def choose(x: np.ndarray, y: np.ndarray, categorical: np.ndarray, progress: Prog
     return Choice(model, name, words, oof_all, tried, k, len(tune), time.perf_counter() - began)
 
 
-def _tuning_rows(y: np.ndarray) -> np.ndarray:
+def stratified_rows(y: np.ndarray, most: int) -> np.ndarray:
+    """Every row's index when there are at most ``most``, else a sample of ``most`` with the outcome's shares
+    (the same sample each time), in order."""
     rows = np.arange(len(y))
-    if len(y) <= TUNE_ROWS:
+    if len(y) <= most:
         return rows
-    sample, _ = train_test_split(rows, train_size=TUNE_ROWS, stratify=y, random_state=SEED)
+    sample, _ = train_test_split(rows, train_size=most, stratify=y, random_state=SEED)
     return np.sort(sample)

@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
-from sklearn.model_selection import StratifiedKFold, train_test_split  # type: ignore[import-untyped]
+from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
+from leadpact.learning.candidates import stratified_rows
 from leadpact.learning.quality import auc
 from leadpact.learning.tabular import Encoder
 
@@ -69,7 +70,7 @@ class Leak:
 
 def alone_aucs(encoder: Encoder, x: np.ndarray, y: np.ndarray) -> list[float]:
     """Each used column's out-of-fold AUC alone: how well its values' buying rates rank the rows."""
-    rows = _sample(y)
+    rows = stratified_rows(y, SAMPLE_ROWS)
     xs, ys = x[rows], y[rows]
     splits = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED).split(xs, ys))
     categorical = encoder.categorical
@@ -84,7 +85,7 @@ def leaks(encoder: Encoder, x: np.ndarray, y: np.ndarray, alone: Sequence[float]
     checked = [i for i in order if ALONE_AUC <= alone[i] < NEAR_PERFECT][:CHECKED]
     if not checked or x.shape[1] < 2:
         return found
-    rows = _sample(y)
+    rows = stratified_rows(y, SAMPLE_ROWS)
     xs, ys = x[rows], y[rows]
     splits = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED).split(xs, ys))
     categorical = encoder.categorical
@@ -97,14 +98,6 @@ def leaks(encoder: Encoder, x: np.ndarray, y: np.ndarray, alone: Sequence[float]
         if with_it - without >= LOSS:
             found.append(Leak(names[i], alone[i], with_it, without))
     return found
-
-
-def _sample(y: np.ndarray) -> np.ndarray:
-    rows = np.arange(len(y))
-    if len(y) <= SAMPLE_ROWS:
-        return rows
-    sample, _ = train_test_split(rows, train_size=SAMPLE_ROWS, stratify=y, random_state=SEED)
-    return np.sort(sample)
 
 
 def _codes(values: np.ndarray, categorical: bool) -> np.ndarray:
