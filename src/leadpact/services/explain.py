@@ -114,7 +114,9 @@ def ledger_score(uow: UnitOfWork, lead_id: int, at: int, half_life_days: float |
     return fit, engagement
 
 
-def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Explanation:
+def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, *, predicted: bool = True) -> Explanation:
+    """Why the lead scores what it does, its SLA and history; with ``predicted`` also the newest model's chance,
+    which a list of many leads that shows none of it leaves out."""
     agreement = inforce.agreement
     at = to_seconds(now)
     rules = {r.id: r for r in agreement.fit_rules}
@@ -182,7 +184,7 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime) -> Exp
         events=sorted(event_lines, key=lambda e: e.occurred_at),
         sla=sla,
         history=history,
-        predicted=models.predict(uow, lead, now),
+        predicted=models.predict(uow, lead, now) if predicted else None,
     )
 
 

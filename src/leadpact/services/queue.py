@@ -40,7 +40,7 @@ def queue(uow: UnitOfWork, inforce: InForce, rep: User, now: datetime) -> list[Q
     bands = [b.band for b in agreement.priority]
     items: list[QueueItem] = []
     for lead, assignment in rows:
-        explanation = explain(uow, inforce, lead, now)
+        explanation = explain(uow, inforce, lead, now, predicted=False)  # the queue shows no chance
         due = (
             assignment.accept_due
             if assignment.accepted_at is None
