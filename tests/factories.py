@@ -40,6 +40,11 @@ DESIGN_TABLE: dict[tuple[Stage, Move], Stage] = {
     (S.OPPORTUNITY, M.WIN): S.CUSTOMER,
     (S.OPPORTUNITY, M.LOSE): S.RECYCLED,  # lost, with a lost reason of its current stage
     (S.RECYCLED, M.HAND_OFF): S.MQL,  # the agreement, after the cooldown
+    (S.INQUIRY, M.SCREEN): S.SCREENING,  # the agreement's screening rule (issue 13)
+    (S.RECYCLED, M.SCREEN): S.SCREENING,  # the same, after the cooldown
+    (S.SCREENING, M.PASS): S.MQL,  # the qualifier passes it to sales
+    (S.SCREENING, M.NOT_YET): S.RECYCLED,  # the qualifier sends it back to nurture, with the cooldown
+    (S.SCREENING, M.DISQUALIFY): S.DISQUALIFIED,  # the qualifier, with a reason
 }
 """DESIGN section 5, row by row, written out independently of ``domain.lifecycle``.
 

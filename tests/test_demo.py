@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import inspect
+import json
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from leadpact.demo.summary import DemoYear, story
 from leadpact.demo.world import END, START, World
 from leadpact.domain.report import Report, Row
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import agreements, imports, intake, reports, team
+from leadpact.services import agreements, dedupe, imports, intake, reports, team
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, empty
 from leadpact.store.tables import Assignment, Base, StageChange
@@ -129,7 +130,7 @@ def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history
 
     # the reports it prints, as of the year's end, show every part of the loop
     told = demo.story()
-    assert list(told) == ["funnel", "costs", "sla", "reasons", "grades"]
+    assert list(told) == ["funnel", "costs", "sla", "reasons", "grades", "feedback", "value"]
     assert {report.scope["at"] for report in told.values()} == {"2026-11-21T00:00:00Z"}
     total = rows_by(told["funnel"])["all"]
     assert total["leads"] == 300
@@ -144,6 +145,13 @@ def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history
     kinds = Counter(row["kind"] for row in told["reasons"].rows if row["group"] == "all")
     assert min(kinds["reject"], kinds["lost"]) > 0
     assert [row["group"] for row in told["grades"].rows] == ["A", "B", "C", "D"]
+    heard = told["feedback"]  # reps note competitors, requests and the messages that opened the door
+    met = "SELECT COUNT(*) FROM (SELECT DISTINCT competitor, lead_id FROM feedback WHERE moment = 'contact' AND "
+    assert sum(row["contact"] for row in heard.rows) == scalar(engine, met + "competitor IS NOT NULL) AS m") > 0
+    assert min(sum(row[k] for row in heard.rows) for k in ("lost", "won")) > 0
+    assert sum(row["revenue"] for row in heard.sections[1].rows) > 0
+    worth = rows_by(told["value"])["all"]
+    assert worth["expected_value"] == pytest.approx(total["revenue"] / total["leads"])
 
 
 def test_the_same_seed_gives_the_same_reports_and_another_seed_others(tmp_path: Path, sqlite_template: Path) -> None:
@@ -180,6 +188,14 @@ def test_good_grades_turn_into_opportunities_and_revenue_more_often_than_poor_on
     assert rate(by_grade, good, "revenue") > 2 * rate(by_grade, poor, "revenue")
     rates = [grades[n]["opportunity_rate"] for n in (*good, *poor)]
     assert rates == sorted(rates, reverse=True)
+
+
+def test_the_people_who_come_back_under_a_tagged_address_are_found_as_duplicates(large_world: Demo) -> None:
+    tagged = column(large_world.engine, "SELECT email FROM leads WHERE email LIKE '%+%'")
+    assert len(tagged) > 3
+    with UnitOfWork(large_world.engine) as uow:
+        found = {frozenset((p.keep.email, p.other.email)) for p in dedupe.people_pairs(uow)}
+    assert {frozenset((email.split("+")[0] + "@" + email.split("@")[1], email)) for email in tagged} <= found
 
 
 def test_reps_breach_the_sla_sometimes_and_some_leads_come_back_after_recycling(large_world: Demo) -> None:
@@ -238,8 +254,12 @@ def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_p
         f"leadpact --db {url} report sla --by rep --at 2026-11-21T00:00:00Z",
         "(qualified: score_at_least) from 60 to 75",
         f"leadpact --db {url} agreement backtest FILE --at 2026-11-21T00:00:00Z",
+        f"leadpact --db {url} nurture stats",
     ):
         assert hint in words
+    nurtured = json.loads(CliRunner().invoke(app, ["--db", url, "nurture", "list", "--json"]).output)
+    enrolled = [(s["name"], s["enrolled"] > 0) for s in nurtured["sequences"]]
+    assert enrolled == [("not-ready", True), ("first-touch", True)]  # adopted at the year's end, and its first pass
 
     again = subprocess.run([LEADPACT, "--db", url, "demo", "--leads", "100"], capture_output=True, text=True)
     assert again.returncode == 2

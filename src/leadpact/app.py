@@ -44,6 +44,8 @@ TAGS = [
     {"name": "tokens", "description": "API tokens (admin): create, list, revoke."},
     {"name": "webhooks", "description": "Webhook subscriptions (admin): signed deliveries of the outbox's messages."},
     {"name": "audit", "description": "The audit trail (admin): every change made by a person or a token."},
+    {"name": "nurture", "description": "Nurture sequences, enrolments and figures; the public links of their emails."},
+    {"name": "dedupe", "description": "Likely duplicate people and accounts, with their probability; merging them."},
     {"name": "personal data", "description": "A person's data (admin): everything held, and its erasure."},
 ]
 

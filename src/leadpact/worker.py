@@ -1,5 +1,5 @@
-"""The background worker of ``leadpact serve``: SLA checks, the agreement's daily health check and outbox delivery,
-every few seconds."""
+"""The background worker of ``leadpact serve``: SLA checks, the agreement's daily health check, outbox delivery and
+the nurture emails, every few seconds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from leadpact.config import Settings
 from leadpact.domain.errors import NoAgreement
 from leadpact.domain.health import Status
-from leadpact.services import agreements, delivery, handoff, health
+from leadpact.services import agreements, delivery, handoff, health, mailer, nurture
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -37,7 +37,27 @@ class Worker:
             self.check_health()
         with UnitOfWork(self.engine) as uow:
             sent = delivery.deliver(uow, self.clock, self.settings)
+        self.nurture()
         return sla, sent
+
+    def nurture(self) -> mailer.Sent | None:
+        """The nurture pass: enrol, end and write the steps due (with an agreement in force: its calendar counts
+        the waits), then send what the rate allows. One that fails is logged and tried again next round."""
+        try:
+            with UnitOfWork(self.engine) as uow:
+                written = nurture.advance(uow, self.clock, agreements.in_force(uow), self.settings.public_url)
+            with UnitOfWork(self.engine) as uow:
+                sent = mailer.send_due(uow, self.clock, self.settings)
+        except NoAgreement:
+            return None
+        except Exception:
+            log.exception("nurture pass failed")
+            return None
+        if written.enrolled or written.written:
+            log.info("nurture: %d enrolled, %d emails written", written.enrolled, written.written)
+        for line in sent.errors:
+            log.warning("nurture email not sent: %s", line)
+        return sent
 
     def check_health(self) -> None:
         """The daily health check; one that fails is logged and tried again next round, and delivery goes on."""

@@ -12,6 +12,8 @@ from tests.api.conftest import V1, Api, refused
 
 PATHS = {
     "/api/v1/leads": {"get", "post"},
+    "/api/v1/screening/queue": {"get"},
+    **{f"/api/v1/screening/{{ref}}/{action}": {"post"} for action in ("calls", "answers", "decision")},
     "/api/v1/leads/{ref}": {"get"},
     **{
         f"/api/v1/leads/{{ref}}/{action}": {"post"}
@@ -40,6 +42,17 @@ PATHS = {
     "/api/v1/leads/{ref}/export": {"get"},
     "/api/v1/leads/{ref}/erase": {"post"},
     "/capture/{form_key}": {"post", "options"},
+    "/api/v1/accounts": {"get"},
+    "/api/v1/accounts/{domain}": {"get"},
+    "/api/v1/accounts/{domain}/owner": {"put"},
+    "/api/v1/dedupe/pairs": {"get"},
+    "/api/v1/dedupe/merge": {"post"},
+    "/api/v1/dedupe/merge-accounts": {"post"},
+    "/api/v1/reps/{name}/capacity": {"put"},
+    "/api/v1/nurture": {"get", "post"},
+    "/api/v1/nurture/stats": {"get"},
+    "/api/v1/nurture/{name}": {"get"},
+    "/api/v1/nurture/{name}/enroll": {"post"},
 }
 
 
@@ -143,6 +156,11 @@ def test_the_api_description_lists_every_path_with_a_summary_and_a_tag(api: Api)
         "webhooks",
         "audit",
         "personal data",
+        "accounts",
+        "team",
+        "dedupe",
+        "screening",
+        "nurture",
     }
     assert set(paths["/api/v1/audit"]) == {"get"}
     docs = api.client.get("/docs")

@@ -38,15 +38,25 @@ TESTED: Mapping[str, str] = {
         f"agreement {name}": f"{CLI}/test_agreement.py"
         for name in ("check", "adopt", "list", "show", "diff", "backtest")
     },
+    **{f"nurture {n}": f"{CLI}/test_nurture.py" for n in ("adopt", "list", "show", "enroll", "stats")},
     "lead show": f"{CLI}/test_leads.py",
     "lead list": f"{CLI}/test_leads.py",
     "lead export": ADMIN,
     "lead erase": ADMIN,
     **{f"rep {name}": f"{CLI}/test_team.py" for name in ("add", "away", "back", "manager", "list")},
     "sla check": f"{CLI}/test_team.py",
+    **{f"account {n}": f"{CLI}/test_accounts.py" for n in ("show", "list", "owner")},
+    "rep capacity": f"{CLI}/test_accounts.py",
+    **{f"dedupe {n}": f"{CLI}/test_dedupe.py" for n in ("merge", "merge-accounts")},
     **{
         f"report {name}": REPORTS
         for name in ("funnel", "costs", "sourced", "sla", "reasons", "attribution", "forecast", "grades")
+    },
+    **{f"report {name}": REPORTS for name in ("feedback", "value", "screening")},
+    "feedback": f"{CLI}/test_feedback.py",
+    **{
+        f"screening {n}": f"{CLI}/test_screening.py"
+        for n in ("queue", "call", "answer", "pass", "not-yet", "disqualify")
     },
     "user add": ACCESS,
     "user password": f"{CLI}/test_people.py",

@@ -195,7 +195,7 @@ def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, Re
         before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
         fit = sum(fit_points(agreement, before_sales).values())
         counted = counted_events(agreement, events[lead.id])
-        moment = qualification_moment(agreement, [(created, fit)], counted, Cycle())
+        moment = qualification_moment(agreement, [(created, fit)], counted, Cycle(), lead.source)
         out[lead.id] = Replayed(fit, moment, _peak(agreement, fit, counted))
     return out
 

@@ -28,9 +28,17 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE
 from tests.reports.conftest import COLD, DEMO_AT, HOT, WARM, DemoWorld, History, python_moments, scalar, utc
+from tests.screening import SECTION, with_screening
 
 LEADPACT = Path(sys.executable).parent / "leadpact"
 STRICT = EXAMPLE.read_text().replace("qualified: {score_at_least: 60", "qualified: {score_at_least: 75")
+SCREENED = with_screening(
+    SECTION.replace(
+        "score_at_least: 25, grades: [A, B, C], sources: [webinar, Tradeshow]",
+        "score_at_least: 40, grades: [B, C], sources: [webinar, Trade_Show, paid_search]",
+    )
+)
+"""Screening takes B and C leads of three sources at 40 points: the replay's moment is the first either rule holds."""
 JAN5 = utc(2026, 1, 5, 15)
 AT = utc(2026, 6, 1)
 
@@ -53,7 +61,7 @@ def run_backtest(
         return reports.backtest(uow, clock, inforce, text, "candidate.yaml", against, since, engine_name)
 
 
-@pytest.mark.parametrize("text", [EXAMPLE.read_text(), STRICT], ids=["in force", "stricter"])
+@pytest.mark.parametrize("text", [EXAMPLE.read_text(), STRICT, SCREENED], ids=["in force", "stricter", "screening"])
 def test_the_replay_qualifies_every_demo_lead_when_the_domain_rules_say(demo_world: DemoWorld, text: str) -> None:
     agreement = parse_agreement(text, "agreement.yaml")
     at = to_seconds(DEMO_AT)

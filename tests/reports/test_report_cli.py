@@ -28,6 +28,9 @@ REPORTS = {
     "sourced": [],
     "attribution": ["--model", "linear"],
     "forecast": [],
+    "feedback": [],
+    "value": ["--by", "campaign"],
+    "screening": ["--by", "source"],
 }
 
 

@@ -11,21 +11,27 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from leadpact.domain.audit import ACTIONS, Actor
+from leadpact.domain.feedback import Given
 from leadpact.domain.permissions import Principal, Role
 from leadpact.services import (
+    accounts,
     agreements,
     audit,
     auth,
     campaigns,
+    dedupe,
+    feedback,
     forms,
     imports,
     intake,
     models,
+    nurture,
     opportunities,
     privacy,
     profiles,
     rescore,
     sales,
+    screening,
     signoff,
     team,
     webhooks,
@@ -35,11 +41,13 @@ from leadpact.services.clock import FixedClock
 from leadpact.store.tables import AuditEntry, Lead, WorkshopLead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
-from tests.factories import add_team, agreement_text, capture, hand_off
+from tests.factories import HOT, add_team, agreement_text, capture, hand_off
 from tests.learning.leadmodel_world import AS_OF, HORIZON, clear_models, shared
 from tests.learning.test_profile import customers
+from tests.screening import with_screening
 
 ROOT = Actor("root", "api", "10.0.0.7")
+EXAMPLES = Path(__file__).parents[2] / "src" / "leadpact" / "examples"
 EVIDENCE = {"profile.learn", "model.train", "workshop.start", "workshop.grade", "workshop.label"}
 """Kept by the test of the evidence: learning a profile, training a model, a workshop's sample and grades."""
 
@@ -68,6 +76,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
             work: dict[str, Callable[[], object]] = {
                 "accept": lambda: sales.accept(uow, clock, inforce, lead),
                 "contact": lambda: sales.contact(uow, clock, lead),
+                "feedback": lambda: feedback.record(uow, clock, inforce, lead, "contact", Given("roboworks")),
                 "qualify": lambda: sales.qualify(uow, clock, inforce, lead, answers),
                 "convert": lambda: opportunities.convert(uow, clock, inforce, lead, 5.0, date(2026, 6, 1)),
                 "stage": lambda: opportunities.move_stage(uow, clock, inforce, lead, "proposal"),
@@ -79,7 +88,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
             for step in steps:
                 work[step]()
 
-    act("won@acme.example", "accept", "contact", "qualify", "convert", "stage", "won")
+    act("won@acme.example", "accept", "contact", "feedback", "qualify", "convert", "stage", "won")
     act("lost@acme.example", "accept", "qualify", "convert", "stage", "lost")
     act("spam@acme.example", "disqualify")
     hand_off(engine, clock, inforce, "back@acme.example")
@@ -91,16 +100,23 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         team.set_available(uow, clock, "ann", False)
         team.set_available(uow, clock, "ann", True)
         team.set_capacity(uow, clock, "ann", 2)
+        team.set_max_open(uow, clock, "ann", 20)
+        accounts.set_owner(uow, clock, "acme.example", "ann")
         team.set_manager(uow, clock, "americas", "dana")
         _, token = auth.create_token(uow, clock, "crm", "marketing")
         auth.revoke_token(uow, clock, token.id)
         hook, _ = webhooks.add(uow, clock, "https://crm.acme.example/hook", [])
         webhooks.remove(uow, clock, hook.id)
         forms.add_form(uow, clock, "contact us", "website", [], {})
+        twins = [intake.LeadInput("twin@acme.example"), intake.LeadInput("twin+news@acme.example")]
+        intake.capture_leads(uow, clock, inforce, twins)
+        dedupe.merge_leads(uow, clock, inforce, "twin@acme.example", "twin+news@acme.example")
         campaigns.record_campaigns(uow, clock, [campaigns.CampaignInput("Spring", "events")])
         imports.run(uow, clock, "costs", costs_file, {})
         privacy.export(uow, clock, "spam@acme.example")
         privacy.erase(uow, clock, "spam@acme.example", "asked")
+        nurture.adopt(uow, clock, inforce, (EXAMPLES / "nurture.yaml").read_text(), "nurture.yaml", "dana")
+        nurture.enroll(uow, clock, inforce, "not-ready", ["back@acme.example"])
     with UnitOfWork(engine, ROOT) as uow:
         users = {u.name: u.id for u, _ in team.reps(uow)}
         dana = Principal(Role.MANAGER, "dana", users["dana"], "marketing")
@@ -111,6 +127,17 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         signoff.sign(uow, clock, sam, candidate.id)
     with UnitOfWork(engine, ROOT) as uow:
         assert rescore.rescore(uow, clock, agreements.in_force(uow)).ledger_rows > 0  # the forms count 5 more
+    with UnitOfWork(engine) as uow:  # a version with screening: the qualifiers' work is audited too
+        agreements.adopt(uow, clock, with_screening(), "agreement.yaml", "Dana", "Sam")
+    with UnitOfWork(engine, ROOT) as uow:
+        inforce = agreements.in_force(uow)
+        for email in ("call@acme.example", "later@acme.example", "gone@acme.example"):
+            intake.capture_lead(uow, clock, inforce, intake.LeadInput(email, source="webinar", **HOT))
+        called = intake.lead_for_change(uow, "call@acme.example")
+        screening.call(uow, clock, inforce, called, "reached")
+        screening.pass_to_sales(uow, clock, inforce, called, answers={"budget": "yes", "authority": "influencer"})
+        screening.not_yet(uow, clock, inforce, intake.lead_for_change(uow, "later@acme.example"))
+        screening.disqualify(uow, clock, inforce, intake.lead_for_change(uow, "gone@acme.example"), "competitor")
     trail = _trail(engine)
     assert {(actor, via, address) for actor, via, _, address, _ in trail} == {("root", "api", "10.0.0.7")}
     done = {action for _, _, action, _, _ in trail}

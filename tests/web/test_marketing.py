@@ -61,7 +61,7 @@ def test_marketing_sees_every_chart_drawn_with_the_reports_numbers_and_the_dates
     seed_history(site.engine, site.inforce)
     page = sign_in(browser, site, "mia", next="/dashboard")
     canvases = page.locator("canvas[data-chart]")
-    assert charts_drawn(page) == canvases.count() == 9
+    assert charts_drawn(page) == canvases.count() == 10  # with the feedback panel of the agreement's lists
 
     year = expected(site.engine, site.clock, site.inforce, DEFAULT_FIRST, DEFAULT_LAST)
     expect(page.locator("[data-range]")).to_contain_text("2025-03-03 to 2026-03-02")
@@ -71,11 +71,11 @@ def test_marketing_sees_every_chart_drawn_with_the_reports_numbers_and_the_dates
     assert chart_data(page, "funnel") == [funnel_counts(year.cohort)]
     assert year.cohort["won"] == 1
 
-    page.get_by_label("From").fill("2026-02-01")
-    page.get_by_label("To").fill("2026-02-28")
+    page.get_by_label("From", exact=True).fill("2026-02-01")  # exactly: a panel on competitors holds "to" too
+    page.get_by_label("To", exact=True).fill("2026-02-28")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"from=2026-02-01&to=2026-02-28"))
-    assert charts_drawn(page) == 9
+    assert charts_drawn(page) == 10
     february = expected(site.engine, site.clock, site.inforce, date(2026, 2, 1), date(2026, 2, 28))
     expect(page.locator('[data-kpi="leads"] b')).to_have_text(str(february.cohort["leads"]))
     expect(page.locator('[data-kpi="cost"] b')).to_have_text("$500")
@@ -170,10 +170,10 @@ def test_the_leads_list_filters_by_stage_and_grade_and_links_to_each_lead(browse
 def test_the_dashboard_on_a_phone_stacks_its_charts_without_widening_the_page(browser: Browser, site: Site) -> None:
     seed_history(site.engine, site.inforce)
     page = sign_in(browser, site, "dana", PHONE)  # a manager starts on the dashboard
-    assert charts_drawn(page) == 9
+    assert charts_drawn(page) == 10  # with the feedback panel of the agreement's lists
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     boxes = [box for box in (p.bounding_box() for p in page.locator("[data-panel]").all()) if box]
-    assert len(boxes) == 9
+    assert len(boxes) == 10
     assert len({round(b["x"]) for b in boxes}) == 1  # one column
     assert all(a["y"] + a["height"] <= b["y"] for a, b in itertools.pairwise(boxes))
     canvases = [c.bounding_box() for c in page.locator("canvas[data-chart]").all()]

@@ -56,6 +56,9 @@ REPORT_TABLES: dict[str, tuple[str, ...] | None] = {
     "opportunity_changes": None,
     "users": None,
     "teams": None,
+    "screenings": None,
+    "feedback": None,
+    "feedback_requests": None,
 }
 """The tables the reports and the backtest read (None: every column)."""
 

@@ -2,10 +2,11 @@
 
 The funnel follows a cohort: the leads captured in the date range. A lead counts at a stage if its stage
 history shows it ever reached that stage by ``at``, so a lead that was later recycled, lost or disqualified
-still counts where it got to, and a lead that went round twice counts once. Won revenue is the amount of the
-cohort's deals won by ``at``. Each conversion rate is a stage's count over the one before it. The days
-between two stages are from the first time the lead reached the first to the first time it reached the
-second, for the leads that reached both; the report gives their median.
+still counts where it got to, and a lead that went round twice counts once. Under a screening section the
+leads that went to the qualifiers count as screened (a lead passed from screening counts as an MQL too). Won
+revenue is the amount of the cohort's deals won by ``at``. Each conversion rate is a stage's count over the one
+before it. The days between two stages are from the first time the lead reached the first to the first time it
+reached the second, for the leads that reached both; the report gives their median.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ STEPS = (
 
 COLUMNS = (
     Column("leads", "leads"),
+    Column("screened", "screened"),
     Column("mql", "MQL"),
     Column("sal", "SAL"),
     Column("sql", "SQL"),
@@ -115,6 +117,7 @@ def _row(name: str, counts: Row, medians: dict[str, float]) -> Row:
     return {
         "group": name,
         "leads": n["leads"],
+        "screened": n["screening"],
         "mql": n["mql"],
         "sal": n["sal"],
         "sql": n["sql"],

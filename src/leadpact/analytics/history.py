@@ -30,8 +30,8 @@ from leadpact.domain.scoring import from_seconds, local_day, local_day_bounds
 DAY = 86_400
 HOUR = 3_600
 
-FUNNEL = (Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER)
-"""The stages a lead climbs after inquiry, in order."""
+FUNNEL = (Stage.SCREENING, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER)
+"""The stages a lead climbs after inquiry, in order (screening only under an agreement with a screening section)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def stage_changes(ctx: Context) -> Table:
 def reached(ctx: Context) -> Table:
     """Per lead with any stage change: the first moment it reached each funnel stage (null: never).
 
-    Columns: lead_id and one per stage of ``FUNNEL`` (mql, sal, sql, opportunity, customer).
+    Columns: lead_id and one per stage of ``FUNNEL`` (screening, mql, sal, sql, opportunity, customer).
     """
     t = stage_changes(ctx)
     firsts = {stage.value: t.at.min(where=t.to_stage == stage.value) for stage in FUNNEL}

@@ -16,6 +16,10 @@ second, E(t) = 2^(-(t - r)/h) · Σ points_j · 2^((t_j - r)/h) over the seconds
 within floating point as long as a lead's history spans fewer than about 1,000 half-lives; a longer one is
 refused rather than computed wrong.
 
+With a screening section, the same seconds are asked the screening rule too (score floor, grades, the lead's
+source judged in Python as ``screening.screens_now`` judges it): the moment replayed is the first at which the
+agreement takes the lead, to sales or to the qualifiers.
+
 Each lead's peak score, the highest score it reached at any of those seconds (or its fit, if higher), is
 what the grade calibration report bands and ranks leads by.
 """
@@ -32,6 +36,7 @@ from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, rea
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.scoring import DAY_SECONDS, LN2
+from leadpact.domain.screening import source_screened
 
 SAFE_EXPONENT = 700.0
 """e^700 is about 1e304: the largest growth factor the running sum may take before floating point overflows."""
@@ -46,8 +51,37 @@ def fits(con: Backend, agreement: Agreement) -> Table:
     fit = real(con, 0.0)
     for points in judged.points:  # summed in rule order, as the online path sums them
         fit = fit + points.fill_null(0.0)
-    t = judged.chain.select(lead_id=judged.leads.id, created=seconds(judged.leads.created_at), fit=fit)
+    t = judged.chain.select(
+        lead_id=judged.leads.id,
+        created=seconds(judged.leads.created_at),
+        fit=fit,
+        screened_source=_screened_source(con, agreement, judged.leads.source),
+    )
     return t.mutate(grade=grade_of(t.fit, agreement))
+
+
+def _screened_source(con: Backend, agreement: Agreement, source: Any) -> Any:
+    """Whether the lead's source is one screening takes: its distinct values judged by the domain's own rule."""
+    rule = agreement.screening
+    if rule is None or rule.when.sources is None:
+        return ibis.literal(rule is not None)
+    values = con.table("leads").select("source").distinct().to_pyarrow().column("source").to_pylist()
+    taken = [v for v in values if v is not None and source_screened(rule, v)]
+    return source.isin(taken).fill_null(False) if taken else ibis.literal(False)
+
+
+def _screens(agreement: Agreement, score: Any, grade: Any, source: Any) -> Any:
+    """The screening rule as an expression (false without a screening section)."""
+    rule = agreement.screening
+    if rule is None:
+        return ibis.literal(False)
+    when = rule.when
+    holds = source
+    if when.score_at_least is not None:
+        holds = holds & (score >= when.score_at_least - ROUNDING)
+    if when.grades is not None:
+        holds = holds & grade.isin(list(when.grades))
+    return holds
 
 
 def moments(con: Backend, agreement: Agreement, at: int) -> Table:
@@ -95,7 +129,9 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
         engagement = m.engagement
     m = keep(con, m.mutate(engagement=engagement))
     joined = m.join(fit, m.lead_id == fit.lead_id)
-    return joined.select(m.lead_id, m.occurred_at, m.immediate, fit.fit, fit.grade, score=fit.fit + m.engagement)
+    return joined.select(
+        m.lead_id, m.occurred_at, m.immediate, fit.fit, fit.grade, fit.screened_source, score=fit.fit + m.engagement
+    )
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
@@ -106,12 +142,18 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     s = scores(con, agreement, at, f)
     by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
     by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
+    by_screening = _screens(agreement, s.score, s.grade, s.screened_source)
     per_lead = keep(
-        con, s.group_by("lead_id").aggregate(first=s.occurred_at.min(where=by_score | by_event), top=s.score.max())
+        con,
+        s.group_by("lead_id").aggregate(
+            first=s.occurred_at.min(where=by_score | by_event | by_screening), top=s.score.max()
+        ),
     )
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
-    on_capture = f.grade.isin(list(rule.grades)) & (f.fit >= threshold)
+    on_capture = (f.grade.isin(list(rule.grades)) & (f.fit >= threshold)) | _screens(
+        agreement, f.fit, f.grade, f.screened_source
+    )
     first = per_lead.first
     qualified_at = ibis.cases(
         (on_capture & (first.isnull() | (f.created <= first)), f.created),

@@ -7,7 +7,7 @@ dropped). Moments are ISO 8601; one without a zone is taken as UTC.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
@@ -180,6 +180,26 @@ class PredictionOut(Answer):
     contributions: list[ContributionOut] = Field(description="One per feature, the largest effect first.")
 
 
+class InSequenceOut(Answer):
+    sequence: str
+    step: int | None = Field(description="The step it gets next; null when none is left.")
+    sent_step: int = Field(description="The last step written for it (0: none yet).")
+    due_at: datetime | None
+    entered_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None = Field(description="qualified, assigned, unsubscribed, bounced, finished, ...")
+
+
+class HandoverOut(Answer):
+    """What the qualifier who passed the lead to sales left for the rep."""
+
+    qualifier: str | None
+    decided_at: datetime
+    note: str | None
+    answers: dict[str, str] = Field(examples=[{"budget": "yes", "authority": "influencer"}])
+    calls: int = Field(description="The screening calls made before the pass.")
+
+
 class LeadDetail(Answer):
     """A lead with every point of its score explained, its SLA clock and its stage history; and, once a model is
     trained (``leadpact model train``), the newest model's chance for it, feature by feature."""
@@ -204,6 +224,8 @@ class LeadDetail(Answer):
     sla: SlaOut | None
     history: list[StageLineOut]
     predicted: PredictionOut | None = Field(description="Null until a model is trained.")
+    nurture: list[InSequenceOut] = Field(description="The nurture sequence it is in (first), then those it left.")
+    screening: HandoverOut | None = Field(None, description="For a lead passed from screening: the qualifier's word.")
 
 
 class QueueItemOut(Answer):
@@ -248,6 +270,40 @@ class StageIn(Body):
     )
 
 
+class FeedbackIn(Body):
+    """Sales feedback, each value from the agreement's ``feedback`` lists (a message may also name a campaign)."""
+
+    moment: Stripped = Field(description="What it is on: contact, lost or won.", examples=["lost"])
+    competitor: Stripped | None = Field(None, max_length=100, examples=["roboworks"])
+    requests: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="Product requests.", examples=[["sap_connector"]]
+    )
+    message: Stripped | None = Field(None, max_length=200, description="The message or campaign that opened the door.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class FeedbackOut(Answer):
+    id: int
+    lead_id: int
+    opportunity_id: int | None
+    moment: str
+    competitor: str | None
+    requests: list[str]
+    message: str | None
+    note: str | None
+    at: datetime
+
+
+class ActivityOut(Answer):
+    """One thing that happened to a lead, in words."""
+
+    at: datetime
+    kind: str = Field(description="event, handoff, contact, answers, stage, deal or feedback (more may be added).")
+    what: str
+    by: str | None
+    detail: str | None
+
+
 class OpportunityOut(Answer):
     id: int
     stage: str
@@ -264,6 +320,52 @@ class LeadAfter(LeadSummary):
 
     opportunity: OpportunityOut | None = None
     first_contact: bool | None = Field(None, description="For a contact: whether it was the first (the SLA's).")
+
+
+# --- screening ----------------------------------------------------------------------------------------------
+
+
+class ScreeningItemOut(Answer):
+    lead_id: int
+    email: str
+    name: str
+    company: str | None
+    title: str | None
+    score: float
+    grade: str
+    priority: str
+    source: str | None
+    entered_at: datetime = Field(description="When the agreement sent it to screening.")
+    call_due: datetime = Field(description="When the first call is due (working hours of the agreement).")
+    first_call_at: datetime | None
+    overdue: bool = Field(description="No first call by its due time, or a first call that came late.")
+    calls: int
+    last_outcome: str | None
+    answers: dict[str, str]
+
+
+class CallIn(Body):
+    outcome: Literal["reached", "no_answer", "wrong_number"]
+    note: str | None = Field(None, max_length=2000)
+
+
+class AnswersIn(Body):
+    answers: dict[str, str] = Field(
+        min_length=1, description="Answers to the agreement's questions.", examples=[{"budget": "yes"}]
+    )
+
+
+class DecisionIn(Body):
+    decision: Literal["pass", "not_yet", "disqualify"]
+    reason: str | None = Field(None, description="For disqualify: a reason to disqualify of the agreement.")
+    note: str | None = Field(None, max_length=2000, description="On a pass: for the rep.")
+    answers: dict[str, str] = Field(default_factory=dict, description="Answers to record before the decision.")
+
+
+class ScreeningAfter(LeadSummary):
+    """The lead after the qualifier's action."""
+
+    first_call: bool | None = Field(None, description="For a call: whether it was the first (the SLA's).")
 
 
 # --- events -------------------------------------------------------------------------------------------------

@@ -11,20 +11,24 @@ from typing import Annotated
 import typer
 
 from leadpact.cli import (
+    accounts,
     agreement,
     audit,
+    dedupe,
     demo,
     forms,
     health,
     imports,
     leads,
     model,
+    nurture,
     people,
     profile,
     reports,
     sales,
     schema,
     scoring,
+    screening,
     serve,
     team,
     webhooks,
@@ -48,6 +52,8 @@ app.add_typer(agreement.agreement_app, name="agreement")
 app.add_typer(leads.lead_app, name="lead")
 app.add_typer(team.rep_app, name="rep")
 app.add_typer(team.sla_app, name="sla")
+app.add_typer(accounts.account_app, name="account")
+app.add_typer(dedupe.dedupe_app, name="dedupe")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(profile.profile_app, name="profile")
 app.add_typer(model.model_app, name="model")
@@ -56,6 +62,8 @@ app.add_typer(people.user_app, name="user")
 app.add_typer(people.token_app, name="token")
 app.add_typer(forms.form_app, name="form")
 app.add_typer(webhooks.webhook_app, name="webhook")
+app.add_typer(nurture.nurture_app, name="nurture")
+app.add_typer(screening.screening_app, name="screening")
 
 
 @app.callback()

@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from leadpact.cli.common import as_at, err, out, state, unit_of_work, with_agreement
 from leadpact.cli.reports import print_report
-from leadpact.demo import people
+from leadpact.demo import nurture, people
 from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoYear, story
@@ -60,6 +60,9 @@ def demo(
         told = with_agreement(lambda uow, inforce: story(uow, inforce, year))
     with unit_of_work() as uow:
         logins = people.add_logins(uow, FixedClock(year.ended_at))
+    with_agreement(  # the two nurture sequences, adopted at the year's end by marketing (Maya Brooks)
+        lambda uow, inforce: nurture.set_up(uow, FixedClock(year.ended_at), inforce, state.settings.public_url)
+    )
     _print_year(year, where, seconds)
     out.print(f"\nThe reports, as of the year's end ({as_at(year.ended_at)}):")
     for report in told:
@@ -85,7 +88,7 @@ def _print_logins(logins: list[people.Login]) -> None:
 
 def _print_year(year: DemoYear, where: str, seconds: float) -> None:
     out.print(
-        f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement into {where} "
+        f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement (with screening) into {where} "
         f"in {seconds:.0f} s (seed {year.seed})."
     )
     out.print(
@@ -93,6 +96,7 @@ def _print_year(year: DemoYear, where: str, seconds: float) -> None:
         f"events delivered, {year.events_recorded:,} recorded (retried deliveries stored once), "
         f"{year.late_events:,} of them a day or more late."
     )
+    out.print(f"{year.owned_accounts} named accounts have an owner, who gets their leads while able to take them.")
 
 
 def _command() -> str:
@@ -111,10 +115,14 @@ def _print_hints(year: DemoYear) -> None:
         looks.append((f"{command} lead show {year.example_lead}", "why it scores what it does, its SLA and history"))
     if year.example_customer:
         looks.append((f"{command} lead show {year.example_customer}", "the biggest deal won"))
+    if year.example_account:
+        looks.append((f"{command} account show {year.example_account} {at}", "a named account: people, engagement"))
     looks += [
         (f"{command} health {at}", "the agreement's health bounds at the year's end: held or broken"),
         (f"{command} profile learn", "who buys: the traits that set the year's customers apart"),
         (f"{command} workshop start q4 --sample 20 {at}", "leads for both sides to grade blind, then compare"),
+        (f"{command} nurture stats", "the two nurture sequences: who is in them, what their emails did"),
+        (f"{command} screening queue {at}", "the inquiries waiting for a qualifier's call at the year's end"),
     ]
     _print_commands("Look around:", looks)
     _print_commands(

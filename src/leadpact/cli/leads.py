@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -20,7 +21,7 @@ from leadpact.cli.common import (
     when,
     with_agreement,
 )
-from leadpact.services import browse, explain, intake, privacy
+from leadpact.services import browse, explain, intake, privacy, timeline
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import SystemClock
 from leadpact.services.models import Prediction
@@ -35,17 +36,21 @@ SHOWN_REASONS = 8
 @lead_app.command("show")
 def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA; and, once a
-    model is trained ('leadpact model train'), the model's chance for it with what raises and lowers it."""
+    model is trained ('leadpact model train'), the model's chance for it with what raises and lowers it; then its
+    activity timeline (events, hand-offs, contacts, answers, stage and deal moves, sales feedback)."""
     now = clock_for(at).now()
 
-    def work(uow: UnitOfWork, inforce: InForce) -> explain.Explanation:
-        return explain.explain(uow, inforce, intake.find_lead(uow, lead), now)
+    def work(uow: UnitOfWork, inforce: InForce) -> tuple[explain.Explanation, list[timeline.Item]]:
+        found = intake.find_lead(uow, lead)
+        return explain.explain(uow, inforce, found, now), timeline.timeline(uow, found, now)
 
-    x = with_agreement(work)
+    x, activity = with_agreement(work)
     if as_json:
-        out.print_json(to_json(x))
+        out.print_json(to_json({**dataclasses.asdict(x), "activity": activity}))
         return
     out.print(f"{x.name or x.email} <{x.email}> (lead {x.id})  {x.title or ''} {x.company or ''}")
+    if x.merged_into is not None:
+        out.print(f"A duplicate merged into lead {x.merged_into}: its events and score are there now.")
     out.print(
         f"Score {x.score:.1f} = fit {x.fit:g} + engagement {x.engagement:.1f}   grade {x.grade}   "
         f"priority {x.priority}   stage {x.stage}   owner {x.owner or '-'}   as of {when(x.at)} UTC, "
@@ -61,6 +66,15 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     out.print(table if x.events else "Engagement: no counted event.")
     if x.predicted:
         _print_prediction(x.predicted)
+    for n in x.nurture:
+        out.print(f"Nurture: {n.sequence}, {n.where}")
+    if x.screening:
+        s = x.screening
+        answers = ", ".join(f"{k}={v}" for k, v in s.answers.items()) or "none"
+        out.print(
+            f"Screening: passed by {s.qualifier or '-'} on {when(s.decided_at)} after {s.calls} call(s); "
+            f"answers {answers}" + (f"; note: {s.note}" if s.note else "")
+        )
     if x.sla:
         out.print(
             f"SLA: with {x.sla.owner} since {when(x.sla.assigned_at)}; accept by {when(x.sla.accept_due)}, "
@@ -69,6 +83,10 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     table = Table("at (UTC)", "from", "to", "by", "reason", title="Stage history", title_justify="left")
     for h in x.history:
         table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
+    out.print(table)
+    table = Table("at (UTC)", "what", "by", "detail", title="Activity", title_justify="left")
+    for item in activity:
+        table.add_row(when(item.at), item.what, item.by or "", item.detail or "")
     out.print(table)
 
 

@@ -32,7 +32,12 @@ PasswordStdin = Annotated[
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="The person's name; they sign in with it.")],
-    role: Annotated[str, typer.Option(help="admin, marketing or manager (add reps with 'leadpact rep add').")],
+    role: Annotated[
+        str, typer.Option(help="admin, marketing, manager or qualifier (add reps with 'leadpact rep add').")
+    ],
+    team_name: Annotated[
+        str | None, typer.Option("--team", help="A qualifier's team: the one the agreement's screening names.")
+    ] = None,
     side: Annotated[
         str | None, typer.Option(help="A manager's side of the agreement, marketing or sales: they sign for it.")
     ] = None,
@@ -44,7 +49,7 @@ def user_add(
         raise InvalidInput("add reps with 'leadpact rep add NAME --team TEAM', then set a password", "role")
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
-        team.add_user(uow, SystemClock(), name, role, email=email, side=side)
+        team.add_user(uow, SystemClock(), name, role, team=team_name, email=email, side=side)
         auth.set_password(uow, SystemClock(), name, password)
     out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
 

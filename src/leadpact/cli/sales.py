@@ -1,4 +1,5 @@
-"""The sales work on a lead: a rep's queue; accept, reject, contact, qualify, convert, stage, won, lost; disqualify."""
+"""The sales work on a lead: a rep's queue; accept, reject, contact, qualify, convert, stage, won, lost; disqualify;
+and the sales feedback recorded on contact, lost and won."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from rich.table import Table
 
 from leadpact.cli.common import At, Json, LeadRef, Rep, clock_for, out, to_json, with_agreement
 from leadpact.domain.errors import InvalidInput
-from leadpact.services import intake, opportunities, queue, sales, team
+from leadpact.domain.feedback import Given
+from leadpact.services import feedback, intake, opportunities, queue, sales, team
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, parse_date
 from leadpact.store.unit_of_work import UnitOfWork
@@ -18,6 +20,19 @@ from leadpact.store.unit_of_work import UnitOfWork
 T = TypeVar("T")
 
 commands = typer.Typer()
+
+Competitor = Annotated[
+    str | None, typer.Option(help="Feedback: the competitor met (from the agreement's feedback lists).")
+]
+Requests = Annotated[list[str] | None, typer.Option("--request", help="Feedback: a product request (repeatable).")]
+Message = Annotated[str | None, typer.Option(help="Feedback: the message or campaign that opened the door.")]
+Note = Annotated[str | None, typer.Option(help="Feedback: a free note.")]
+
+
+def given(competitor: str | None, requests: list[str] | None, message: str | None, note: str | None) -> Given | None:
+    """The feedback the options give, or None when they give none."""
+    found = Given(competitor, tuple(requests or ()), message, note)
+    return None if found == Given() else found
 
 
 @commands.command("queue")
@@ -69,10 +84,28 @@ def reject(
 
 
 @commands.command()
-def contact(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
-    """Log a contact with the lead (the first one stops the first-contact SLA clock)."""
-    first = act(at, lambda uow, clock, inforce, found: sales.contact(uow, clock, found, rep), lead)
-    out.print(f"Contact with {lead} logged" + (" (first contact)." if first else "."))
+def contact(
+    lead: LeadRef,
+    rep: Rep = None,
+    at: At = None,
+    competitor: Competitor = None,
+    request: Requests = None,
+    message: Message = None,
+    note: Note = None,
+) -> None:
+    """Log a contact with the lead (the first one stops the first-contact SLA clock), with any feedback."""
+    told = given(competitor, request, message, note)
+
+    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> bool:
+        first = sales.contact(uow, clock, found, rep)
+        if told is not None:
+            feedback.record(uow, clock, inforce, found, "contact", told, rep)
+        return first
+
+    first = act(at, work, lead)
+    out.print(
+        f"Contact with {lead} logged" + (" (first contact)" if first else "") + (", with feedback." if told else ".")
+    )
 
 
 @commands.command()
@@ -131,10 +164,25 @@ def stage(
 
 
 @commands.command()
-def won(lead: LeadRef, rep: Rep = None, at: At = None) -> None:
-    """Close the lead's opportunity as won: the lead becomes a customer."""
-    act(at, lambda uow, clock, inforce, found: opportunities.win(uow, clock, inforce, found, rep), lead)
-    out.print(f"{lead}: won.")
+def won(
+    lead: LeadRef,
+    rep: Rep = None,
+    at: At = None,
+    competitor: Competitor = None,
+    request: Requests = None,
+    message: Message = None,
+    note: Note = None,
+) -> None:
+    """Close the lead's opportunity as won: the lead becomes a customer; with any feedback."""
+    told = given(competitor, request, message, note)
+
+    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> None:
+        opportunities.win(uow, clock, inforce, found, rep)
+        if told is not None:
+            feedback.record(uow, clock, inforce, found, "won", told, rep)
+
+    act(at, work, lead)
+    out.print(f"{lead}: won" + (", with feedback." if told else "."))
 
 
 @commands.command()
@@ -143,14 +191,38 @@ def lost(
     reason: Annotated[str, typer.Option(help="A lost reason of the opportunity's current stage.")],
     rep: Rep = None,
     at: At = None,
+    competitor: Competitor = None,
+    request: Requests = None,
+    message: Message = None,
+    note: Note = None,
 ) -> None:
-    """Close the lead's opportunity as lost, with a reason; the lead goes back to nurturing."""
-    act(
-        at,
-        lambda uow, clock, inforce, found: opportunities.lose(uow, clock, inforce, found, reason, rep),
-        lead,
-    )
-    out.print(f"{lead}: lost ({reason}).")
+    """Close the lead's opportunity as lost, with a reason; the lead goes back to nurturing. With any feedback."""
+    told = given(competitor, request, message, note)
+
+    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> None:
+        opportunities.lose(uow, clock, inforce, found, reason, rep)
+        if told is not None:
+            feedback.record(uow, clock, inforce, found, "lost", told, rep)
+
+    act(at, work, lead)
+    out.print(f"{lead}: lost ({reason})" + (", with feedback." if told else "."))
+
+
+@commands.command("feedback")
+def feedback_cmd(
+    lead: LeadRef,
+    moment: Annotated[str, typer.Option(help="What the feedback is on: contact, lost or won.")],
+    rep: Rep = None,
+    at: At = None,
+    competitor: Competitor = None,
+    request: Requests = None,
+    message: Message = None,
+    note: Note = None,
+) -> None:
+    """Record sales feedback on a lead's contact, lost or won deal after the fact, from the agreement's lists."""
+    told = given(competitor, request, message, note) or Given()
+    act(at, lambda uow, clock, inforce, found: feedback.record(uow, clock, inforce, found, moment, told, rep), lead)
+    out.print(f"{lead}: feedback on {moment} recorded.")
 
 
 @commands.command()

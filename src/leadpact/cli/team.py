@@ -44,6 +44,32 @@ def rep_back(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     out.print(f"{name} is back and gets new leads again.")
 
 
+@rep_app.command("capacity")
+def rep_capacity(
+    name: Annotated[str, typer.Argument(help="The rep.")],
+    share: Annotated[int | None, typer.Option(help="Relative share of new leads (2 gets twice as many as 1).")] = None,
+    max_open: Annotated[
+        int | None,
+        typer.Option(help="The most open leads (mql, sal, sql) they hold: at the cap they are skipped."),
+    ] = None,
+    no_cap: Annotated[bool, typer.Option("--no-cap", help="Lift the cap on open leads.")] = False,
+) -> None:
+    """Change a rep's share of new leads, or cap the leads they hold open (or lift the cap)."""
+    if share is None and max_open is None and not no_cap:
+        raise typer.BadParameter("give --share, --max-open or --no-cap")
+    if max_open is not None and no_cap:
+        raise typer.BadParameter("give --max-open or --no-cap, not both")
+    with unit_of_work() as uow:
+        if share is not None:
+            team.set_capacity(uow, SystemClock(), name, share)
+        if max_open is not None or no_cap:
+            team.set_max_open(uow, SystemClock(), name, max_open)
+        user = team.user_named(uow, name)
+        cap = f"at most {user.max_open} open leads" if user.max_open is not None else "no cap on open leads"
+        said = f"{user.name} has capacity {user.capacity} and {cap}."
+    out.print(said)
+
+
 @rep_app.command("manager")
 def rep_manager(
     team_: Annotated[str, typer.Argument(help="The team.")],
@@ -59,14 +85,17 @@ def rep_manager(
 def rep_list(as_json: Json = False) -> None:
     """Everyone, with team, capacity and availability."""
     with unit_of_work() as uow:
-        people = [(u.name, u.role, t.name if t else None, u.capacity, u.available) for u, t in team.reps(uow)]
+        people = [
+            (u.name, u.role, t.name if t else None, u.capacity, u.available, u.max_open) for u, t in team.reps(uow)
+        ]
     if as_json:
-        keys = ("name", "role", "team", "capacity", "available")
+        keys = ("name", "role", "team", "capacity", "available", "max_open")
         out.print_json(to_json([dict(zip(keys, p, strict=True)) for p in people]))
         return
-    table = Table("name", "role", "team", "capacity", "available")
-    for name, role, team_name, capacity, available in people:
-        table.add_row(name, role, team_name or "-", str(capacity), "yes" if available else "away")
+    table = Table("name", "role", "team", "capacity", "available", "max open")
+    for name, role, team_name, capacity, available, max_open in people:
+        cap = str(max_open) if max_open is not None else "-"
+        table.add_row(name, role, team_name or "-", str(capacity), "yes" if available else "away", cap)
     out.print(table)
 
 

@@ -7,7 +7,8 @@ working hours, which for the EMEA team are European hours, not the agreement's.
 
 What a rep decides depends on what only the world knows about the lead: people far from the ideal customer
 are rejected more often, people not in a buying window are sent back to nurture after the first call, and
-the chance of winning a deal grows with fit and intent. The reasons given are the agreement's own.
+the chance of winning a deal grows with fit and intent. The reasons given are the agreement's own, and so are
+the competitors, product requests and messages reps note as sales feedback.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from datetime import time
 
 from leadpact.demo.world import Person
-from leadpact.domain.agreement import Agreement, Duration, WorkingHours
+from leadpact.domain.agreement import Agreement, Duration, FeedbackLists, WorkingHours
 from leadpact.domain.calendar import add_working_time
+from leadpact.domain.feedback import Given
 
 WEEKDAYS = (0, 1, 2, 3, 4)
 
@@ -194,3 +196,26 @@ def deal_amount(rng: random.Random, person: Person) -> float:
     base = 30_000 * (max(person.account_employees, 20) / 200) ** 0.35
     amount: float = rng.lognormvariate(math.log(base), 0.45)
     return float(round(min(400_000.0, max(6_000.0, amount)), -2))
+
+
+def feedback(
+    rng: random.Random, person: Person, moment: str, lists: FeedbackLists, lost_reason: str | None = None
+) -> Given | None:
+    """What a rep notes on a first call, a lost or a won deal, from the agreement's lists; None when nothing.
+
+    Competitors show up where the account is in a buying window, and always where a deal was lost to one; large
+    accounts ask for the SAP connector; the door was opened by the lead's own campaign or one of the messages."""
+    noted = {"contact": 0.4, "lost": 0.8, "won": 0.9}[moment]
+    if rng.random() >= noted:
+        return None
+    met = lost_reason == "competitor_won" or rng.random() < (0.6 if person.in_market else 0.2)
+    competitor = choose(rng, {"roboworks": 3, "automata": 2, "in_house": 1}, lists.competitors) if met else None
+    wants = {"sap_connector": 0.45 if person.account_employees >= 1000 else 0.1, "mobile_app": 0.2}
+    requests = tuple(r for r in lists.product_requests if rng.random() < wants.get(r, 0.1))
+    message = None
+    if moment != "lost" and rng.random() < 0.7:
+        campaign = person.campaign if person.campaign and rng.random() < 0.4 else None
+        preferred = {"roi_calculator": 3, "case_study_auto": 2, "webinar_series": 1}
+        message = campaign or (choose(rng, preferred, lists.messages) if lists.messages else None)
+    given = Given(competitor if lists.competitors else None, requests, message)
+    return None if given.is_empty() else given

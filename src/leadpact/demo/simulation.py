@@ -21,6 +21,7 @@ import bisect
 import heapq
 import itertools
 import random
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,17 +32,32 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from leadpact.demo import reps
+from leadpact.demo import screening as qualifiers
 from leadpact.demo.reps import Rep
 from leadpact.demo.summary import DemoYear, Sent, describe
 from leadpact.demo.world import DAY, HOUR, Person, World, day_of, seconds
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.lifecycle import WORKING, Stage
+from leadpact.domain.routing import team_for
 from leadpact.domain.scoring import from_seconds, local_day
-from leadpact.services import agreements, campaigns, engagement, handoff, intake, opportunities, sales, team
+from leadpact.domain.screening import unready
+from leadpact.services import (
+    accounts,
+    agreements,
+    campaigns,
+    engagement,
+    feedback,
+    handoff,
+    intake,
+    opportunities,
+    sales,
+    screening,
+    team,
+)
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import Assignment, Lead
+from leadpact.store.tables import Account, Assignment, Lead, ScreeningEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
 Progress = Callable[[int, int], None]
@@ -50,11 +66,18 @@ Progress = Callable[[int, int], None]
 WORKING_TICKS = (time(7), time(9), time(11), time(13), time(15), time(17))
 QUIET_TICK = time(12)
 DEAL_STEPS = frozenset({"stage", "won", "lost"})
+NAMED_ACCOUNT_EMPLOYEES = 5_000
+"""Accounts this large are named accounts, each owned by a rep."""
 """What a rep does to an open deal, planned in order when the deal opens; postponing one postpones the rest."""
 
 
 def example_agreement() -> str:
     return resources.files("leadpact").joinpath("examples/agreement.yaml").read_text(encoding="utf-8")
+
+
+def demo_agreement() -> str:
+    """The example agreement with the demo's screening section."""
+    return example_agreement().rstrip("\n") + "\n" + qualifiers.SECTION
 
 
 def run_demo(engine: Engine, leads: int = 2000, seed: int = 7, progress: Progress | None = None) -> DemoYear:
@@ -84,6 +107,8 @@ class Simulation:
         self.engine = engine
         self.world = world
         self.rng = random.Random(f"sales-{world.seed}")
+        self.feedback_rng = random.Random(f"feedback-{world.seed}")  # its own stream: the sales year stays as it was
+        self.screening_rng = random.Random(f"screening-{world.seed}")  # the qualifiers' own stream, likewise
         self.clock = FixedClock(from_seconds(seconds(world.start)))
         self.inforce = self._set_up()
         agreement = self.inforce.agreement
@@ -98,9 +123,11 @@ class Simulation:
         self.due: list[_Due] = []
         self.seq = 0
         self.last_assignment = 0
+        self.last_screening = 0
         self.away: dict[str, tuple[int, int]] = {}
         self.deferred: dict[int, tuple[int, int]] = {}  # deal id: (at, seq) of its step postponed for an away rep
         self.sent = Counter[str]()
+        self.named: set[int] = set()  # the named accounts given an owner so far, by account id
         count = len(self.ticks)
         self.captures: list[list[Person]] = [[] for _ in range(count)]
         self.arrivals: list[list[tuple[int, int]]] = [[] for _ in range(count)]  # (person number, touch index)
@@ -112,14 +139,16 @@ class Simulation:
     # --- setting up -----------------------------------------------------------------------------------
 
     def _set_up(self) -> InForce:
-        """Adopt the example agreement, signed by its owners, and staff the teams."""
-        text = example_agreement()
+        """Adopt the example agreement with a screening section, signed by its owners, and staff the teams."""
+        text = demo_agreement()
         with UnitOfWork(self.engine) as uow:
             parsed = parse_agreement(text, "agreement.yaml")
             marketing, sales_ = (parsed.owners[k].split(",")[0] for k in ("marketing", "sales"))
             agreements.adopt(uow, self.clock, text, "examples/agreement.yaml", marketing, sales_)
             for rep in reps.REPS:
                 team.add_user(uow, self.clock, rep.name, "rep", rep.team, rep.capacity, rep.email)
+            for qualifier in qualifiers.QUALIFIERS:
+                team.add_user(uow, self.clock, qualifier.name, "qualifier", qualifiers.TEAM, email=qualifier.email)
             for team_name, manager in reps.MANAGERS.items():
                 team.add_user(uow, self.clock, manager, "manager")
                 team.set_manager(uow, self.clock, team_name, manager)
@@ -188,6 +217,7 @@ class Simulation:
         agreement = self.inforce.agreement
         if local_day(agreement, at).weekday() in agreement.working_hours.days:
             handoff.check_sla(uow, self.clock, self.inforce)
+        self._take_screenings(uow, at)
         self._react(uow, at)
 
     def year(self) -> DemoYear:
@@ -212,6 +242,7 @@ class Simulation:
             for person, (lead, _, _) in zip(arriving, captured, strict=True):
                 self.lead_ids[person.number] = lead.id
                 self.by_lead[lead.id] = person
+                self._name_account(uow, person, lead)
         batch = []
         for number, n in self.arrivals[index]:
             touch = self.by_number[number].touches[n]
@@ -221,6 +252,23 @@ class Simulation:
             )
         if batch:
             engagement.ingest(uow, self.clock, self.inforce, batch)
+
+    def _name_account(self, uow: UnitOfWork, person: Person, lead: Lead) -> None:
+        """The largest accounts are named accounts: from their first lead on, each has an owner, a rep of the team
+        its region routes to, to whom the agreement gives its leads while the owner can take them."""
+        if (
+            person.account_employees < NAMED_ACCOUNT_EMPLOYEES
+            or lead.account_id is None
+            or lead.account_id in self.named
+        ):
+            return
+        self.named.add(lead.account_id)
+        account = uow.session.get_one(Account, lead.account_id)
+        region = team_for(self.inforce.agreement, {"account.country": person.country})
+        members = sorted(r.name for r in reps.REPS if r.team == region)
+        if account.domain and members:
+            owner = members[zlib.crc32(account.domain.encode()) % len(members)]
+            accounts.set_owner(uow, self.clock, account.domain, owner)
 
     def _react(self, uow: UnitOfWork, now: int) -> None:
         """Plan each new assignment's first move: a review, or a call when it came already accepted."""
@@ -239,6 +287,53 @@ class Simulation:
             elif self.rng.random() >= rep.style.never_calls:
                 self._after(now, rep, rep.style.call_hours, "call", lead_id, assignment_id)
 
+    # --- the qualifiers ---------------------------------------------------------------------------------
+
+    def _take_screenings(self, uow: UnitOfWork, now: int) -> None:
+        """Each lead sent to screening since the last tick is taken by a qualifier, who plans the first call."""
+        uow.session.flush()
+        rows = uow.session.execute(
+            select(ScreeningEntry.id, ScreeningEntry.lead_id)
+            .where(ScreeningEntry.id > self.last_screening)
+            .order_by(ScreeningEntry.id)
+        )
+        rng = self.screening_rng
+        for entry_id, lead_id in rows.all():
+            self.last_screening = entry_id
+            qualifier = qualifiers.pick(rng)
+            at = reps.after_working_hours(self.inforce.agreement, now, qualifiers.first_call_hours(rng, qualifier))
+            self._plan(at, "screen", qualifier.name, lead_id, entry_id, "1")
+
+    def _screen(self, uow: UnitOfWork, due: _Due) -> None:
+        """A qualifier's call, and the decision it brings: pass, not yet or disqualify, or another call later."""
+        lead = uow.session.get_one(Lead, due.lead_id)
+        entry = handoff.open_screening(uow, lead) if lead.stage == Stage.SCREENING else None
+        if entry is None or entry.id != due.ref:  # withdrawn by late events meanwhile
+            return
+        rng, person, by, calls = self.screening_rng, self.by_lead[lead.id], due.rep, int(due.value)
+        outcome = qualifiers.outcome(rng, person)
+        screening.call(uow, self.clock, self.inforce, lead, outcome, by=by)
+        if outcome == "wrong_number":
+            reason = reps.choose(rng, {"bad_data": 1}, screening.reasons(self.inforce))
+            screening.disqualify(uow, self.clock, self.inforce, lead, reason, "wrong number", by=by)
+        elif outcome == "no_answer" and calls < qualifiers.MAX_CALLS:
+            at = reps.after_working_hours(self.inforce.agreement, due.at, qualifiers.retry_hours(rng))
+            self._plan(at, "screen", by, lead.id, entry.id, str(calls + 1))
+        elif outcome == "no_answer":
+            screening.not_yet(uow, self.clock, self.inforce, lead, f"no answer after {calls} calls", by=by)
+        else:
+            agreement = self.inforce.agreement
+            answers = qualifiers.answers(rng, person, agreement.questions)
+            terms = screening.terms(self.inforce)
+            if unready(terms, answers) is None:
+                screening.pass_to_sales(uow, self.clock, self.inforce, lead, "ready: budget and a say", by, answers)
+            elif qualifiers.disqualifies(rng, person):
+                reason = reps.choose(rng, {"bad_data": 1}, screening.reasons(self.inforce))
+                screening.disqualify(uow, self.clock, self.inforce, lead, reason, "not a buyer", by=by)
+            else:
+                screening.answer(uow, self.clock, self.inforce, lead, answers, by=by)
+                screening.not_yet(uow, self.clock, self.inforce, lead, "not ready yet", by=by)
+
     # --- the reps ---------------------------------------------------------------------------------------
 
     def _plan(self, at: int, kind: str, rep: str, lead_id: int = 0, ref: int = 0, value: str = "") -> None:
@@ -255,6 +350,9 @@ class Simulation:
             self.clock.at = from_seconds(due.at)
             if due.kind in ("away", "back"):
                 team.set_available(uow, self.clock, due.rep, due.kind == "back")
+                continue
+            if due.kind == "screen":
+                self._screen(uow, due)
                 continue
             if due.kind in DEAL_STEPS and (due.at, due.seq) < self.deferred.get(due.ref, (0, 0)):
                 # an earlier step of this deal waits for its rep to be back: this one follows it
@@ -286,8 +384,17 @@ class Simulation:
             opportunities.move_stage(uow, self.clock, self.inforce, lead, due.value)
         elif due.kind == "won":
             opportunities.win(uow, self.clock, self.inforce, lead)
+            self._feedback(uow, lead, person, "won")
         else:
             opportunities.lose(uow, self.clock, self.inforce, lead, due.value)
+            self._feedback(uow, lead, person, "lost", due.value)
+
+    def _feedback(self, uow: UnitOfWork, lead: Lead, person: Person, moment: str, reason: str | None = None) -> None:
+        """What the rep notes, from the agreement's feedback lists (none without them)."""
+        lists = self.inforce.agreement.feedback
+        given = reps.feedback(self.feedback_rng, person, moment, lists, reason) if lists else None
+        if given is not None:
+            feedback.record(uow, self.clock, self.inforce, lead, moment, given)
 
     def _review(self, uow: UnitOfWork, due: _Due, lead: Lead, person: Person, rep: Rep) -> None:
         if lead.stage != Stage.MQL:
@@ -303,7 +410,8 @@ class Simulation:
     def _call(self, uow: UnitOfWork, due: _Due, lead: Lead, person: Person, rep: Rep) -> None:
         if lead.stage not in WORKING:
             return
-        sales.contact(uow, self.clock, lead)
+        if sales.contact(uow, self.clock, lead):
+            self._feedback(uow, lead, person, "contact")
         if lead.stage == Stage.SAL:
             self._after(due.at, rep, (8.0, 60.0), "qualify", lead.id, due.ref)
 

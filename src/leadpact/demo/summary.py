@@ -37,10 +37,14 @@ STORY: tuple[tuple[str, dict[str, str]], ...] = (
     ("sla", {"by": "team"}),
     ("reasons", {"by": "stage"}),
     ("grades", {}),
+    ("screening", {"by": "qualifier"}),
+    ("feedback", {}),
+    ("value", {"by": "source"}),
 )
 """The reports a first-time reader meets, in order: where leads came from and how far they got, what each
-source cost and returned, whether sales kept the SLA, why leads were sent back and deals lost, and whether
-the agreement's grades predict what happens."""
+source cost and returned, whether sales kept the SLA, why leads were sent back and deals lost, whether the
+agreement's grades predict what happens, what the qualifiers made of the inquiries they called, what reps heard
+from the market, and what a lead from each source is worth."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class DemoYear:
     example_lead: str | None
     example_customer: str | None
     threshold: float  # the score that qualifies a lead under the agreement the year ran under
+    owned_accounts: int = 0  # named accounts with an owner
+    example_account: str | None = None  # the owned account with the most leads
 
 
 def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
@@ -94,6 +100,15 @@ def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
         example_lead=lead,
         example_customer=customer,
         threshold=inforce.agreement.qualified.score_at_least,
+        owned_accounts=int(uow.session.scalar(select(func.count()).where(Account.owner_id.is_not(None))) or 0),
+        example_account=uow.session.scalar(
+            select(Account.domain)
+            .join(Lead, Lead.account_id == Account.id)
+            .where(Account.owner_id.is_not(None))
+            .group_by(Account.id, Account.domain)
+            .order_by(func.count().desc(), Account.domain)
+            .limit(1)
+        ),
     )
 
 

@@ -13,6 +13,8 @@
 - A few are prospected by sales itself (source ``outbound``): an SDR picks a person at a well-fitting
   account and sends a short sequence of emails; a prospect who answers books a meeting. No campaign brings
   them, so they cost no campaign money.
+- About one person in a hundred comes back weeks later under a tagged address (``ann+webinar@acme.com``) and
+  downloads something: a duplicate lead, for ``leadpact dedupe`` to find.
 - Events arrive when they happen, except trade-show scans (uploaded days after the show), a few late syncs,
   and a few retries that send an event id twice.
 
@@ -24,6 +26,7 @@ memory together.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import math
 import random
@@ -46,6 +49,8 @@ END = date(2026, 11, 21)
 EMEA = frozenset({"DE", "FR", "GB", "NL", "ES", "IT", "SE", "PL", "CH"})
 OUTBOUND = "outbound"
 """The source of the people sales prospects itself."""
+DUPLICATE_SHARE = 0.01
+"""The share of people who come back as a second lead under a tagged address, a duplicate to find and merge."""
 OUTBOUND_SHARE = 0.05
 """Outbound's weight among the first-touch channels, before each person's fit shifts it (SDRs pick good fits)."""
 SEQUENCE_DAYS = (0, 3, 8, 15)
@@ -190,15 +195,23 @@ class World:
     def people(self) -> Iterator[Person]:
         """Every person, account by account; the same seed gives the same people in the same order."""
         rng = random.Random(self.seed)
+        twins = random.Random(f"duplicates-{self.seed}")  # their own draws: everyone else is drawn as before
         made = 0
         for index in itertools.count():
             account = self._account(rng, index)
             used: set[str] = set()
             for _ in range(_staff_size(rng, account)):
-                yield self._person(rng, account, made, used)
+                person = self._person(rng, account, made, used)
+                yield person
                 made += 1
                 if made == self.leads:
                     return
+                twin = _duplicate(twins, person, made, self.end_at) if twins.random() < DUPLICATE_SHARE else None
+                if twin is not None:
+                    yield twin
+                    made += 1
+                    if made == self.leads:
+                        return
 
     def costs(self, first_touches: Mapping[tuple[str, date], int]) -> Iterator[Cost]:
         """Each campaign's cost per day, from its plan and the first touches it brought, per campaign and day."""
@@ -543,6 +556,20 @@ class _Behaviour:
             if rng.random() < 0.01:  # a webhook retried: the same event id again
                 out.append(Touch(touch.event_id, kind, at, campaign, arrives + rng.randint(300, 5400)))
         return tuple(out)
+
+
+def _duplicate(rng: random.Random, person: Person, number: int, end: int) -> Person | None:
+    """The same person arriving again weeks later under a tagged address (``ann+webinar@``), with one download:
+    what ``leadpact dedupe`` is for. None when the world ends before then or the address is free mail."""
+    created = person.created_at + rng.randint(7, 60) * DAY
+    if person.domain is None or not person.email.endswith(f"@{person.domain}") or created + DAY >= end:
+        return None
+    local, domain = person.email.split("@")
+    touch = Touch(f"evt-{number}-0", "whitepaper_download", created, person.campaign, created)
+    tag = rng.choice(("webinar", "news", "events"))
+    return dataclasses.replace(
+        person, number=number, email=f"{local}+{tag}@{domain}", created_at=created, arrives_at=created, touches=(touch,)
+    )
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

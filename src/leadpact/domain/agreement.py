@@ -2,9 +2,12 @@
 
 A lead agreement states who a good lead is (fit rules and grades), what a lead's actions are worth and how
 fast that worth fades (engagement points with a half-life), when a lead is handed to sales (the
-qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing), why a
-lead may be sent back or a deal lost (reasons), which lead sources are sales' own prospecting rather
-than marketing's (sales sources), and, optionally, the bounds both sides keep the results within (health).
+qualification rule), how fast sales must act (SLA in working hours), where a lead goes (routing, an
+account's owner), why a lead may be sent back or a deal lost (reasons), which lead sources are sales' own
+prospecting rather than marketing's (sales sources), optionally which inquiries qualification specialists screen
+before sales sees them and which answers make a lead ready for sales (screening), optionally when an account is a
+buying group ready for sales (accounts), optionally the lists reps record sales feedback from (feedback), and,
+optionally, the bounds both sides keep the results within (health).
 These classes hold a parsed, validated agreement; the file format is read by ``agreement_file`` and the rules
 are applied by ``scoring``, ``lifecycle``, ``routing`` and ``health``.
 """
@@ -99,12 +102,31 @@ class RoutingRule:
     when: Condition | None
 
 
+ACCOUNT_OWNER_MODES = ("never", "when_available", "always")
+"""When a lead at an account with an owner goes to that owner rather than through the routing rules."""
+BUYING_GROUP = "account.buying_group"
+"""Whether the lead's account meets the agreement's account rule at the hand-off (true or false)."""
+ROUTING_ONLY_FIELDS = ("priority", "score", BUYING_GROUP)
+"""What a routing rule may also name: the lead's priority band and score at the hand-off, and whether its account
+is a buying group then."""
+
+
 @dataclass(frozen=True)
 class Handoff:
     accept_within: Duration
     first_contact_within: Duration
     on_breach: str  # "reassign" or "escalate"
     routing: tuple[RoutingRule, ...]
+    account_owner: str = "never"  # one of ACCOUNT_OWNER_MODES
+
+
+@dataclass(frozen=True)
+class AccountRule:
+    """When an account is a buying group ready for sales: its people's engagement together reaches
+    ``engagement_at_least`` while at least ``people_engaged_at_least`` of them are engaged."""
+
+    engagement_at_least: float
+    people_engaged_at_least: int
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,28 @@ class RejectReason:
 class SalesStage:
     name: str
     probability: float
+
+
+@dataclass(frozen=True)
+class ScreeningWhen:
+    """Which inquiries go to screening: every key given must hold (none given: every inquiry)."""
+
+    score_at_least: float | None = None
+    grades: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None  # compared without regard to case
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Qualification specialists (role qualifier, in ``team``) call the inquiries that meet ``when`` first."""
+
+    when: ScreeningWhen
+    team: str
+    first_call_within: Duration
+    ready: dict[str, tuple[str, ...]]  # question -> the answers that make a lead ready for sales
+    not_yet_days: float  # the cooldown of a lead a qualifier sends back to nurture
+    gate_sql: bool = True  # the same answers rule when a rep qualifies a lead (sal -> sql)
+    disqualify: tuple[str, ...] = ()  # a qualifier's reasons; none: the agreement's disqualifying reject reasons
 
 
 class Indicator(StrEnum):
@@ -145,6 +189,15 @@ class HealthBound:
 
 
 @dataclass(frozen=True)
+class FeedbackLists:
+    """What a rep may record on contact, lost and won: the lists both sides agreed on (``feedback``)."""
+
+    competitors: tuple[str, ...] = ()
+    product_requests: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()  # the message or campaign that opened the door (a campaign is also accepted)
+
+
+@dataclass(frozen=True)
 class Agreement:
     name: str
     owners: dict[str, str]
@@ -165,6 +218,9 @@ class Agreement:
     sales_sources: tuple[str, ...] = ()  # lead sources sales works itself (outbound prospecting, its referrals)
     health: tuple[HealthBound, ...] = ()  # none: the agreement has no health section
     model: int | None = None  # the lead model version both sides signed: fit rules may use its prediction
+    screening: Screening | None = None  # none: every inquiry that meets the rule goes straight to sales
+    feedback: FeedbackLists | None = None  # none: reps record no sales feedback
+    accounts: AccountRule | None = None  # none: the agreement has no account qualification rule
 
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.sales_stages)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from leadpact.domain import feedback, screening
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.conditions import describe_condition
 from leadpact.domain.health import describe_bound
 from leadpact.domain.wording import (
+    describe_account_rule,
     describe_band,
     describe_decay,
     describe_event,
@@ -76,11 +78,16 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
     )
     _changed(lines, "on SLA breach", h_old.on_breach, h_new.on_breach)
     _changed(lines, "routing", _routing(old), _routing(new))
+    _changed(lines, "account owner takes the account's leads", h_old.account_owner, h_new.account_owner)
+    _changed(lines, "account rule", describe_account_rule(old.accounts), describe_account_rule(new.accounts))
     _keyed(lines, "reject reason", old.reject_reasons, new.reject_reasons, describe_reason)
     _keyed(lines, "lost reasons at stage", old.lost_reasons, new.lost_reasons, lambda r: ", ".join(r))
     _changed(lines, "sales stages", _stages(old), _stages(new))
     _changed(lines, "lead sources that are sales' own", _sources(old), _sources(new))
     _changed(lines, "lead model", describe_model(old.model), describe_model(new.model))
+    _changed(lines, "screening", screening.describe(old.screening), screening.describe(new.screening))
+    for key, words in feedback.LISTS:
+        _changed(lines, f"feedback {words}", feedback.describe(old.feedback, key), feedback.describe(new.feedback, key))
     _keyed(
         lines,
         "health bound",

@@ -17,11 +17,16 @@ from typing import TypeVar
 import yaml
 
 from leadpact.domain.agreement import (
+    ACCOUNT_OWNER_MODES,
+    BUYING_GROUP,
+    ROUTING_ONLY_FIELDS,
+    AccountRule,
     Agreement,
     Band,
     Condition,
     Duration,
     EventRule,
+    FeedbackLists,
     FitRule,
     Grade,
     Handoff,
@@ -33,6 +38,8 @@ from leadpact.domain.agreement import (
     RoutingRule,
     SalesStage,
     Scalar,
+    Screening,
+    ScreeningWhen,
     WorkingHours,
 )
 from leadpact.domain.conditions import Value, read_value
@@ -224,7 +231,7 @@ class _Parser:
                 "reasons",
                 "sales_stages",
             ),
-            optional=("holidays", "questions", "sales_sources", "health", "model"),
+            optional=("holidays", "questions", "sales_sources", "health", "model", "feedback", "screening", "accounts"),
         )
         if top is None:
             return None
@@ -242,10 +249,21 @@ class _Parser:
         grade_names = tuple(g.grade for g in fit[1]) if fit else ()
         qualified = self.qualified(top["qualified"], grade_names) if "qualified" in top else None
         health = self.health(top["health"], grade_names) if "health" in top else ()
+        feedback = self.feedback(top["feedback"]) if "feedback" in top else None
         priority = self.priority(top["priority"]) if "priority" in top else None
-        handoff = self.handoff(top["handoff"], questions) if "handoff" in top else None
+        handoff = self.handoff(top["handoff"], questions, priority or ()) if "handoff" in top else None
+        accounts = self.account_rule(top["accounts"]) if "accounts" in top else None
+        if handoff is not None and accounts is None and "accounts" not in top:
+            for i, rule in enumerate(handoff.routing):
+                if rule.when is not None and rule.when.field == BUYING_GROUP:
+                    r.fail(top["handoff"], f"handoff.routing[{i}].when", f"{BUYING_GROUP} needs accounts.qualify")
         named = self.stage_names(top["sales_stages"]) if "sales_stages" in top else []
         reasons = self.reasons(top["reasons"], named) if "reasons" in top else None
+        screening = (
+            self.screening(top["screening"], questions, grade_names, reasons[0] if reasons else None)
+            if "screening" in top
+            else None
+        )
         self.unique([s.name for s in stages], top.get("sales_stages"), "sales_stages", "stage name")
         if not stages and "sales_stages" in top:
             r.fail(top["sales_stages"], "sales_stages", "at least one sales stage is required")
@@ -260,6 +278,8 @@ class _Parser:
             or priority is None
             or handoff is None
             or reasons is None
+            or ("screening" in top and screening is None)
+            or ("accounts" in top and accounts is None)
             or r.problems
         ):
             return None
@@ -283,6 +303,9 @@ class _Parser:
             sales_sources=sales_sources,
             health=health,
             model=self.model,
+            feedback=feedback,
+            screening=screening,
+            accounts=accounts,
         )
 
     def unique(self, names: list[str], node: yaml.Node | None, path: str, what: str) -> None:
@@ -379,11 +402,21 @@ class _Parser:
         return tuple(out)
 
     def condition(
-        self, m: dict[str, yaml.Node], node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]
+        self,
+        m: dict[str, yaml.Node],
+        node: yaml.Node,
+        path: str,
+        questions: dict[str, tuple[str, ...]],
+        also: tuple[str, ...] = (),
     ) -> Condition | None:
+        """A condition on a lead field, or on one of ``also`` (fields only some rules may name)."""
         r = self.r
         field_name = r.text(m["field"], f"{path}.field") if "field" in m else None
-        if field_name is not None and (problem := field_problem(field_name, tuple(questions))):
+        if (
+            field_name is not None
+            and field_name not in also
+            and (problem := field_problem(field_name, tuple(questions)))
+        ):
             r.fail(m["field"], f"{path}.field", problem)
             field_name = None
         ops = [k for k in m if k in Op.__members__.values()]
@@ -543,12 +576,14 @@ class _Parser:
             return None
         return Duration(float(match.group(1)), match.group(2))
 
-    def handoff(self, node: yaml.Node, questions: dict[str, tuple[str, ...]]) -> Handoff | None:
+    def handoff(
+        self, node: yaml.Node, questions: dict[str, tuple[str, ...]], bands: tuple[Band, ...]
+    ) -> Handoff | None:
         m = self.r.mapping(
             node,
             "handoff",
             required=("accept_within", "first_contact_within", "routing"),
-            optional=("on_breach",),
+            optional=("on_breach", "account_owner"),
         )
         if m is None:
             return None
@@ -563,8 +598,16 @@ class _Parser:
             on_breach = self.r.text(m["on_breach"], "handoff.on_breach") or on_breach
             if on_breach not in ("reassign", "escalate"):
                 self.r.fail(m["on_breach"], "handoff.on_breach", f"expected reassign or escalate, got '{on_breach}'")
+        account_owner = "never"
+        if "account_owner" in m:
+            account_owner = self.r.text(m["account_owner"], "handoff.account_owner") or account_owner
+            if account_owner not in ACCOUNT_OWNER_MODES:
+                modes = ", ".join(ACCOUNT_OWNER_MODES)
+                self.r.fail(
+                    m["account_owner"], "handoff.account_owner", f"expected one of {modes}, got '{account_owner}'"
+                )
         routing = (
-            self.r.each(m["routing"], "handoff.routing", lambda n, p: self.route(n, p, questions))
+            self.r.each(m["routing"], "handoff.routing", lambda n, p: self.route(n, p, questions, bands))
             if ("routing" in m)
             else []
         )
@@ -575,9 +618,11 @@ class _Parser:
                 self.r.fail(m["routing"], "handoff.routing", "only the last routing rule may have no 'when'")
         if accept is None or contact is None or not routing:
             return None
-        return Handoff(accept, contact, on_breach, tuple(routing))
+        return Handoff(accept, contact, on_breach, tuple(routing), account_owner)
 
-    def route(self, node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]) -> RoutingRule | None:
+    def route(
+        self, node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]], bands: tuple[Band, ...]
+    ) -> RoutingRule | None:
         m = self.r.mapping(node, path, required=("team",), optional=("when",))
         if m is None:
             return None
@@ -585,10 +630,57 @@ class _Parser:
         when = None
         if "when" in m:
             cm = self.r.mapping(m["when"], f"{path}.when", required=("field",), optional=tuple(o.value for o in Op))
-            when = self.condition(cm, m["when"], f"{path}.when", questions) if cm is not None else None
-            if when is None:
+            only = ROUTING_ONLY_FIELDS
+            when = self.condition(cm, m["when"], f"{path}.when", questions, only) if cm is not None else None
+            if when is None or cm is None:
                 return None
+            self.check_score_condition(when, cm, f"{path}.when", bands)
         return RoutingRule(team=team, when=when) if team is not None else None
+
+    def check_score_condition(
+        self, when: Condition, m: dict[str, yaml.Node], path: str, bands: tuple[Band, ...]
+    ) -> None:
+        """A routing rule on the priority names the agreement's bands; one on the score compares a number; one on
+        the buying group equals true or false."""
+        node = m[when.op.value]
+        values = when.value if isinstance(when.value, tuple) else (when.value,)
+        if when.field == "priority":
+            names = [b.band for b in bands]
+            if when.op not in (Op.EQUALS, Op.IN, Op.NOT_IN):
+                self.r.fail(node, f"{path}.{when.op.value}", "compare priority with equals, in or not_in")
+            for value in values:
+                if names and value not in names:
+                    self.r.fail(node, f"{path}.{when.op.value}", f"'{value}' is not a band; bands: {', '.join(names)}")
+        elif when.field == "score" and when.op not in (Op.AT_LEAST, Op.AT_MOST, Op.BETWEEN):
+            self.r.fail(node, f"{path}.{when.op.value}", "compare score with at_least, at_most or between")
+        elif when.field == BUYING_GROUP and (when.op is not Op.EQUALS or not isinstance(when.value, bool)):
+            self.r.fail(node, f"{path}.{when.op.value}", f"compare {BUYING_GROUP} with equals: true or equals: false")
+
+    def account_rule(self, node: yaml.Node) -> AccountRule | None:
+        """``accounts: {qualify: {engagement_at_least: X, people_engaged_at_least: N}}``."""
+        m = self.r.mapping(node, "accounts", required=("qualify",))
+        if m is None or "qualify" not in m:
+            return None
+        path = "accounts.qualify"
+        q = self.r.mapping(m["qualify"], path, required=("engagement_at_least", "people_engaged_at_least"))
+        if q is None:
+            return None
+        engagement = (
+            self.r.number(q["engagement_at_least"], f"{path}.engagement_at_least")
+            if "engagement_at_least" in q
+            else None
+        )
+        if engagement is not None and engagement <= 0:
+            self.r.fail(q["engagement_at_least"], f"{path}.engagement_at_least", "must be more than 0")
+            engagement = None
+        people = (
+            self.r.positive_int(q["people_engaged_at_least"], f"{path}.people_engaged_at_least")
+            if "people_engaged_at_least" in q
+            else None
+        )
+        if engagement is None or people is None:
+            return None
+        return AccountRule(engagement, people)
 
     def reasons(
         self, node: yaml.Node, stage_names: list[str]
@@ -698,6 +790,105 @@ class _Parser:
         elif grade_names and not unknown and grades != sorted(grades, key=grade_names.index):
             self.r.fail(node, path, f"list the grades best first, as fit.grades does: {', '.join(grade_names)}")
         return tuple(grades)
+
+    def feedback(self, node: yaml.Node) -> FeedbackLists | None:
+        """The lists sales feedback is recorded from; each is optional, but the section names at least one."""
+        keys = ("competitors", "product_requests", "messages")
+        m = self.r.mapping(node, "feedback", optional=keys)
+        if m is None:
+            return None
+        if not m:
+            self.r.fail(node, "feedback", f"name at least one list of: {', '.join(keys)}")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key, value in m.items():
+            path = f"feedback.{key}"
+            items = self.r.seq(value, path)
+            names = [self.r.name(item, f"{path}[{i}]") for i, item in enumerate(items or [])]
+            if items is not None and not items:
+                self.r.fail(value, path, "list at least one value, or leave the key out")
+            self.unique([n for n in names if n is not None], value, path, "value")
+            lists[key] = tuple(n for n in names if n is not None)
+        return FeedbackLists(**lists)
+
+    def screening(
+        self,
+        node: yaml.Node,
+        questions: dict[str, tuple[str, ...]],
+        grade_names: tuple[str, ...],
+        reject: dict[str, RejectReason] | None,
+    ) -> Screening | None:
+        """Which inquiries qualifiers screen, who they are, how fast they call, and the answers ready for sales."""
+        m = self.r.mapping(
+            node,
+            "screening",
+            required=("team", "first_call_within", "ready", "not_yet_days"),
+            optional=("when", "gate_sql", "disqualify"),
+        )
+        if m is None:
+            return None
+        when = self.screening_when(m["when"], grade_names) if "when" in m else ScreeningWhen()
+        team = self.r.name(m["team"], "screening.team") if "team" in m else None
+        within = (
+            self.duration(m["first_call_within"], "screening.first_call_within") if "first_call_within" in m else None
+        )
+        ready = self.ready(m["ready"], questions) if "ready" in m else None
+        days = self.r.number(m["not_yet_days"], "screening.not_yet_days") if "not_yet_days" in m else None
+        if days is not None and days < 0:
+            self.r.fail(m["not_yet_days"], "screening.not_yet_days", "must be 0 or more")
+        gate = self.r.flag(m["gate_sql"], "screening.gate_sql") if "gate_sql" in m else True
+        disqualify = tuple(self.r.names(m["disqualify"], "screening.disqualify")) if "disqualify" in m else ()
+        self.unique(list(disqualify), m.get("disqualify"), "screening.disqualify", "reason")
+        for reason in disqualify:
+            if reject is not None and reason in reject and not reject[reason].disqualify:
+                self.r.fail(m["disqualify"], "screening.disqualify", f"'{reason}' is a reject reason that recycles")
+        if "disqualify" in m and not disqualify:
+            self.r.fail(m["disqualify"], "screening.disqualify", "list at least one reason, or leave the key out")
+        if not disqualify and reject is not None and not any(r.disqualify for r in reject.values()):
+            self.r.fail(node, "screening", "no reject reason disqualifies: list the qualifiers' reasons in disqualify")
+        if when is None or team is None or within is None or ready is None or days is None or gate is None:
+            return None
+        return Screening(when, team, within, ready, max(days, 0.0), gate, disqualify)
+
+    def screening_when(self, node: yaml.Node, grade_names: tuple[str, ...]) -> ScreeningWhen | None:
+        path = "screening.when"
+        m = self.r.mapping(node, path, optional=("score_at_least", "grades", "sources"))
+        if m is None:
+            return None
+        score = self.r.number(m["score_at_least"], f"{path}.score_at_least") if "score_at_least" in m else None
+        grades = tuple(self.r.names(m["grades"], f"{path}.grades")) if "grades" in m else None
+        for g in grades or ():
+            if grade_names and g not in grade_names:
+                self.r.fail(m["grades"], f"{path}.grades", f"grade '{g}' is not one of fit.grades")
+        sources = tuple(self.r.names(m["sources"], f"{path}.sources")) if "sources" in m else None
+        for key, values in (("grades", grades), ("sources", sources)):
+            if values is not None and not values:
+                self.r.fail(m[key], f"{path}.{key}", "list at least one, or leave the key out")
+        if "score_at_least" in m and score is None:
+            return None
+        return ScreeningWhen(score, grades, sources)
+
+    def ready(self, node: yaml.Node, questions: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]] | None:
+        """Per question, the answers that make a lead ready: questions and answers of the agreement's own."""
+        m = self.r.open_mapping(node, "screening.ready")
+        if m is None:
+            return None
+        if not m:
+            self.r.fail(node, "screening.ready", "name at least one question and its ready answers")
+        out: dict[str, tuple[str, ...]] = {}
+        for key, value in m.items():
+            path = f"screening.ready.{key}"
+            answers = tuple(self.r.names(value, path))
+            if key not in questions:
+                known = ", ".join(questions) or "none"
+                self.r.fail(value, path, f"'{key}' is not one of the agreement's questions ({known})")
+                continue
+            for answer in answers:
+                if answer not in questions[key]:
+                    self.r.fail(value, path, f"'{answer}' is not an answer to {key}; use: {', '.join(questions[key])}")
+            if not answers:
+                self.r.fail(value, path, "list at least one answer")
+            out[key] = answers
+        return out
 
     @staticmethod
     def stage_names(node: yaml.Node) -> list[str]:

@@ -58,6 +58,17 @@ class UnknownReason(LeadpactError):
     code = "unknown_reason"
 
 
+class NotReady(LeadpactError):
+    """The answers do not make the lead ready for sales under the agreement's screening; ``question`` names the
+    first answer that fails and the detail the answers that would do."""
+
+    code = "not_ready"
+
+    def __init__(self, detail: str, question: str) -> None:
+        super().__init__(detail)
+        self.question = question
+
+
 class NotAuthenticated(LeadpactError):
     """No valid session or API token came with the request, or the login was wrong."""
 

@@ -7,8 +7,12 @@ is recycled to marketing for nurturing or disqualified for good. A lost opportun
 too. A recycled lead comes back as an MQL only through the agreement, after its cooldown. Any move not in
 the table is refused.
 
+When the agreement has a screening section, an inquiry that meets its rule goes to screening instead: a
+qualifier calls it and passes it to sales (an MQL), sends it back to nurture (recycled), or disqualifies it.
+
 One move is the agreement's own correction: when events that arrive late show that a lead handed over but
-not yet acted on never met the rule, the hand-off is withdrawn and the lead returns to where it came from.
+not yet acted on (or a lead in screening) never met the rule, the hand-off is withdrawn and the lead returns to
+where it came from.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from leadpact.domain.errors import IllegalTransition
 
 class Stage(StrEnum):
     INQUIRY = "inquiry"
+    SCREENING = "screening"
     MQL = "mql"
     SAL = "sal"
     SQL = "sql"
@@ -39,6 +44,9 @@ class Move(StrEnum):
     CONVERT = "convert"  # the rep opens an opportunity
     WIN = "win"  # the opportunity is won: a customer
     LOSE = "lose"  # the opportunity is lost: back to nurturing
+    SCREEN = "screen"  # the agreement sends the inquiry to the qualifiers
+    PASS = "pass"  # the qualifier passes the lead to sales: it becomes an MQL
+    NOT_YET = "not_yet"  # the qualifier sends the lead back to nurture
 
 
 TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
@@ -56,6 +64,11 @@ TRANSITIONS: dict[tuple[Stage, Move], Stage] = {
     (Stage.SQL, Move.CONVERT): Stage.OPPORTUNITY,
     (Stage.OPPORTUNITY, Move.WIN): Stage.CUSTOMER,
     (Stage.OPPORTUNITY, Move.LOSE): Stage.RECYCLED,
+    (Stage.INQUIRY, Move.SCREEN): Stage.SCREENING,
+    (Stage.RECYCLED, Move.SCREEN): Stage.SCREENING,
+    (Stage.SCREENING, Move.PASS): Stage.MQL,
+    (Stage.SCREENING, Move.NOT_YET): Stage.RECYCLED,
+    (Stage.SCREENING, Move.DISQUALIFY): Stage.DISQUALIFIED,
 }
 
 WITHDRAWABLE = frozenset({Stage.INQUIRY, Stage.RECYCLED})
@@ -63,9 +76,12 @@ WITHDRAWABLE = frozenset({Stage.INQUIRY, Stage.RECYCLED})
 
 
 def withdrawn_stage(current: Stage, origin: Stage) -> Stage:
-    """Where the agreement's correction takes a lead: an MQL goes back to the stage it qualified from."""
-    if current != Stage.MQL or origin not in WITHDRAWABLE:
-        raise IllegalTransition(f"only an MQL handed over from inquiry or recycled can be withdrawn, not {current}")
+    """Where the agreement's correction takes a lead: an MQL, or a lead in screening, goes back to the stage it
+    came from."""
+    if current not in (Stage.MQL, Stage.SCREENING) or origin not in WITHDRAWABLE:
+        raise IllegalTransition(
+            f"only an MQL or a lead in screening, from inquiry or recycled, can be withdrawn, not {current}"
+        )
     return origin
 
 

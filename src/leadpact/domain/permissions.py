@@ -3,7 +3,9 @@
 A rep acts only on leads assigned to them and on their own opportunities; marketing captures, imports and
 reads the reports but never accepts or rejects on a rep's behalf; only managers sign an agreement, each for
 their own side (marketing or sales). An admin runs the system (people, tokens, forms) and may do everything
-except sign. Only an admin reads the audit trail, and exports or erases a person's data.
+except sign. Only an admin reads the audit trail, and exports or erases a person's data. A qualifier
+(marketing's inside sales) captures leads and works the screening queue: calls the leads in screening, records
+their answers and passes, sends back or disqualifies them; managers and admins may too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class Role(StrEnum):
     MARKETING = "marketing"
     MANAGER = "manager"
     REP = "rep"
+    QUALIFIER = "qualifier"
 
 
 ROLE_NAMES = tuple(role.value for role in Role)
@@ -42,10 +45,12 @@ class Action(StrEnum):
     LEARN = "learn"  # learn a customer profile, score lists against it, train the predictive model
     RUN_WORKSHOP = "run_workshop"  # start a calibration workshop and read its report
     GRADE_LEADS = "grade_leads"  # grade a workshop's leads for one's side
+    DEDUPE = "dedupe"  # find duplicate people and accounts, and merge them
+    SCREEN = "screen"  # read the screening queue and its leads; call, answer, pass, not yet, disqualify
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
-    Action.CAPTURE: frozenset({Role.ADMIN, Role.MARKETING}),
+    Action.CAPTURE: frozenset({Role.ADMIN, Role.MARKETING, Role.QUALIFIER}),
     Action.READ_LEADS: frozenset({Role.ADMIN, Role.MARKETING, Role.MANAGER}),
     Action.WORK_LEADS: frozenset({Role.ADMIN, Role.MANAGER, Role.REP}),
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.MARKETING}),
@@ -60,6 +65,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.LEARN: frozenset({Role.ADMIN, Role.MARKETING, Role.MANAGER}),
     Action.RUN_WORKSHOP: frozenset({Role.ADMIN, Role.MARKETING, Role.MANAGER}),
     Action.GRADE_LEADS: frozenset({Role.MARKETING, Role.MANAGER, Role.REP}),
+    Action.DEDUPE: frozenset({Role.ADMIN, Role.MARKETING}),
+    Action.SCREEN: frozenset({Role.ADMIN, Role.MANAGER, Role.QUALIFIER}),
 }
 
 

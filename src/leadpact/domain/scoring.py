@@ -8,7 +8,9 @@ of arrival, so a late event can take the place of one that arrived before it.
 
 A lead qualifies at the first moment its grade is one the agreement hands over and its score reaches the
 threshold, or at an ``immediate`` event when its grade allows; a recycled lead qualifies again only through a
-counted event after its cooldown. Times here are whole seconds since the epoch, UTC.
+counted event after its cooldown. With a screening section, the same moments are asked the screening rule
+first: a lead that meets it then goes to screening rather than to sales. Times here are whole seconds since
+the epoch, UTC.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from zoneinfo import ZoneInfo
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.conditions import holds
 from leadpact.domain.fields import Facts
+from leadpact.domain.lifecycle import Stage
+from leadpact.domain.screening import screens_now
 
 T = TypeVar("T")
 DAY_SECONDS = 86_400
@@ -150,13 +154,33 @@ def qualifies_now(agreement: Agreement, fit: float, score: float, immediate: boo
     return (grade in rule.grades and score >= rule.score_at_least) or (immediate and grade in rule.immediate_grades)
 
 
+def entry_now(agreement: Agreement, fit: float, score: float, immediate: bool, source: str | None) -> Stage | None:
+    """Where the agreement takes an inquiry at one moment: to screening, to sales (an MQL), or nowhere yet."""
+    if screens_now(agreement, score, agreement.grade_for(fit), source):
+        return Stage.SCREENING
+    return Stage.MQL if qualifies_now(agreement, fit, score, immediate) else None
+
+
 def qualification_moment(
     agreement: Agreement,
     fit_changes: Sequence[tuple[int, float]],
     counted: Sequence[EventFact],
     cycle: Cycle,
+    source: str | None = None,
 ) -> int | None:
-    """The first moment the lead qualifies in this cycle, or None.
+    """The first moment the lead qualifies (or goes to screening) in this cycle, or None."""
+    entry = entry_moment(agreement, fit_changes, counted, cycle, source)
+    return entry[0] if entry is not None else None
+
+
+def entry_moment(
+    agreement: Agreement,
+    fit_changes: Sequence[tuple[int, float]],
+    counted: Sequence[EventFact],
+    cycle: Cycle,
+    source: str | None = None,
+) -> tuple[int, Stage] | None:
+    """The first moment the agreement takes the lead in this cycle, and where to (screening or mql), or None.
 
     Candidates are event times, and for a fresh lead also the moments its fit changed; a recycled lead
     qualifies only at a counted event after its cooldown.
@@ -179,8 +203,9 @@ def qualification_moment(
         immediate = any(m[4] for m in items)
         if cycle.cooldown_until is not None and (not has_event or at < cycle.cooldown_until):
             continue
-        if qualifies_now(agreement, fit, fit + engagement, immediate):
-            return at
+        stage = entry_now(agreement, fit, fit + engagement, immediate, source)
+        if stage is not None:
+            return at, stage
     return None
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leadpact.domain.agreement import Agreement, Band, EventRule, FitRule, Grade, RejectReason, SalesStage
+from leadpact.domain import feedback, screening
+from leadpact.domain.agreement import AccountRule, Agreement, Band, EventRule, FitRule, Grade, RejectReason, SalesStage
 from leadpact.domain.conditions import describe_condition
 from leadpact.domain.health import describe_bound
 
@@ -17,6 +18,20 @@ BREACH = {
     "escalate": "notify the team's manager",
 }
 """What happens on an SLA breach, by the agreement's ``on_breach``."""
+ACCOUNT_OWNER = {
+    "when_available": "An account's owner gets its leads while available and below their cap.",
+    "always": "An account's owner always gets its leads.",
+}
+"""When an account's owner takes its leads, by the agreement's ``handoff.account_owner`` (``never``: routing alone)."""
+
+
+def describe_account_rule(rule: AccountRule | None) -> str:
+    if rule is None:
+        return "none"
+    return (
+        f"engagement of its people together at least {rule.engagement_at_least:g} "
+        f"with at least {rule.people_engaged_at_least} of them engaged"
+    )
 
 
 def number(value: float | None) -> str:
@@ -111,6 +126,15 @@ def parts(a: Agreement) -> list[Part]:
             f"{', '.join(q.immediate_grades)}.",
         ),
         Part(
+            "Screening",
+            f"Qualifiers (team {a.screening.team}) call the inquiries it names first, within "
+            f"{a.screening.first_call_within} of working time, and pass to sales only leads whose answers are ready."
+            if a.screening
+            else "None: every inquiry that meets the qualification rule goes straight to sales.",
+            screening.describe_items(a.screening) if a.screening else (),
+            "key",
+        ),
+        Part(
             "Priority",
             "A lead's priority is the first band its score reaches.",
             tuple((b.band, describe_band(b)) for b in a.priority),
@@ -129,9 +153,17 @@ def parts(a: Agreement) -> list[Part]:
         ),
         Part(
             "Routing",
-            "Each MQL goes to the team of the first rule that matches.",
+            f"{ACCOUNT_OWNER[h.account_owner]} Otherwise each MQL goes to the team of the first rule that matches."
+            if h.account_owner in ACCOUNT_OWNER
+            else "Each MQL goes to the team of the first rule that matches.",
             tuple((r.team, f"when {describe_condition(r.when)}" if r.when else "otherwise") for r in h.routing),
             "team",
+        ),
+        Part(
+            "Accounts",
+            f"An account is a buying group ready for sales at {describe_account_rule(a.accounts)}."
+            if a.accounts is not None
+            else "No account rule: an account's engagement is shown, and no account is called a buying group.",
         ),
         Part(
             "Reject reasons",
@@ -166,5 +198,14 @@ def parts(a: Agreement) -> list[Part]:
             else "None agreed: the agreement sets no limits on how well it is kept.",
             tuple((b.indicator.value, describe_bound(b)) for b in a.health),
             "bound",
+        ),
+        Part(
+            "Sales feedback",
+            "What reps record on contact, lost and won, for marketing: competitor met, product requests, what opened "
+            "the door."
+            if a.feedback
+            else "No lists agreed: reps record no sales feedback.",
+            tuple((words, feedback.describe(a.feedback, key)) for key, words in feedback.LISTS) if a.feedback else (),
+            "list",
         ),
     ]

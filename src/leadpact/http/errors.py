@@ -26,6 +26,7 @@ from leadpact.domain.errors import (
     NotAuthenticated,
     NotFound,
     NotPermitted,
+    NotReady,
     Throttled,
     UnknownReason,
 )
@@ -35,6 +36,7 @@ STATUS: dict[type[LeadpactError], int] = {
     InvalidInput: 422,
     ImportRejected: 422,
     UnknownReason: 422,
+    NotReady: 422,
     NotAuthenticated: 401,
     NotPermitted: 403,
     CsrfFailed: 403,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from leadpact.domain.scoring import engagement_at, to_seconds
 from leadpact.services.agreements import InForce
-from leadpact.store.tables import Campaign, CampaignCost, Lead, User
+from leadpact.store.tables import Account, Campaign, CampaignCost, Lead, User
 from leadpact.store.unit_of_work import UnitOfWork
 
 
@@ -26,6 +26,7 @@ class LeadRow:
     priority: str
     score: float
     owner: str | None
+    account: str | None = None  # the domain of the lead's account, whose page the list links to
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,13 @@ def page_of_leads(
 ) -> LeadPage:
     """One page of the leads matching the filter, highest score first (ties by id, so pages never overlap)."""
     agreement = inforce.agreement
-    query = select(Lead, User.name).outerjoin(User, Lead.owner_id == User.id).order_by(Lead.id)
+    query = (
+        select(Lead, User.name, Account.domain)
+        .outerjoin(User, Lead.owner_id == User.id)
+        .outerjoin(Account, Lead.account_id == Account.id)
+        .where(Lead.merged_into.is_(None))  # a merged duplicate is read through its survivor
+        .order_by(Lead.id)
+    )
     if where.stage:
         query = query.where(Lead.stage == where.stage)
     if where.grade:
@@ -73,7 +80,7 @@ def page_of_leads(
         )
     at = to_seconds(now)
     rows = []
-    for lead, owner in uow.session.execute(query):
+    for lead, owner, account in uow.session.execute(query):
         score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, at, agreement.half_life_days)
         band = agreement.band_for(score)
         if where.priority and band != where.priority:
@@ -90,6 +97,7 @@ def page_of_leads(
                 band,
                 score,
                 owner,
+                account,
             )
         )
     rows.sort(key=lambda r: -r.score)  # stable: equal scores stay in id order

@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import smtplib
 import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 
 from leadpact.config import Settings
 from leadpact.domain.permissions import Role
-from leadpact.services import webhooks
+from leadpact.services import mailer, webhooks
 from leadpact.services.clock import Clock
 from leadpact.store.tables import OutboxMessage, User, Webhook, WebhookDelivery
 from leadpact.store.unit_of_work import UnitOfWork
@@ -93,12 +91,11 @@ def _post(url: str, body: bytes, delivery_id: str, secret: str | None) -> None:
 
 def _mail(settings: Settings, to: list[str], subject: str, body: str, message_id: int) -> None:
     assert settings.smtp_url is not None
-    where = urlsplit(settings.smtp_url)
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = settings.mail_from, ", ".join(to), subject
     email["X-Leadpact-Message"] = str(message_id)
     email.set_content(body)
-    with smtplib.SMTP(where.hostname or "127.0.0.1", where.port or 25, timeout=TIMEOUT) as smtp:
+    with mailer.smtp_client(settings.smtp_url) as smtp:  # STARTTLS and login as the URL says
         smtp.send_message(email)
 
 

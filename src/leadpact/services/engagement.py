@@ -5,7 +5,8 @@ decided in occurrence order against the events already counted for that lead, so
 late may take the place of one counted before it: the displaced event gets a reversing ledger row. The
 lead's engagement is kept as a value at an anchor moment and updated in O(1) per ledger row, in or out of
 order. Qualification is checked at each new event; when events arrive late, the lead's whole history is
-replayed instead, so the moment it qualified never depends on arrival order.
+replayed instead, so the moment it qualified never depends on arrival order. With a screening section the same
+moments decide whether the lead goes to screening instead (``scoring.entry_now``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from leadpact.domain.scoring import (
     advance,
     by_moment,
     counted_events,
-    qualification_moment,
-    qualifies_now,
+    entry_moment,
+    entry_now,
 )
+from leadpact.domain.screening import screens_now
 from leadpact.services import handoff
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
@@ -71,6 +73,7 @@ class _Score:
     engagement: float
     engagement_at: int
     latest_at: int
+    source: str | None
     changed: bool = False
 
 
@@ -109,7 +112,7 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     counted_ids: set[str] = set()
     displaced_ids: list[str] = []
     ledger: list[tuple[int, int, str, str, float, int]] = []
-    moments: dict[int, int | None] = {}  # leads whose stage may change, with their qualifying moment
+    moments: dict[int, handoff.Entry | None] = {}  # leads whose stage may change, with where they go and when
     replay: list[int] = []  # leads whose history must be replayed once the batch is stored
     for lead_id, facts in by_lead.items():
         score = scores[lead_id]
@@ -122,7 +125,8 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
         # handed over is replayed; an inquiry is still decided in order, at that second, with everything in it.
         # an event that only displaces others (a stricter cap) changes the past: the lead is replayed
         late = bool(displaced) or (
-            new_counted[0].at < score.latest_at or (new_counted[0].at == score.latest_at and score.stage == Stage.MQL)
+            new_counted[0].at < score.latest_at
+            or (new_counted[0].at == score.latest_at and score.stage in (Stage.MQL, Stage.SCREENING))
         )
         before = (score.engagement, score.engagement_at)
         rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
@@ -134,24 +138,24 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
             score.latest_at = max(score.latest_at, at)
             ledger.append((lead_id, at, "event", item, points, inforce.version))
         score.changed = True
-        if late and score.stage in (Stage.INQUIRY, Stage.RECYCLED, Stage.MQL):
+        if late and score.stage in (Stage.INQUIRY, Stage.RECYCLED, Stage.MQL, Stage.SCREENING):
             replay.append(lead_id)
         elif score.stage in (Stage.INQUIRY, Stage.RECYCLED) and _may_qualify(inforce, score, new_counted):
-            moment = _next_moment(inforce, score, before, new_counted, _cooldown(uow, score))
-            if moment is not None:
-                moments[lead_id] = moment
+            entry = _next_entry(inforce, score, before, new_counted, _cooldown(uow, score))
+            if entry is not None:
+                moments[lead_id] = entry
     _write(uow, fresh.values(), counted_ids, displaced_ids, ledger, scores.values())
     for lead_id in replay:
         lead = uow.session.get_one(Lead, lead_id)
         if handoff.can_requalify(uow, lead):
-            moments[lead_id] = replayed_moment(uow, inforce, lead)
+            moments[lead_id] = replayed_entry(uow, inforce, lead)
     leads, _accounts = _load_leads(uow, list(moments))
     roster = handoff.Roster(uow)
     with uow.session.no_autoflush:  # hand-offs only read what they do not write; one flush at the end
-        for lead_id, moment in moments.items():
+        for lead_id, entry in moments.items():
             lead = leads[lead_id]
             was = lead.stage
-            handoff.settle(uow, clock, lead, moment, inforce, roster)
+            handoff.settle(uow, clock, lead, entry, inforce, roster)
             report.qualified += was != Stage.MQL and lead.stage == Stage.MQL
     uow.session.flush()
     for e in fresh.values():
@@ -208,7 +212,7 @@ def _load_leads(uow: UnitOfWork, ids: Sequence[int]) -> tuple[dict[int, Lead], l
 
 def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
     scores: dict[int, _Score] = {}
-    columns = (Lead.id, Lead.stage, Lead.fit, Lead.engagement, Lead.engagement_at, Lead.latest_at)
+    columns = (Lead.id, Lead.stage, Lead.fit, Lead.engagement, Lead.engagement_at, Lead.latest_at, Lead.source)
     for chunk in _chunks(ids):
         # PostgreSQL: the leads stay locked until this transaction ends, so a concurrent batch for the same lead
         # waits and then reads these writes (ids in order: two batches never wait on each other)
@@ -265,10 +269,11 @@ def _may_qualify(inforce: InForce, score: _Score, new_counted: Sequence[EventFac
     grade = agreement.grade_for(score.fit)
     if grade in rule.immediate_grades and any(agreement.events[f.type].immediate for f in new_counted):
         return True
-    if grade not in rule.grades:
-        return False
     gains = sum(max(agreement.events[f.type].points, 0.0) for f in new_counted)
-    return score.fit + max(score.engagement, 0.0) + gains >= rule.score_at_least
+    highest = score.fit + max(score.engagement, 0.0) + gains
+    if screens_now(agreement, highest, grade, score.source):
+        return True
+    return grade in rule.grades and highest >= rule.score_at_least
 
 
 def _cooldown(uow: UnitOfWork, score: _Score) -> int | None:
@@ -278,17 +283,18 @@ def _cooldown(uow: UnitOfWork, score: _Score) -> int | None:
 
 
 def _cycle(lead: Lead) -> Cycle:
-    recycled = lead.stage == Stage.RECYCLED or (lead.stage == Stage.MQL and lead.qualified_from == Stage.RECYCLED)
+    taken = lead.stage in (Stage.MQL, Stage.SCREENING) and lead.qualified_from == Stage.RECYCLED
+    recycled = lead.stage == Stage.RECYCLED or taken
     return Cycle(cooldown_until=lead.cooldown_until if recycled else None)
 
 
-def _next_moment(
+def _next_entry(
     inforce: InForce,
     score: _Score,
     before: tuple[float, int],
     new_counted: Sequence[EventFact],
     cooldown_until: int | None,
-) -> int | None:
+) -> handoff.Entry | None:
     """In-order events: check the rule at each new event moment, from the stored state, in O(1) each."""
     agreement = inforce.agreement
     value, anchor = before
@@ -298,13 +304,14 @@ def _next_moment(
         if cooldown_until is not None and at < cooldown_until:
             continue
         immediate = any(agreement.events[f.type].immediate for f in items)
-        if qualifies_now(agreement, score.fit, score.fit + value, immediate):
-            return at
+        stage = entry_now(agreement, score.fit, score.fit + value, immediate, score.source)
+        if stage is not None:
+            return at, stage
     return None
 
 
-def replayed_moment(uow: UnitOfWork, inforce: InForce, lead: Lead) -> int | None:
-    """Replay the lead's stored history to find the first moment it qualifies in its current cycle."""
+def replayed_entry(uow: UnitOfWork, inforce: InForce, lead: Lead) -> handoff.Entry | None:
+    """Replay the lead's stored history: the first moment the agreement takes it in its current cycle, and where."""
     uow.session.flush()
     counted = sorted(
         EventFact(at, event_id, kind)
@@ -320,4 +327,4 @@ def replayed_moment(uow: UnitOfWork, inforce: InForce, lead: Lead) -> int | None
             select(LedgerEntry.at, LedgerEntry.points).where(LedgerEntry.lead_id == lead.id, LedgerEntry.kind == "fit")
         )
     ]
-    return qualification_moment(inforce.agreement, fit_changes, counted, _cycle(lead))
+    return entry_moment(inforce.agreement, fit_changes, counted, _cycle(lead), lead.source)

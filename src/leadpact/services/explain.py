@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from leadpact.domain.scoring import decay, from_seconds, to_seconds
 from leadpact.domain.wording import describe_fit_rule
-from leadpact.services import handoff, models
+from leadpact.services import handoff, models, nurture, screening
 from leadpact.services.agreements import InForce
 from leadpact.services.models import Prediction
+from leadpact.services.nurture import InSequence
 from leadpact.store.tables import (
     Assignment,
     Event,
@@ -83,6 +84,9 @@ class Explanation:
     sla: SlaStatus | None = None
     history: list[StageLine] = field(default_factory=list)
     predicted: Prediction | None = None
+    nurture: list[InSequence] = field(default_factory=list)  # the sequence it is in first, then those it left
+    screening: screening.Handover | None = None  # what the qualifier who passed the lead left for the rep
+    merged_into: int | None = None  # a duplicate merged into another lead: that lead's id
 
 
 def sla_state(assignment: Assignment, now: datetime) -> str:
@@ -157,10 +161,13 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, *, pre
             current.contacted_at,
             sla_state(current, now),
         )
+    # the history of duplicates merged into the lead is its history too, each change named with the record's email
+    merged = uow.session.execute(select(Lead.id, Lead.email).where(Lead.merged_into == lead.id))
+    records = {lead.id: "", **{merged_id: f" (as {email})" for merged_id, email in merged}}
     history = [
-        StageLine(c.at, c.from_stage, c.to_stage, _who(uow, c), c.reason)
+        StageLine(c.at, c.from_stage, c.to_stage, _who(uow, c) + records[c.lead_id], c.reason)
         for c in uow.session.scalars(
-            select(StageChange).where(StageChange.lead_id == lead.id).order_by(StageChange.at, StageChange.id)
+            select(StageChange).where(StageChange.lead_id.in_(records)).order_by(StageChange.at, StageChange.id)
         )
     ]
     name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
@@ -185,6 +192,9 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, *, pre
         sla=sla,
         history=history,
         predicted=models.predict(uow, lead, now) if predicted else None,
+        nurture=nurture.of_lead(uow, lead.id),
+        screening=screening.handover(uow, lead),
+        merged_into=lead.merged_into,
     )
 
 

@@ -1,4 +1,8 @@
-"""Handing qualified leads to sales: routing, assignment, the SLA clock, and what happens on a breach."""
+"""Handing qualified leads to sales: routing, assignment, the SLA clock, and what happens on a breach.
+
+With a screening section in the agreement, a lead that meets its rule goes to the qualifiers instead, with a
+first-call clock of its own; a qualifier's pass hands it to sales here as any other MQL.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,18 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from leadpact.domain.accounts import account_engagement, meets
+from leadpact.domain.agreement import BUYING_GROUP, ROUTING_ONLY_FIELDS
 from leadpact.domain.calendar import add_working_time
 from leadpact.domain.lifecycle import Move, Stage, withdrawn_stage
-from leadpact.domain.routing import Member, pick_member, team_for
-from leadpact.domain.scoring import from_seconds, to_seconds
-from leadpact.services import lifecycle, outbox
+from leadpact.domain.routing import Member, owner_takes, pick_member, team_for
+from leadpact.domain.scoring import engagement_at, from_seconds, to_seconds
+from leadpact.services import lifecycle, nurture, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.facts import facts_of
-from leadpact.store.tables import Assignment, Lead, StageChange, Team, User
+from leadpact.services.team import open_lead_counts
+from leadpact.store.tables import Account, Assignment, Lead, ScreeningEntry, StageChange, Team, User
 from leadpact.store.unit_of_work import UnitOfWork
 
 
@@ -34,11 +41,27 @@ def end_assignment(uow: UnitOfWork, lead: Lead, at: datetime, reason: str) -> As
 
 
 class Roster:
-    """Teams and their reps, loaded once per batch of hand-offs; reps stay live ORM objects."""
+    """Teams and their reps, loaded once per batch of hand-offs; reps stay live ORM objects.
+
+    Each rep's open leads are counted once and then kept up as the batch deals leads, since a batch of hand-offs
+    does not flush what it writes until it ends.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._teams: dict[str, tuple[Team, list[User]] | None] = {}
+        self._open: dict[int, int] = {}
+
+    def member(self, rep: User) -> Member:
+        """The rep as routing sees them: capacity, availability, credit, and open leads against their cap."""
+        if rep.id not in self._open:
+            self._open[rep.id] = open_lead_counts(self.uow, [rep.id]).get(rep.id, 0)
+        return Member(
+            rep.name, rep.capacity, rep.available, rep.rr_credit, rep.last_assigned_at, rep.max_open, self._open[rep.id]
+        )
+
+    def dealt(self, rep: User) -> None:
+        self._open[rep.id] = self._open.get(rep.id, 0) + 1
 
     def team(self, name: str) -> tuple[Team, list[User]] | None:
         if name not in self._teams:
@@ -61,23 +84,58 @@ class _Choice:
 
 
 def _choose(
-    uow: UnitOfWork, lead: Lead, inforce: InForce, exclude: frozenset[int], roster: Roster | None
+    uow: UnitOfWork, now: int, lead: Lead, inforce: InForce, exclude: frozenset[int], roster: Roster | None
 ) -> _Choice | tuple[str | None, str]:
-    """The team the routing rules give and the member whose turn it is; else (team, why nobody)."""
+    """The account's owner when the agreement gives them the lead, else the team the routing rules give and the
+    member whose turn it is; else (team, why nobody)."""
     agreement = inforce.agreement
+    roster = roster or Roster(uow)
+    owner = _account_owner(uow, lead, exclude)
+    if owner is not None and owner_takes(agreement.handoff.account_owner, roster.member(owner)):
+        owner_team = uow.session.get(Team, owner.team_id) if owner.team_id is not None else None
+        if owner_team is not None:
+            return _Choice(owner_team, owner, [owner], {})
     routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
-    team_name = team_for(agreement, facts_of(uow, lead, routing_fields, agreement.model))
-    found = (roster or Roster(uow)).team(team_name) if team_name else None
+    lead_fields = [name for name in routing_fields if name not in ROUTING_ONLY_FIELDS]
+    facts = facts_of(uow, lead, lead_fields, agreement.model)
+    if len(lead_fields) < len(routing_fields):  # the score, band and buying group at the hand-off
+        score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, now, agreement.half_life_days)
+        facts.update(score=score, priority=agreement.band_for(score))
+        if BUYING_GROUP in routing_fields:
+            facts[BUYING_GROUP] = _buying_group(uow, lead, inforce, now)
+    team_name = team_for(agreement, facts)
+    found = roster.team(team_name) if team_name else None
     if found is None:
         return team_name, "no such team"
-    team, reps = found
+    team_, reps = found
     excluded = frozenset(r.name for r in reps if r.id in exclude)
-    members = [Member(r.name, r.capacity, r.available, r.rr_credit, r.last_assigned_at) for r in reps]
-    picked = pick_member(members, excluded)
+    picked = pick_member([roster.member(r) for r in reps], excluded)
     if picked is None:
-        return team.name, "no available rep"
+        return team_.name, "no available rep"
     chosen_name, credits = picked
-    return _Choice(team, next(r for r in reps if r.name == chosen_name), reps, credits)
+    return _Choice(team_, next(r for r in reps if r.name == chosen_name), reps, credits)
+
+
+def _buying_group(uow: UnitOfWork, lead: Lead, inforce: InForce, now: int) -> bool:
+    """Whether the lead's account meets the agreement's account rule now."""
+    if lead.account_id is None:
+        return False
+    people = uow.session.execute(
+        select(Lead.engagement, Lead.engagement_at).where(Lead.account_id == lead.account_id)
+    ).all()
+    engaged = account_engagement([(value, anchor) for value, anchor in people], now, inforce.agreement.half_life_days)
+    return bool(meets(inforce.agreement.accounts, engaged[1]))
+
+
+def _account_owner(uow: UnitOfWork, lead: Lead, exclude: frozenset[int]) -> User | None:
+    """The rep who owns the lead's account, unless they are the one the lead is being taken from."""
+    if lead.account_id is None:
+        return None
+    account = uow.session.get(Account, lead.account_id)
+    if account is None or account.owner_id is None or account.owner_id in exclude:
+        return None
+    owner = uow.session.get(User, account.owner_id)
+    return owner if owner is not None and owner.role == "rep" else None
 
 
 def assign(
@@ -90,8 +148,10 @@ def assign(
     roster: Roster | None = None,
 ) -> User | None:
     """Route the lead to a team and deal it to a member, who is returned; None when nobody can take it now."""
-    choice = _choose(uow, lead, inforce, exclude, roster)
+    roster = roster or Roster(uow)
+    choice = _choose(uow, to_seconds(clock.now()), lead, inforce, exclude, roster)
     if isinstance(choice, _Choice):
+        roster.dealt(choice.rep)
         return _deal(uow, clock, lead, inforce, choice, accepted)
     team_name, why = choice
     lead.owner_id = None
@@ -134,13 +194,59 @@ def hand_off(
     lifecycle.move(uow, lead, Move.HAND_OFF, from_seconds(qualified_at), version=inforce.version)
     lead.qualified_at = qualified_at
     lead.qualified_from = origin
+    nurture.leave(uow, lead.id, clock.now(), "qualified")  # at once: nothing more is sent to it
     outbox.post(uow, "lead.qualified", clock.now(), lead_id=lead.id, email=lead.email, version=inforce.version)
     assign(uow, clock, lead, inforce, roster=roster)
 
 
+Entry = tuple[int, Stage]
+"""Where the agreement takes a lead and as of when: (moment, screening or mql)."""
+
+
+def screen(uow: UnitOfWork, clock: Clock, lead: Lead, entered_at: int, inforce: InForce) -> None:
+    """The agreement sends the lead to the qualifiers as of ``entered_at``; the first-call clock starts now."""
+    screening = inforce.agreement.screening
+    if screening is None:
+        raise ValueError("the agreement has no screening section")
+    origin = lead.stage
+    lifecycle.move(uow, lead, Move.SCREEN, from_seconds(entered_at), version=inforce.version)
+    lead.qualified_from = origin
+    start = to_seconds(clock.now())
+    uow.append(
+        ScreeningEntry,
+        lead_id=lead.id,
+        version=inforce.version,
+        entered_at=from_seconds(entered_at),
+        origin=origin,
+        call_due=from_seconds(add_working_time(inforce.agreement, start, screening.first_call_within)),
+    )
+    outbox.post(uow, "lead.screening", clock.now(), lead_id=lead.id, email=lead.email, team=screening.team)
+
+
+def open_screening(uow: UnitOfWork, lead: Lead) -> ScreeningEntry | None:
+    return uow.session.scalars(
+        select(ScreeningEntry)
+        .where(ScreeningEntry.lead_id == lead.id, ScreeningEntry.decided_at.is_(None))
+        .order_by(ScreeningEntry.id.desc())
+    ).first()
+
+
+def enter(uow: UnitOfWork, clock: Clock, lead: Lead, entry: Entry, inforce: InForce, roster: Roster | None) -> None:
+    moment, stage = entry
+    if stage == Stage.SCREENING:
+        screen(uow, clock, lead, moment, inforce)
+    else:
+        hand_off(uow, clock, lead, moment, inforce, roster)
+
+
 def _pending(uow: UnitOfWork, lead: Lead) -> bool:
-    """Handed over, and nobody in sales has acted on it yet: the agreement may still correct itself."""
-    if lead.stage != Stage.MQL:
+    """Taken by the agreement, and nobody has acted on it yet: the agreement may still correct itself.
+
+    A lead in screening stays the agreement's until a qualifier decides; an MQL a qualifier passed is theirs.
+    """
+    if lead.stage == Stage.SCREENING:
+        return True
+    if lead.stage != Stage.MQL or lead.qualified_from == Stage.SCREENING:
         return False
     current = active_assignment(uow, lead)
     return current is None or (current.accepted_at is None and current.contacted_at is None)
@@ -151,32 +257,45 @@ def can_requalify(uow: UnitOfWork, lead: Lead) -> bool:
 
 
 def settle(
-    uow: UnitOfWork, clock: Clock, lead: Lead, moment: int | None, inforce: InForce, roster: Roster | None = None
+    uow: UnitOfWork, clock: Clock, lead: Lead, entry: Entry | None, inforce: InForce, roster: Roster | None = None
 ) -> None:
-    """Make the lead's stage agree with the qualification moment its full history gives."""
+    """Make the lead's stage agree with the entry (moment and stage) its full history gives."""
     if lead.stage in (Stage.INQUIRY, Stage.RECYCLED):
-        if moment is not None:
-            hand_off(uow, clock, lead, moment, inforce, roster)
+        if entry is not None:
+            enter(uow, clock, lead, entry, inforce, roster)
         return
-    if not _pending(uow, lead) or moment == lead.qualified_at:
+    if not _pending(uow, lead):
         return
-    if moment is None:
-        origin = withdrawn_stage(Stage(lead.stage), Stage(lead.qualified_from or Stage.INQUIRY))
-        end_assignment(uow, lead, clock.now(), "withdrawn")
-        lifecycle.record(uow, lead, origin, clock.now(), version=inforce.version, reason="late_events")
-        lead.owner_id = None
-        lead.qualified_at = None
-        outbox.post(uow, "lead.withdrawn", clock.now(), lead_id=lead.id, email=lead.email)
+    screening = open_screening(uow, lead) if lead.stage == Stage.SCREENING else None
+    if entry is not None and entry[1] == lead.stage:
+        moment = entry[0]
+        current = to_seconds(screening.entered_at) if screening is not None else lead.qualified_at
+        if moment == current:
+            return
+        change = uow.session.scalars(
+            select(StageChange)
+            .where(StageChange.lead_id == lead.id, StageChange.to_stage == lead.stage)
+            .order_by(StageChange.id.desc())
+            .limit(1)
+        ).first()
+        if change is not None:
+            change.at = from_seconds(moment)
+        if screening is not None:
+            screening.entered_at = from_seconds(moment)
+        else:
+            lead.qualified_at = moment
         return
-    change = uow.session.scalars(
-        select(StageChange)
-        .where(StageChange.lead_id == lead.id, StageChange.to_stage == Stage.MQL)
-        .order_by(StageChange.id.desc())
-        .limit(1)
-    ).first()
-    if change is not None:
-        change.at = from_seconds(moment)
-    lead.qualified_at = moment
+    origin = withdrawn_stage(Stage(lead.stage), Stage(lead.qualified_from or Stage.INQUIRY))
+    if screening is not None:
+        screening.decided_at = clock.now()
+        screening.decision = "withdrawn"
+    end_assignment(uow, lead, clock.now(), "withdrawn")
+    lifecycle.record(uow, lead, origin, clock.now(), version=inforce.version, reason="late_events")
+    lead.owner_id = None
+    lead.qualified_at = None
+    outbox.post(uow, "lead.withdrawn", clock.now(), lead_id=lead.id, email=lead.email)
+    if entry is not None:  # it met the other rule: screening instead of sales, or sales instead of screening
+        enter(uow, clock, lead, entry, inforce, roster)
 
 
 @dataclass
@@ -217,7 +336,9 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
             kind = "contact"
         if kind is not None:
             _on_breach(uow, clock, assignment, kind, inforce, report)
-    waiting = uow.session.scalars(select(Lead).where(Lead.stage == Stage.MQL, Lead.owner_id.is_(None)))
+    waiting = uow.session.scalars(
+        select(Lead).where(Lead.stage == Stage.MQL, Lead.owner_id.is_(None), Lead.merged_into.is_(None))
+    )
     for lead in list(waiting):
         if lead.id in locked and assign(uow, clock, lead, inforce) is not None:
             report.assigned += 1
@@ -232,7 +353,7 @@ def _lock_leads_with_reps(uow: UnitOfWork) -> set[int]:
     reads what the rep did (PostgreSQL; SQLite has serialized the whole check already).
     """
     with_rep = select(Assignment.lead_id).where(Assignment.ended_at.is_(None))
-    waiting = (Lead.stage == Stage.MQL) & Lead.owner_id.is_(None)
+    waiting = (Lead.stage == Stage.MQL) & Lead.owner_id.is_(None) & Lead.merged_into.is_(None)
     query = select(Lead.id).where(Lead.id.in_(with_rep) | waiting).order_by(Lead.id).with_for_update()
     return set(uow.session.scalars(query))
 
@@ -247,7 +368,7 @@ def _on_breach(
     now = clock.now()
     outbox.post(uow, "sla.breached", now, lead_id=lead.id, email=lead.email, rep=rep.name, kind=kind, due=due)
     choice = (
-        _choose(uow, lead, inforce, frozenset({rep.id}), None)
+        _choose(uow, to_seconds(now), lead, inforce, frozenset({rep.id}), None)
         if inforce.agreement.handoff.on_breach == "reassign"
         else None
     )

@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from leadpact.domain.dedupe import company_key
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.fields import FREE_MAIL_DOMAINS, email_domain
 from leadpact.domain.lifecycle import Stage
-from leadpact.domain.scoring import engagement_at, fit_points, qualifies_now, to_seconds
-from leadpact.services import engagement, handoff, lifecycle, predictions
+from leadpact.domain.scoring import engagement_at, entry_now, fit_points, to_seconds
+from leadpact.services import account_match, engagement, handoff, lifecycle, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.facts import facts_of_many
@@ -136,6 +137,9 @@ def _capture_batch(uow: UnitOfWork, clock: Clock, inforce: InForce, inputs: Sequ
     uow.serialize_writes()  # what a capture reads (a lead's stage, its account) no other change may alter meanwhile
     known = _locked_leads(uow, emails, firmographics)
     accounts = _locked_accounts(uow, [d for d in domains if d is not None])
+    accounts.update(
+        account_match.joined(uow, accounts, [(d, data.company) for data, d in zip(inputs, domains, strict=True) if d])
+    )
     campaigns: dict[str, int] = {}
     changed_accounts: set[str] = set()
     captured: list[tuple[Lead, bool, Account | None]] = []
@@ -252,6 +256,8 @@ def _update_account(account: Account, data: LeadInput) -> bool:
         if value is not None and getattr(account, name) != value:
             setattr(account, name, value)
             changed = True
+    if changed:
+        account.name_key = company_key(account.name)
     return changed
 
 
@@ -351,11 +357,12 @@ def _after_fit_change(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lea
     if lead.stage != Stage.INQUIRY:
         return  # a recycled lead comes back only through an event; an MQL is already with sales
     if late:
-        handoff.settle(uow, clock, lead, engagement.replayed_moment(uow, inforce, lead), inforce)
+        handoff.settle(uow, clock, lead, engagement.replayed_entry(uow, inforce, lead), inforce)
         return
     score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, moment, agreement.half_life_days)
-    if qualifies_now(agreement, lead.fit, score, immediate=False):
-        handoff.hand_off(uow, clock, lead, moment, inforce)
+    stage = entry_now(agreement, lead.fit, score, False, lead.source)
+    if stage is not None:
+        handoff.enter(uow, clock, lead, (moment, stage), inforce, None)
 
 
 @dataclass(frozen=True)
@@ -376,7 +383,8 @@ def record_events(
     email_list = sorted(emails)
     for start in range(0, len(email_list), engagement.CHUNK):
         chunk = email_list[start : start + engagement.CHUNK]
-        found = uow.session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(chunk)))
+        survivor = func.coalesce(Lead.merged_into, Lead.id)  # a merged duplicate's events are its survivor's
+        found = uow.session.execute(select(Lead.email, survivor).where(Lead.email.in_(chunk)))
         ids.update((email, lead_id) for email, lead_id in found)
     campaigns: dict[str, int | None] = {}
     batch = []

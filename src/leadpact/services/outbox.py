@@ -23,6 +23,7 @@ TOPICS: dict[str, str] = {
     "lead.assigned": "a lead was dealt to a rep, whose SLA clock starts",
     "lead.unassigned": "a qualified lead waits: no team or no available rep",
     "lead.withdrawn": "late events showed a hand-off never met the rule; it was withdrawn",
+    "lead.screening": "the agreement sent an inquiry to the qualifiers, whose first-call clock starts",
     "lead.rejected": "a rep sent a lead back, recycled or disqualified",
     "sla.breached": "a rep missed the accept or first-contact SLA",
     "sla.escalated": "a breach was escalated to the team's manager",

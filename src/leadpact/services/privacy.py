@@ -1,8 +1,8 @@
 """Personal data: everything held about a person, given on request; erased on request, leaving the numbers whole.
 
 An export gathers every row that concerns the person's lead: its fields and custom fields, its account, the
-consents it gave, its events, score ledger, stage history, assignments, opportunities, the messages sent about
-it, and the audit trail's entries about it.
+consents it gave, its events, score ledger, stage history, assignments, opportunities, the sales feedback on
+it, the nurture emails sent to it, the messages sent about it, and the audit trail's entries about it.
 
 An erasure removes what identifies the person and keeps the lead as an anonymous row, so every report's totals
 stay as they were and a rescore changes nothing:
@@ -11,10 +11,13 @@ stay as they were and a rescore changes nothing:
   free-mail provider's, which the agreement's ``free_mail`` rules read);
 - custom fields go, and so does the title, unless a rule of an adopted agreement version reads it: then it
   stays, as a fact the scores and grades rest on, not a way to find the person;
-- consents go; event ids (which a sender may have made of the email) are replaced, in the same order, by
-  ``erased-<lead id>-<n>``, in the ledger too; the messages of the outbox name the new email instead;
+- consents go, and so do the notes of sales feedback (its competitor, requests and message stay); event ids
+  (which a sender may have made of the email) are replaced, in the same order, by ``erased-<lead id>-<n>``, in
+  the ledger too; the messages of the outbox name the new email instead;
 - the company, its account, the campaign, the source and every moment stay: they are the business's, and the
-  reports count them.
+  reports count them;
+- the lead leaves its nurture sequences, its nurture emails keep no word of the person, and the address goes on the
+  suppression list (as its SHA-256), so nothing is sent to it again.
 
 The erasure itself is kept (the email's SHA-256, the reason, who and when), and in the audit trail. On SQLite
 the file is compacted afterwards (``VACUUM``), so the old values are gone from it, not only unreachable.
@@ -34,7 +37,7 @@ from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.fields import email_domain
 from leadpact.domain.scoring import from_seconds
-from leadpact.services import audit, auth, intake
+from leadpact.services import audit, auth, intake, nurture
 from leadpact.services.clock import Clock
 from leadpact.store.tables import (
     Account,
@@ -45,12 +48,16 @@ from leadpact.store.tables import (
     Consent,
     Erasure,
     Event,
+    Feedback,
     Lead,
     LeadField,
     LedgerEntry,
+    NurtureMessage,
     Opportunity,
     OpportunityChange,
     OutboxMessage,
+    ScreeningCall,
+    ScreeningEntry,
     StageChange,
     User,
 )
@@ -58,7 +65,18 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 PURPOSE = "marketing_email"
 """What a consent is given for: marketing email (nurture)."""
-ERASED_TABLES = ("leads", "lead_fields", "events", "score_ledger", "outbox", "consents")
+ERASED_TABLES = (
+    "leads",
+    "lead_fields",
+    "events",
+    "score_ledger",
+    "outbox",
+    "consents",
+    "nurture_messages",
+    "feedback",
+    "screenings",
+    "screening_calls",
+)
 """Where an erasure changes rows; PostgreSQL vacuums them afterwards."""
 
 
@@ -144,6 +162,27 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
         ),
         "opportunities": opportunities,
         "opportunity_changes": _rows(changes, "opportunity_id", "from_stage", "to_stage", "at"),
+        "feedback": held(
+            Feedback, "moment", "competitor", "message", "note", "at", "by_user_id", named=("by_user_id", "by")
+        ),
+        "screenings": held(
+            ScreeningEntry,
+            "entered_at",
+            "call_due",
+            "first_call_at",
+            "decided_at",
+            "decision",
+            "reason",
+            "note",
+            "qualifier_id",
+            named=("qualifier_id", "qualifier"),
+        ),
+        "screening_calls": held(
+            ScreeningCall, "at", "outcome", "note", "qualifier_id", named=("qualifier_id", "qualifier")
+        ),
+        "nurture_emails": held(
+            NurtureMessage, "sequence", "step", "subject", "created_at", "sent_at", "outcome", "opened_at", "clicked_at"
+        ),
         "messages": _rows(
             session.scalars(select(OutboxMessage).where(mentioning).order_by(OutboxMessage.id)),
             "topic",
@@ -203,6 +242,9 @@ def erase(uow: UnitOfWork, clock: Clock, email: str, reason: str) -> Erased:
     kept = sorted(read & ({"title"} if lead.title else set()) | (read & custom))
     session.execute(delete(LeadField).where(LeadField.lead_id == lead.id, LeadField.name.in_(custom - read)))
     session.execute(delete(Consent).where(Consent.lead_id == lead.id))
+    session.execute(update(Feedback).where(Feedback.lead_id == lead.id).values(note=None))  # a rep's words on them
+    session.execute(update(ScreeningEntry).where(ScreeningEntry.lead_id == lead.id).values(note=None))  # a qualifier's
+    session.execute(update(ScreeningCall).where(ScreeningCall.lead_id == lead.id).values(note=None))
     events = session.execute(
         select(Event.id, Event.event_id).where(Event.lead_id == lead.id).order_by(Event.event_id)
     ).all()
@@ -218,6 +260,8 @@ def erase(uow: UnitOfWork, clock: Clock, email: str, reason: str) -> Erased:
     messages = session.scalar(select(func.count()).where(mentioning)) or 0
     anonymous = func.replace(OutboxMessage.payload, json.dumps(original), json.dumps(placeholder))
     session.execute(update(OutboxMessage).where(mentioning).values(payload=anonymous))
+    nurture.suppress(uow, original, "erased", now)  # by its SHA-256: the address itself is not kept
+    nurture.forget(uow, lead.id, placeholder, now)
     by = audit.actor_name(uow)
     uow.append(Erasure, lead_id=lead.id, email_digest=digest(original), reason=reason.strip(), at=now, by=by)
     audit.record(uow, now, "lead.erase", f"lead {lead.id}", reason=reason.strip(), kept=kept)

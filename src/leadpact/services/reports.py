@@ -16,7 +16,20 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Protocol
 
-from leadpact.analytics import attribution, calibration, costs, engines, forecast, funnel, reasons, sla, sourced
+from leadpact.analytics import (
+    attribution,
+    calibration,
+    costs,
+    engines,
+    feedback,
+    forecast,
+    funnel,
+    reasons,
+    screening,
+    sla,
+    sourced,
+    value,
+)
 from leadpact.analytics import backtest as analytics_backtest
 from leadpact.analytics.backtest import Side
 from leadpact.analytics.history import Context, scope_for
@@ -40,6 +53,9 @@ CATALOG: Mapping[str, Definition] = {
         attribution.REPORT,
         forecast.REPORT,
         calibration.REPORT,
+        feedback.REPORT,
+        value.REPORT,
+        screening.REPORT,
     )
 }
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from leadpact.domain.errors import InvalidInput, NotPermitted, UnknownReason
 from leadpact.domain.lifecycle import WORKING, Move
 from leadpact.domain.scoring import to_seconds
+from leadpact.domain.screening import require_ready
 from leadpact.services import audit, handoff, intake, lifecycle, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
@@ -93,7 +94,10 @@ def qualify(
     answers: Mapping[str, str],
     rep: str | None = None,
 ) -> None:
-    """Record the qualification answers (budget, authority, timing, ...): the lead becomes an SQL."""
+    """Record the qualification answers (budget, authority, timing, ...): the lead becomes an SQL.
+
+    With a screening section (and unless it says ``gate_sql: false``) answers that are not ready for sales are
+    refused, naming the question and the answers the agreement wants."""
     questions = inforce.agreement.questions
     for key, value in answers.items():
         if key not in questions:
@@ -103,6 +107,7 @@ def qualify(
     missing = [k for k in questions if k not in answers]
     if missing:
         raise InvalidInput(f"answer every qualification question; missing: {', '.join(missing)}", missing[0])
+    require_ready(inforce.agreement, answers, at_sql=True)
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     lifecycle.move(uow, lead, Move.QUALIFY, now, by_user_id=user.id, version=inforce.version)
@@ -122,4 +127,7 @@ def disqualify(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reas
     lifecycle.move(
         uow, lead, Move.DISQUALIFY, now, by_user_id=user.id if user else None, version=inforce.version, reason=reason
     )
+    screening = handoff.open_screening(uow, lead)
+    if screening is not None:  # marketing took it out of the qualifiers' queue
+        screening.decided_at, screening.decision, screening.reason = now, "disqualify", reason
     audit.record(uow, now, "lead.disqualify", f"lead {lead.id}", reason=reason)

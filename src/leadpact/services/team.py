@@ -12,7 +12,7 @@ from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import ROLE_NAMES, SIDES, Role
 from leadpact.services import audit
 from leadpact.services.clock import Clock
-from leadpact.store.tables import Assignment, Team, User
+from leadpact.store.tables import Assignment, Lead, Team, User
 from leadpact.store.unit_of_work import UnitOfWork
 
 ROLES = ROLE_NAMES
@@ -59,8 +59,8 @@ def add_user(
         raise InvalidInput("a user needs a name", "name")
     if capacity < 0:
         raise InvalidInput("must be 0 or more", "capacity")
-    if role == Role.REP and not team:
-        raise InvalidInput("a rep belongs to a team", "team")
+    if role in (Role.REP, Role.QUALIFIER) and not team:
+        raise InvalidInput(f"a {role} belongs to a team", "team")
     if uow.session.scalars(select(User).where(User.name == name.strip())).first() is not None:
         raise InvalidInput(f"there is already a user named '{name.strip()}'")
     user = User(
@@ -116,6 +116,36 @@ def set_capacity(uow: UnitOfWork, clock: Clock, name: str, capacity: int) -> Use
     return user
 
 
+OPEN_STAGES = ("mql", "sal", "sql")
+"""The stages in which a lead assigned to a rep counts against the rep's cap on open leads."""
+
+
+def set_max_open(uow: UnitOfWork, clock: Clock, name: str, max_open: int | None) -> User:
+    """Cap the leads a rep holds open (mql, sal, sql assigned to them): at the cap, assignment skips them as it
+    skips a rep who is away, until one of their leads moves on. None lifts the cap."""
+    if max_open is not None and max_open < 1:
+        raise InvalidInput(f"{name}'s cap on open leads must be 1 or more, not {max_open}", "max_open")
+    user = user_named(uow, name)
+    if user.role != Role.REP:
+        raise InvalidInput(f"{name} is a {user.role}, and only reps take leads", "max_open")
+    user.max_open = max_open
+    audit.record(uow, clock.now(), "team.max_open", f"person {user.name}", max_open=max_open)
+    return user
+
+
+def open_lead_counts(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, int]:
+    """How many leads in mql, sal or sql each of these reps owns, by user id; a rep with none is absent."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(Lead.owner_id, func.count())
+        .where(Lead.owner_id.in_(wanted), Lead.stage.in_(OPEN_STAGES))
+        .group_by(Lead.owner_id)
+    )
+    return {int(user_id): int(count) for user_id, count in rows if user_id is not None}
+
+
 @dataclass(frozen=True)
 class Member:
     """A rep as the team page shows them: open leads are the leads assigned to them and not yet ended."""
@@ -126,6 +156,7 @@ class Member:
     capacity: int
     available: bool
     open_leads: int
+    max_open: int | None = None  # the cap on open leads (mql, sal, sql); None: no cap
 
 
 @dataclass(frozen=True)
@@ -153,7 +184,9 @@ def rosters(uow: UnitOfWork) -> list[Roster]:
     reps_by_team: dict[int, list[Member]] = {}
     for user in uow.session.scalars(select(User).where(User.role == Role.REP.value).order_by(User.name)):
         if user.team_id is not None:
-            member = Member(user.id, user.name, user.email, user.capacity, user.available, counts.get(user.id, 0))
+            member = Member(
+                user.id, user.name, user.email, user.capacity, user.available, counts.get(user.id, 0), user.max_open
+            )
             reps_by_team.setdefault(user.team_id, []).append(member)
     return [Roster(t.name, manager, tuple(reps_by_team.get(t.id, ()))) for t, manager in teams]
 

@@ -93,6 +93,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     side: Mapped[str | None] = mapped_column(String(20))  # a manager's: "marketing" or "sales"
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in
+    max_open: Mapped[int | None] = mapped_column(Integer)  # a rep's cap on open leads (mql, sal, sql); None: no cap
 
 
 class Account(Base):
@@ -103,6 +104,9 @@ class Account(Base):
     industry: Mapped[str | None] = mapped_column(String(100))
     employees: Mapped[int | None] = mapped_column(Integer)
     country: Mapped[str | None] = mapped_column(String(2))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the rep who owns the account
+    name_key: Mapped[str | None] = mapped_column(String(255), index=True)  # the name normalised (domain.dedupe)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # a duplicate: the survivor
 
 
 class Campaign(Base):
@@ -151,6 +155,7 @@ class Lead(Base):
     qualified_at: Mapped[int | None] = mapped_column(BigInteger)
     qualified_from: Mapped[str | None] = mapped_column(String(20))
     cooldown_until: Mapped[int | None] = mapped_column(BigInteger)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))  # a duplicate: the survivor
 
 
 class LeadField(Base):
@@ -504,3 +509,147 @@ class HealthCheck(Base):
     broken: Mapped[bool] = mapped_column(Boolean)
     evidence: Mapped[str] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- screening (issue 13 part 1: its tables go here) ---
+
+
+class ScreeningEntry(Base):
+    """A lead's turn in screening: when the agreement sent it, the first-call clock, and the qualifier's decision
+    (pass, not_yet, disqualify; ``withdrawn`` when late events showed it never met the rule)."""
+
+    __tablename__ = "screenings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    origin: Mapped[str] = mapped_column(String(20))  # the stage it came from: inquiry or recycled
+    call_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    qualifier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ScreeningCall(Base):
+    """A qualifier's call to a lead in screening, and how it went (reached, no_answer, wrong_number)."""
+
+    __tablename__ = "screening_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"))
+    qualifier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- nurture (issue 13 part 2: its tables go here) ---
+
+
+class NurtureVersion(Base):
+    """One adopted version of the nurture sequence file; the newest is in force."""
+
+    __tablename__ = "nurture_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    adopted_by: Mapped[str] = mapped_column(String(100))
+    adopted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NurtureEnrolment(Base):
+    """A lead in a sequence: the step it gets next and when, until it leaves (``end_reason``).
+
+    ``entry_key`` tells what enrolled it (``recycle:<stage change id>``, ``below_floor``, ``list:<moment>``), so
+    the same cause never enrols a lead twice in a sequence.
+    """
+
+    __tablename__ = "nurture_enrolments"
+    __table_args__ = (UniqueConstraint("sequence", "lead_id", "entry_key", name="uq_nurture_enrolments_entry"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence: Mapped[str] = mapped_column(String(100))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    entry_key: Mapped[str] = mapped_column(String(50))
+    version: Mapped[int] = mapped_column(ForeignKey("nurture_versions.version"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    step: Mapped[int | None] = mapped_column(Integer)  # the next step to write; None: none left
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_step: Mapped[int] = mapped_column(Integer, default=0)  # the last step written to the outbox
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class NurtureMessage(Base):
+    """One email of a sequence, in the outbox: written with the decision to send it, then claimed, sent and
+    recorded by the worker. ``message_id`` is the email's Message-ID, the same on every attempt; ``token`` is the
+    secret its unsubscribe, pixel and click links carry."""
+
+    __tablename__ = "nurture_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("nurture_enrolments.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    sequence: Mapped[str] = mapped_column(String(100))
+    step: Mapped[int] = mapped_column(Integer)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(Text)  # JSON: the step's own links, where a click may lead
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)  # sent, bounced or stopped
+    detail: Mapped[str | None] = mapped_column(Text)  # the SMTP answer, the last error, or why it was stopped
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Suppression(Base):
+    """An address no email may go to (an unsubscribe, a hard bounce, an erasure), by the SHA-256 of the address,
+    so an erased person's address is not kept to suppress it."""
+
+    __tablename__ = "suppressions"
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))  # unsubscribed, bounced or erased
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- feedback (issue 13 part 3: its tables go here) ---
+
+
+class Feedback(Base):
+    """What a rep learned on a contact, a lost or a won deal, from the agreement's lists; never edited."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))  # lost or won: the deal
+    moment: Mapped[str] = mapped_column(String(10))  # contact, lost or won
+    competitor: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str | None] = mapped_column(String(200))  # a message of the agreement, or a campaign's name
+    note: Mapped[str | None] = mapped_column(Text)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(ForeignKey("agreement_versions.version"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedbackRequest(Base):
+    """One product request named in a feedback."""
+
+    __tablename__ = "feedback_requests"
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
+    request: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+# --- dedupe (issue 13 part 5a: its tables go here) ---
+
+
+# --- accounts (issue 13 part 5b: its tables go here) ---

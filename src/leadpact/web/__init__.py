@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from leadpact.web import (
+    accounts,
     admin,
     agreement,
     campaigns,
     dashboard,
+    dedupe,
     leads,
     login,
+    nurture,
     profiles,
     queue,
     reports,
+    screening,
     team,
     workshops,
 )
@@ -26,9 +30,13 @@ PAGES = [
     dashboard.router,
     reports.router,
     profiles.router,
+    nurture.router,
     workshops.router,
     campaigns.router,
     agreement.router,
     team.router,
     admin.router,
+    accounts.router,
+    dedupe.router,
+    screening.router,
 ]

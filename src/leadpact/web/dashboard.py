@@ -23,6 +23,7 @@ from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web.dates import Range, chosen_range, last_twelve_months, today
 from leadpact.web.panels import (
     Panel,
+    feedback_panel,
     funnel_panel,
     grades_panel,
     groups,
@@ -67,6 +68,7 @@ def dashboard_of(uow: UnitOfWork, clock: Clock, inforce: InForce, chosen: Range)
         by_team = report("sla", by="team")
         why = report("reasons", by="stage")
         grades = report("grades")
+        heard = report("feedback") if inforce.agreement.feedback else None
     cohort, spend, kept = total(by_month), total(by_source), total(by_team)
     kpis = [
         Kpi("leads", "leads captured", cohort["leads"], "count"),
@@ -91,6 +93,7 @@ def dashboard_of(uow: UnitOfWork, clock: Clock, inforce: InForce, chosen: Range)
         reasons_panel(why, "reject", "Reject reasons"),
         reasons_panel(why, "lost", "Lost reasons"),
         grades_panel(grades),
+        *([feedback_panel(heard)] if heard else []),
     ]
     return Dashboard(kpis, panels, health.broken(uow, inforce))
 

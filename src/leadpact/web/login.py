@@ -18,7 +18,7 @@ from leadpact.web.session import COOKIE, Posting, Viewing, same_token
 
 router = APIRouter()
 LOGIN_COOKIE = "leadpact_login"  # the sign-in form's own token (double submit): no session exists yet
-HOME = {Role.REP: "/queue"}
+HOME = {Role.REP: "/queue", Role.QUALIFIER: "/screening"}
 """Where each role starts; the others start on the dashboard."""
 
 

@@ -231,3 +231,34 @@ def grades_panel(report: Report) -> Panel:
         table(report, keys),
         findings=list(report.notes),  # the report's verdicts: do the grades sort leads by what became of them
     )
+
+
+def feedback_panel(report: Report) -> Panel:
+    """Competitors met, lost to and won against; with the most asked product request and the message that won most."""
+    rows: list[Row] = report.as_dict()["rows"]
+    series = (("contact", "met at contact"), ("lost", "lost to"), ("won", "won against"))
+    config = bars(
+        [short(r["competitor"]) for r in rows],
+        [dataset(t, [r[k] for r in rows], i) for i, (k, t) in enumerate(series)],
+        "leads or deals",
+    )
+    requests, messages = (section.as_dict()["rows"] for section in report.sections)
+    findings = [
+        f"Most asked: {r['request']} ({r['mentions']} times; open pipeline {r['open_amount']:,.0f}, "
+        f"lost {r['lost_amount']:,.0f})."
+        for r in requests[:1]
+        if r["mentions"]
+    ] + [
+        f"Opened the most won revenue: {m['message']} ({m['won']} deals, {m['revenue']:,.0f})."
+        for m in messages[:1]
+        if m["revenue"]
+    ]
+    return Panel(
+        "feedback",
+        "Sales feedback: competitors",
+        "Competitors met at contact, lost to and won against, from the feedback reps recorded",
+        config,
+        table(report, ("competitor", "contact", "lost", "won", "lost_amount", "won_amount", "win_rate")),
+        findings=findings,
+        notes=["'leadpact report feedback' lists the product requests and messages in full."],
+    )

@@ -16,16 +16,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from leadpact.domain.agreement import Agreement as Terms
-from leadpact.domain.errors import NotPermitted
+from leadpact.domain.errors import InvalidInput, NotPermitted
+from leadpact.domain.feedback import Given, Moment
 from leadpact.domain.permissions import Action, Role
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import explain, intake, opportunities, pipeline, queue, sales
+from leadpact.services import explain, feedback, intake, opportunities, pipeline, queue, sales, timeline
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.explain import Explanation, ScorePoint
 from leadpact.services.pipeline import Deal
 from leadpact.services.team import user_named
-from leadpact.store.tables import Lead, User
+from leadpact.store.tables import Account, Lead, User
 from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewer, Viewing
@@ -44,6 +45,7 @@ DONE: dict[str, str] = {
     "stage": "opportunity moved to another sales stage.",
     "won": "won; the lead is a customer.",
     "lost": "lost; the lead goes back to marketing for nurturing.",
+    "feedback": "feedback recorded; marketing sees it in the feedback report.",
 }
 """What each action did, in words, for the message area."""
 
@@ -159,6 +161,8 @@ def _lead(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, viewer: 
     )
     return {
         "x": x,
+        "activity": timeline.timeline(uow, lead, now),
+        "feedback_moments": _feedback_moments(uow, inforce, lead, viewer),
         "deals": deals,
         "open_deal": next((d for d in deals if d.closed_at is None), None),
         "clock": _sla_clock(x),
@@ -167,8 +171,25 @@ def _lead(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, viewer: 
         "threshold": threshold,
         "chart_label": f"Score over time: {x.score:.1f} now; the agreement qualifies a lead at {threshold:g}",
         "chart_config": _score_chart(history, now, threshold),
+        "account": uow.session.get(Account, lead.account_id) if lead.account_id is not None else None,
         **_terms(inforce.agreement),
     }
+
+
+def _feedback_moments(uow: UnitOfWork, inforce: InForce, lead: Lead, viewer: Viewer) -> list[str]:
+    """The moments the viewer may record feedback on: a contact logged, a deal lost or won that is theirs (a
+    manager or an admin: anyone's); none without the agreement's feedback lists."""
+    if inforce.agreement.feedback is None or not viewer.may(Action.WORK_LEADS):
+        return []
+    moments = []
+    for moment in Moment:
+        try:
+            owner = feedback.subject(uow, lead, moment.value).owner_id
+        except InvalidInput:
+            continue
+        if viewer.principal.role is not Role.REP or owner == viewer.principal.user_id:
+            moments.append(moment.value)
+    return moments
 
 
 def _sla_clock(x: Explanation) -> tuple[str, datetime] | None:
@@ -399,3 +420,36 @@ def lost(
         opportunities.lose(uow, clock, inforce, lead, reason, rep)
 
     return _act(request, uow, clock, inforce, viewer, lead_id, view, "lost", work)
+
+
+async def _feedback_given(request: Request) -> Given:
+    """The feedback form: a competitor, product requests (a box each), a message and a note; blanks left out."""
+    form = await request.form()
+
+    def one(key: str) -> str | None:
+        value = form.get(key)
+        return value if isinstance(value, str) and value.strip() else None
+
+    requests = tuple(v for v in form.getlist("requests") if isinstance(v, str) and v)
+    return Given(one("competitor"), requests, one("message"), one("note"))
+
+
+@router.post("/leads/{lead_id:int}/feedback")
+def record_feedback(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    moment: Annotated[str, Form()],
+    given: Annotated[Given, Depends(_feedback_given)],
+) -> Response:
+    """Feedback on the lead's contact, lost or won deal; the lead page is redrawn with it in the timeline."""
+    viewer.principal.require(Action.WORK_LEADS)
+    lead = intake.lead_for_change(uow, str(lead_id))
+    viewer.principal.require_owner(feedback.subject(uow, lead, moment).owner_id, f"the {moment} of lead {lead_id}")
+    feedback.record(uow, clock, inforce, lead, moment, given, _acting_as(viewer))
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse(f"/leads/{lead.id}?done=feedback", status_code=303)
+    return _fragment(request, uow, inforce, viewer, lead, "lead", f"{lead.email}: {DONE['feedback']}", clock.now())

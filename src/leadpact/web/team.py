@@ -1,8 +1,8 @@
 """The team page: reps by team with their capacity, who is away, their open leads and the team's manager.
 
 A manager (or an admin) marks a rep away and back, changes a rep's capacity (their share of the team's new
-leads) and adds reps. In the browser each change redraws the rep's row in place; without script, a change is
-a plain form post and the page is drawn again.
+leads) or their cap on open leads (at the cap, assignment skips them) and adds reps. In the browser each change
+redraws the rep's row in place; without script, a change is a plain form post and the page is drawn again.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from leadpact.domain.errors import NotFound
+from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.permissions import Action
 from leadpact.http.deps import Now, Uow
 from leadpact.services import team
@@ -71,6 +71,26 @@ def change_capacity(
     viewer.principal.require(Action.MANAGE_TEAM)
     team.set_capacity(uow, clock, name, capacity)
     return _changed(request, uow, name, f"{name}'s capacity is now {capacity}.")
+
+
+@router.post("/team/max-open")
+def change_max_open(
+    request: Request,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    name: Annotated[str, Form()],
+    max_open: Annotated[str, Form()] = "",
+) -> Response:
+    """Cap the rep's open leads; an empty cap lifts it."""
+    viewer.principal.require(Action.MANAGE_TEAM)
+    text = max_open.strip()
+    if text and not text.isdigit():
+        raise InvalidInput(f"{name}'s cap on open leads must be a whole number, not '{text}'", "max_open")
+    cap = int(text) if text else None
+    team.set_max_open(uow, clock, name, cap)
+    said = f"{name} holds at most {cap} open leads." if cap is not None else f"{name} has no cap on open leads."
+    return _changed(request, uow, name, said)
 
 
 @router.post("/team/reps")

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from leadpact.api.routes import actions, admin, agreement, campaigns, events, forms, leads, reports, tokens
+from leadpact.api.routes import (
+    accounts,
+    actions,
+    admin,
+    agreement,
+    campaigns,
+    dedupe,
+    events,
+    forms,
+    leads,
+    nurture,
+    reports,
+    screening,
+    tokens,
+)
 
 
 def routers() -> list[APIRouter]:
@@ -21,4 +35,9 @@ def routers() -> list[APIRouter]:
         forms.capture_router,
         tokens.router,
         admin.router,
+        accounts.router,
+        dedupe.router,
+        nurture.router,
+        nurture.public_router,
+        screening.router,
     ]

@@ -1,5 +1,5 @@
-"""What sales does with a lead handed to it: accept, reject, contact, qualify, convert, move, win, lose; and
-marketing's disqualification of an inquiry.
+"""What sales does with a lead handed to it: accept, reject, contact, qualify, convert, move, win, lose, and the
+feedback it records on contact, lost and won; and marketing's disqualification of an inquiry.
 
 A rep acts only on the leads assigned to them; a manager or an admin acts as the lead's owner. Each answer is
 the lead as it stands after the action (with its opportunity when the action was on one).
@@ -13,10 +13,20 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from leadpact.api.routes.common import PREFIX, acting_rep, errors, permitted, summarize
-from leadpact.api.schemas import ConvertIn, LeadAfter, OpportunityOut, QualifyIn, ReasonIn, StageIn
+from leadpact.api.schemas import (
+    ConvertIn,
+    FeedbackIn,
+    FeedbackOut,
+    LeadAfter,
+    OpportunityOut,
+    QualifyIn,
+    ReasonIn,
+    StageIn,
+)
+from leadpact.domain.feedback import Given
 from leadpact.domain.permissions import Action, Principal
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import intake, opportunities, sales
+from leadpact.services import feedback, intake, opportunities, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import Lead, Opportunity
@@ -133,3 +143,27 @@ def disqualify(
     lead = intake.lead_for_change(uow, ref)
     sales.disqualify(uow, clock, inforce, lead, body.reason, caller.name if caller.user_id is not None else None)
     return LeadAfter(**summarize(uow, inforce, lead, clock.now()).model_dump())
+
+
+@router.post("/feedback", summary="Record sales feedback")
+def record_feedback(
+    ref: str, body: FeedbackIn, caller: Worker, uow: Uow, clock: Now, inforce: Agreement
+) -> FeedbackOut:
+    """What the rep learned on the lead's contact, lost or won deal: the competitor met, product requests, the
+    message or campaign that opened the door (each from the agreement's ``feedback`` lists) and a note. It belongs
+    to the rep of the contact or the deal's owner; a value outside the lists is refused, naming those allowed."""
+    lead = intake.lead_for_change(uow, ref)
+    caller.require_owner(feedback.subject(uow, lead, body.moment).owner_id, f"the {body.moment} of lead {ref}")
+    given = Given(body.competitor, tuple(body.requests), body.message, body.note)
+    row = feedback.record(uow, clock, inforce, lead, body.moment, given, acting_rep(caller))
+    return FeedbackOut(
+        id=row.id,
+        lead_id=row.lead_id,
+        opportunity_id=row.opportunity_id,
+        moment=row.moment,
+        competitor=row.competitor,
+        requests=feedback.requests_of(uow, row),
+        message=row.message,
+        note=row.note,
+        at=row.at,
+    )

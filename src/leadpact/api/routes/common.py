@@ -43,12 +43,15 @@ def acting_rep(caller: Principal) -> str | None:
 
 
 def require_reader(caller: Principal, lead: Lead, ref: str) -> None:
-    """Who may look at a lead: a rep only at their own, others when they may read leads.
+    """Who may look at a lead: a rep only at their own, a qualifier at those in screening, others when they may
+    read leads.
 
     A refusal names the lead as the caller did (``ref``), never by what only a reader of it may see.
     """
     if caller.role is Role.REP:
         caller.require_owner(lead.owner_id, f"lead {ref}")
+    elif caller.role is Role.QUALIFIER and lead.stage == "screening":
+        caller.require(Action.SCREEN)
     else:
         caller.require(Action.READ_LEADS)
 

@@ -1,4 +1,4 @@
-"""Leads: capture one, list them with filters and pages, explain one; a rep's queue."""
+"""Leads: capture one, list them with filters and pages, explain one, its activity timeline; a rep's queue."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Response
 
 from leadpact.api.deps import Caller
 from leadpact.api.routes.common import PREFIX, documented, errors, permitted, require_reader, summarize
-from leadpact.api.schemas import LeadDetail, LeadIn, LeadPage, LeadSummary, QueueItemOut
+from leadpact.api.schemas import ActivityOut, LeadDetail, LeadIn, LeadPage, LeadSummary, QueueItemOut
 from leadpact.domain.errors import InvalidInput, NotPermitted
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Principal, Role
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import browse, explain, intake, team
+from leadpact.services import browse, explain, intake, team, timeline
 from leadpact.services.queue import queue as queue_of
 
 router = APIRouter(prefix=PREFIX, tags=["leads"], responses=errors(401, 403, 422))
@@ -98,6 +98,15 @@ def lead_detail(ref: str, caller: Caller, uow: Uow, clock: Now, inforce: Agreeme
     lead = intake.find_lead(uow, ref)
     require_reader(caller, lead, ref)
     return LeadDetail.model_validate(explain.explain(uow, inforce, lead, clock.now()))
+
+
+@router.get("/leads/{ref}/activity", summary="A lead's activity timeline", responses=errors(404))
+def lead_activity(ref: str, caller: Caller, uow: Uow, clock: Now) -> list[ActivityOut]:
+    """Everything that happened to the lead up to now, oldest first: events, hand-offs, contacts, qualification
+    answers, stage moves, deal moves and sales feedback. A rep's token sees only the leads assigned to that rep."""
+    lead = intake.find_lead(uow, ref)
+    require_reader(caller, lead, ref)
+    return [ActivityOut.model_validate(item) for item in timeline.timeline(uow, lead, clock.now())]
 
 
 @queue_router.get("/queue", summary="A rep's queue", responses=errors(404, 409, 422))
