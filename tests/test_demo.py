@@ -130,7 +130,7 @@ def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history
 
     # the reports it prints, as of the year's end, show every part of the loop
     told = demo.story()
-    assert list(told) == ["funnel", "costs", "sla", "reasons", "grades", "feedback", "value"]
+    assert list(told) == ["funnel", "costs", "sla", "reasons", "grades", "screening", "feedback", "value"]
     assert {report.scope["at"] for report in told.values()} == {"2026-11-21T00:00:00Z"}
     total = rows_by(told["funnel"])["all"]
     assert total["leads"] == 300
@@ -145,6 +145,17 @@ def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history
     kinds = Counter(row["kind"] for row in told["reasons"].rows if row["group"] == "all")
     assert min(kinds["reject"], kinds["lost"]) > 0
     assert [row["group"] for row in told["grades"].rows] == ["A", "B", "C", "D"]
+    screened = rows_by(told["screening"])  # the qualifiers called the webinar and trade-show inquiries first
+    assert set(screened) == {"quinn", "rosa", "sami", "all"} | ({"(waiting)"} if "(waiting)" in screened else set())
+    every = screened["all"]
+    assert every["screened"] == scalar(engine, "SELECT COUNT(*) FROM screenings") > 0
+    assert every["passed"] == scalar(engine, "SELECT COUNT(*) FROM screenings WHERE decision = 'pass'") > 0
+    assert every["not_yet"] > 0
+    assert every["called_in_sla"] < every["call_due"]  # a first call now and then beyond the four hours
+    outcomes = column(engine, "SELECT DISTINCT outcome FROM screening_calls")
+    assert outcomes == {"reached", "no_answer", "wrong_number"}
+    screened_sources = column(engine, "SELECT DISTINCT l.source FROM screenings s JOIN leads l ON l.id = s.lead_id")
+    assert screened_sources <= {"webinar", "trade_show"}
     heard = told["feedback"]  # reps note competitors, requests and the messages that opened the door
     met = "SELECT COUNT(*) FROM (SELECT DISTINCT competitor, lead_id FROM feedback WHERE moment = 'contact' AND "
     assert sum(row["contact"] for row in heard.rows) == scalar(engine, met + "competitor IS NOT NULL) AS m") > 0
@@ -240,7 +251,8 @@ def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_p
     result = CliRunner().invoke(app, ["--db", url, "demo", "--leads", "100", "--seed", "2"])
     assert result.exit_code == 0, result.output
     titles = ("Funnel by source", "Costs and ROI by source", "SLA by team", "Reject and lost reasons by stage")
-    for words in (*titles, "Conversion by grade", "The reports, as of the year's end (2026-11-21T00:00:00Z)"):
+    told = ("Conversion by grade", "Screening by qualifier", "The reports, as of the year's end (2026-11-21T00:00:00Z)")
+    for words in (*titles, *told):
         assert words in result.output
     assert "Recycled, then converted" not in result.output  # a report's sections are left to 'leadpact report'
     totals = [line.split() for line in result.output.splitlines() if line.strip().startswith("all ")]
@@ -255,6 +267,8 @@ def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_p
         "(qualified: score_at_least) from 60 to 75",
         f"leadpact --db {url} agreement backtest FILE --at 2026-11-21T00:00:00Z",
         f"leadpact --db {url} nurture stats",
+        f"leadpact --db {url} screening queue --at 2026-11-21T00:00:00Z",
+        "quinn qualifier, team sdr",
     ):
         assert hint in words
     nurtured = json.loads(CliRunner().invoke(app, ["--db", url, "nurture", "list", "--json"]).output)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from leadpact.analytics import engines
 from leadpact.analytics.replay import qualifications
+from leadpact.demo.simulation import demo_agreement
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.report import Backtest
@@ -31,7 +32,10 @@ from tests.reports.conftest import COLD, DEMO_AT, HOT, WARM, DemoWorld, History,
 from tests.screening import SECTION, with_screening
 
 LEADPACT = Path(sys.executable).parent / "leadpact"
+IN_FORCE = demo_agreement()
+"""The demo world's agreement: the example with the demo's screening section."""
 STRICT = EXAMPLE.read_text().replace("qualified: {score_at_least: 60", "qualified: {score_at_least: 75")
+DEMO_STRICT = IN_FORCE.replace("qualified: {score_at_least: 60", "qualified: {score_at_least: 75")
 SCREENED = with_screening(
     SECTION.replace(
         "score_at_least: 25, grades: [A, B, C], sources: [webinar, Tradeshow]",
@@ -61,7 +65,7 @@ def run_backtest(
         return reports.backtest(uow, clock, inforce, text, "candidate.yaml", against, since, engine_name)
 
 
-@pytest.mark.parametrize("text", [EXAMPLE.read_text(), STRICT, SCREENED], ids=["in force", "stricter", "screening"])
+@pytest.mark.parametrize("text", [IN_FORCE, DEMO_STRICT, SCREENED], ids=["in force", "stricter", "screening"])
 def test_the_replay_qualifies_every_demo_lead_when_the_domain_rules_say(demo_world: DemoWorld, text: str) -> None:
     agreement = parse_agreement(text, "agreement.yaml")
     at = to_seconds(DEMO_AT)
@@ -78,7 +82,7 @@ def test_the_replay_qualifies_every_demo_lead_when_the_domain_rules_say(demo_wor
 
 
 def test_the_agreement_in_force_against_itself_changes_nothing(demo_world: DemoWorld) -> None:
-    result = run_backtest(demo_world.engine, EXAMPLE.read_text(), DEMO_AT)
+    result = run_backtest(demo_world.engine, IN_FORCE, DEMO_AT)
     assert result.changed == ()
     for row in result.months.rows:
         assert row["cur_mql"] == row["cand_mql"]
@@ -95,12 +99,12 @@ def test_the_agreement_in_force_against_itself_changes_nothing(demo_world: DemoW
 def test_a_stricter_threshold_only_removes_mqls_and_keeps_only_leads_the_stricter_rule_qualifies(
     demo_world: DemoWorld,
 ) -> None:
-    result = run_backtest(demo_world.engine, STRICT, DEMO_AT)
+    result = run_backtest(demo_world.engine, DEMO_STRICT, DEMO_AT)
     total = result.months.rows[-1]
     assert total["cand_mql"] < total["cur_mql"]
     assert total["added"] == 0
     assert total["dropped"] == total["cur_mql"] - total["cand_mql"] == len(result.changed)
-    strict = parse_agreement(STRICT, "strict.yaml")
+    strict = parse_agreement(DEMO_STRICT, "strict.yaml")
     by_rule = python_moments(demo_world.engine, strict, to_seconds(DEMO_AT))
     for change in result.changed:
         assert change["current"]["mql"]

@@ -298,7 +298,9 @@ class ActivityOut(Answer):
     """One thing that happened to a lead, in words."""
 
     at: datetime
-    kind: str = Field(description="event, handoff, contact, answers, stage, deal or feedback (more may be added).")
+    kind: str = Field(
+        description="event, screening, handoff, contact, answers, stage, deal, feedback or email (more may be added)."
+    )
     what: str
     by: str | None
     detail: str | None

@@ -32,8 +32,9 @@ def demo(
 ) -> None:
     """Build a year of a realistic B2B world into the database, run it through the whole loop, print its reports.
 
-    Accounts, people, campaigns with their costs, a year of engagement, and reps who accept, reject, call late
-    or never, convert, win and lose, all under the example agreement. Then the reports as of the year's end:
+    Accounts, people, campaigns with their costs, a year of engagement, qualifiers who screen the webinar and
+    trade-show inquiries, and reps who accept, reject, call late or never, convert, win and lose, all under the
+    example agreement with a screening section. Then the reports as of the year's end:
     the funnel and costs by source, the SLA by team, reject and lost reasons, and whether the grades predict
     conversion; and commands to explore further: 'lead show EMAIL', 'queue REP', more reports, and
     'agreement backtest FILE' to try a change to the agreement on the year's history.
@@ -88,8 +89,8 @@ def _print_logins(logins: list[people.Login]) -> None:
 
 def _print_year(year: DemoYear, where: str, seconds: float) -> None:
     out.print(
-        f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement (with screening) into {where} "
-        f"in {seconds:.0f} s (seed {year.seed})."
+        f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement (with screening) "
+        f"into {where} in {seconds:.0f} s (seed {year.seed})."
     )
     out.print(
         f"{year.leads:,} leads at {year.accounts:,} accounts from {year.campaigns} campaigns; {year.events_sent:,} "
@@ -122,7 +123,7 @@ def _print_hints(year: DemoYear) -> None:
         (f"{command} profile learn", "who buys: the traits that set the year's customers apart"),
         (f"{command} workshop start q4 --sample 20 {at}", "leads for both sides to grade blind, then compare"),
         (f"{command} nurture stats", "the two nurture sequences: who is in them, what their emails did"),
-        (f"{command} screening queue {at}", "the inquiries waiting for a qualifier's call at the year's end"),
+        (f"{command} screening queue {at}", "the qualifiers' queue: inquiries waiting for a call, hottest first"),
     ]
     _print_commands("Look around:", looks)
     _print_commands(
@@ -130,6 +131,7 @@ def _print_hints(year: DemoYear) -> None:
         [
             (f"{command} report funnel --by campaign {at}", "which campaigns brought revenue"),
             (f"{command} report sla --by rep {at}", "who keeps the SLA, who lets leads wait"),
+            (f"{command} report screening --by source {at}", "which sources' inquiries the qualifiers pass"),
             (f"{command} report reasons {at}", "as above, then which recycled leads converted later"),
             (f"{command} report grades {at}", "as above, then by priority band, score decile, threshold"),
             (f"{command} report attribution {at}", "revenue credited to the campaigns deals touched"),

@@ -37,7 +37,8 @@ SHOWN_REASONS = 8
 def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
     """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA; and, once a
     model is trained ('leadpact model train'), the model's chance for it with what raises and lowers it; then its
-    activity timeline (events, hand-offs, contacts, answers, stage and deal moves, sales feedback)."""
+    activity timeline (events, screening calls and decisions, hand-offs, contacts, answers, stage and deal moves,
+    sales feedback, nurture emails)."""
     now = clock_for(at).now()
 
     def work(uow: UnitOfWork, inforce: InForce) -> tuple[explain.Explanation, list[timeline.Item]]:

@@ -1,7 +1,7 @@
 """The demo's qualifiers: marketing's inside sales, who call the inquiries webinars and trade shows bring first.
 
 The demo adopts the example agreement with a screening section: inquiries from webinars and trade shows that
-reach a score of 25 with grade A, B or C go to the ``sdr`` team before sales sees them. Each new screening is
+reach a score of 40 with grade A or B go to the ``sdr`` team before sales sees them. Each new screening is
 taken by one of the qualifiers, who calls it within the agreement's working hours: most within the four-hour
 first-call SLA, some later. A call reaches the person, or not (no answer: tried again later, three times at
 most, then back to nurture), or finds a wrong number (disqualified as bad data). A reached person gives
@@ -22,11 +22,11 @@ from leadpact.demo.world import Person
 
 SECTION = """
 screening:                         # the demo's qualifiers call webinar and trade-show inquiries first
-  when: {score_at_least: 25, grades: [A, B, C], sources: [webinar, trade_show]}
+  when: {score_at_least: 40, grades: [A, B], sources: [webinar, trade_show]}
   team: sdr
   first_call_within: 4h            # working hours
   ready: {budget: ["yes"], authority: [decision_maker, influencer]}
-  not_yet_days: 30
+  not_yet_days: 60
   gate_sql: false                  # the reps qualify leads as they always have
 """
 """Added to the example agreement for the demo (the example itself has no screening)."""
@@ -66,7 +66,8 @@ def first_call_hours(rng: random.Random, qualifier: Qualifier) -> float:
 
 
 def retry_hours(rng: random.Random) -> float:
-    return rng.uniform(3.0, 16.0)
+    """A lead not reached is tried again the next working day or the one after."""
+    return rng.uniform(8.0, 20.0)
 
 
 def outcome(rng: random.Random, person: Person) -> str:

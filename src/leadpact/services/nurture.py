@@ -272,6 +272,13 @@ def why_stop(uow: UnitOfWork, lead: Lead) -> str | None:
     return reason
 
 
+def held_back(uow: UnitOfWork, emails: list[str]) -> dict[str, str]:
+    """Of these leads (by email), those nothing will be sent to now, with why (``why_stop``): the next pass ends
+    their enrolment."""
+    leads = uow.session.scalars(select(Lead).where(Lead.email.in_(emails)))
+    return {lead.email: reason for lead in leads if (reason := why_stop(uow, lead)) is not None}
+
+
 @dataclass
 class Advanced:
     enrolled: int = 0

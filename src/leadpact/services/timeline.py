@@ -1,9 +1,10 @@
 """A lead's activity timeline: everything that happened to it, from every record that holds some, in one list.
 
-Each source is one function reading one kind of record (events, hand-offs, contacts, answers, stage moves,
-deal moves, sales feedback) and giving its items; ``SOURCES`` lists them, so another kind of activity is one
-more function there. The timeline is the items up to a moment, oldest first; items at the same moment keep
-the order of ``SOURCES`` (an event before the hand-off it caused, a deal closed before the feedback on it).
+Each source is one function reading one kind of record (events, screening calls and decisions, hand-offs,
+contacts, answers, stage moves, deal moves, sales feedback, nurture emails) and giving its items; ``SOURCES``
+lists them, so another kind of activity is one more function there. The timeline is the items up to a moment,
+oldest first; items at the same moment keep the order of ``SOURCES`` (an event before the hand-off it caused, a
+qualifier's decision before the stage move it made, a deal closed before the feedback on it).
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from leadpact.store.tables import (
     Feedback,
     Lead,
     LeadField,
+    NurtureMessage,
     Opportunity,
     OpportunityChange,
+    ScreeningCall,
+    ScreeningEntry,
     StageChange,
     User,
 )
@@ -34,8 +38,8 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 @dataclass(frozen=True)
 class Item:
-    """One thing that happened: when, which kind (event, handoff, contact, answers, stage, deal, feedback), in
-    words, who did it (None: the lead itself or the agreement) and any further detail."""
+    """One thing that happened: when, which kind (event, screening, handoff, contact, answers, stage, deal,
+    feedback, email), in words, who did it (None: the lead itself or the agreement) and any further detail."""
 
     at: datetime
     kind: str
@@ -106,7 +110,8 @@ def stages(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
 
 
 def answers(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
-    """The qualification answers, when the lead became sales-qualified (or was captured, if they came with it)."""
+    """The qualification answers, when the lead became sales-qualified or a qualifier last decided on it, whichever
+    came later (or when it was captured, if they came with it)."""
     given = uow.session.execute(
         select(LeadField.name, LeadField.value)
         .where(LeadField.lead_id == lead.id, LeadField.name.startswith("answers."))
@@ -119,8 +124,17 @@ def answers(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
         .where(StageChange.lead_id == lead.id, StageChange.to_stage == "sql")
         .order_by(StageChange.at.desc(), StageChange.id.desc())
     ).first()
-    at = qualified.at if qualified else lead.created_at
-    by = _Names(uow)(qualified.by_user_id) if qualified else None
+    screened = uow.session.scalars(
+        select(ScreeningEntry)
+        .where(ScreeningEntry.lead_id == lead.id, ScreeningEntry.decision.in_(("pass", "not_yet")))
+        .order_by(ScreeningEntry.decided_at.desc(), ScreeningEntry.id.desc())
+    ).first()
+    moments = [
+        *([(qualified.at, qualified.by_user_id)] if qualified else []),
+        *([(screened.decided_at, screened.qualifier_id)] if screened and screened.decided_at else []),
+    ]
+    at, by_id = max(moments, key=lambda m: m[0]) if moments else (lead.created_at, None)
+    by = _Names(uow)(by_id)
     text = ", ".join(f"{_words(k.removeprefix('answers.'))}: {_words(v)}" for k, v in given)
     yield Item(at, "answers", "qualification answers", by, text)
 
@@ -157,7 +171,46 @@ def feedback(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
         )
 
 
-SOURCES: list[Source] = [events, stages, handoffs, contacts, answers, deals, feedback]
+_DECISIONS = {
+    "pass": "passed to sales",
+    "not_yet": "not yet, back to nurture",
+    "disqualify": "disqualified",
+    "withdrawn": "withdrawn by the agreement",
+}
+
+
+def screenings(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
+    """Each turn in screening: the qualifiers' calls, then the decision that ended it, with the note."""
+    name = _Names(uow)
+    for entry in uow.session.scalars(
+        select(ScreeningEntry).where(ScreeningEntry.lead_id == lead.id).order_by(ScreeningEntry.id)
+    ):
+        for c in uow.session.scalars(
+            select(ScreeningCall).where(ScreeningCall.screening_id == entry.id).order_by(ScreeningCall.id)
+        ):
+            yield Item(c.at, "screening", f"screening call: {_words(c.outcome)}", name(c.qualifier_id), c.note)
+        if entry.decided_at is not None and entry.decision is not None:
+            what = _DECISIONS.get(entry.decision, _words(entry.decision))
+            what += f": {_words(entry.reason)}" if entry.reason else ""
+            yield Item(entry.decided_at, "screening", f"screening: {what}", name(entry.qualifier_id), entry.note)
+
+
+def emails(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
+    """The nurture emails written to the lead: sequence, step and subject; sent (opened, clicked), bounced, stopped
+    or still waiting in the outbox, at the moment it was sent or tried (written, while it waits)."""
+    for m in uow.session.scalars(
+        select(NurtureMessage).where(NurtureMessage.lead_id == lead.id).order_by(NurtureMessage.id)
+    ):
+        state = m.outcome or "waiting to be sent"
+        if m.outcome == "sent":
+            state += "".join(f", {what}" for what, at in (("opened", m.opened_at), ("clicked", m.clicked_at)) if at)
+        elif m.detail and m.outcome in ("bounced", "stopped"):
+            state += f": {m.detail}"
+        at = m.sent_at or (m.claimed_at if m.outcome == "bounced" else None) or m.created_at
+        yield Item(at, "email", f"nurture email: {m.sequence} step {m.step}: {m.subject}", None, state)
+
+
+SOURCES: list[Source] = [events, screenings, stages, handoffs, contacts, answers, deals, feedback, emails]
 """Every source of the timeline, in the order items at the same moment are listed."""
 
 
