@@ -160,7 +160,7 @@ def value(ctx: Context, by: str) -> Report:
         notes=(
             "Expected value of a new lead = lead→won * average won deal; low and high: the 95 % Wilson interval of "
             "lead→won times the 95 % interval of the average deal (the cohort's when a group has fewer than 2 wins).",
-            "Pay at most the expected value per lead (the low end: the cautious bid); headroom = that - cost per lead.",
+            "Pay at most the expected value per lead (value low is the cautious bid); headroom = that - cost per lead.",
             "Leads still open count as not won: a recent cohort's value is understated.",
         )
         + (() if costed else ("Costs are recorded by campaign, so there is no cost per lead by grade.",)),
