@@ -53,11 +53,18 @@ class Roster:
         self._open: dict[int, int] = {}
 
     def member(self, rep: User) -> Member:
-        """The rep as routing sees them: capacity, availability, credit, and open leads against their cap."""
-        if rep.id not in self._open:
+        """The rep as routing sees them: capacity, availability, credit, and open leads against their cap (counted
+        only for a rep who has one)."""
+        if rep.max_open is not None and rep.id not in self._open:
             self._open[rep.id] = open_lead_counts(self.uow, [rep.id]).get(rep.id, 0)
         return Member(
-            rep.name, rep.capacity, rep.available, rep.rr_credit, rep.last_assigned_at, rep.max_open, self._open[rep.id]
+            rep.name,
+            rep.capacity,
+            rep.available,
+            rep.rr_credit,
+            rep.last_assigned_at,
+            rep.max_open,
+            self._open.get(rep.id, 0),
         )
 
     def dealt(self, rep: User) -> None:
