@@ -35,6 +35,21 @@ def given(competitor: str | None, requests: list[str] | None, message: str | Non
     return None if found == Given() else found
 
 
+Step = Callable[[UnitOfWork, Clock, InForce, Any], T]
+
+
+def and_feedback(step: Step[T], moment: str, told: Given | None, rep: str | None) -> Step[T]:
+    """The rep's step, then the feedback on it when the options give some: one transaction, both or neither."""
+
+    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> T:
+        done = step(uow, clock, inforce, found)
+        if told is not None:
+            feedback.record(uow, clock, inforce, found, moment, told, rep)
+        return done
+
+    return work
+
+
 @commands.command("queue")
 def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = None, as_json: Json = False) -> None:
     """A rep's leads: hottest first, then the SLA that runs out first."""
@@ -95,14 +110,7 @@ def contact(
 ) -> None:
     """Log a contact with the lead (the first one stops the first-contact SLA clock), with any feedback."""
     told = given(competitor, request, message, note)
-
-    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> bool:
-        first = sales.contact(uow, clock, found, rep)
-        if told is not None:
-            feedback.record(uow, clock, inforce, found, "contact", told, rep)
-        return first
-
-    first = act(at, work, lead)
+    first = act(at, and_feedback(lambda u, c, i, f: sales.contact(u, c, f, rep), "contact", told, rep), lead)
     out.print(
         f"Contact with {lead} logged" + (" (first contact)" if first else "") + (", with feedback." if told else ".")
     )
@@ -175,13 +183,7 @@ def won(
 ) -> None:
     """Close the lead's opportunity as won: the lead becomes a customer; with any feedback."""
     told = given(competitor, request, message, note)
-
-    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> None:
-        opportunities.win(uow, clock, inforce, found, rep)
-        if told is not None:
-            feedback.record(uow, clock, inforce, found, "won", told, rep)
-
-    act(at, work, lead)
+    act(at, and_feedback(lambda u, c, i, f: opportunities.win(u, c, i, f, rep), "won", told, rep), lead)
     out.print(f"{lead}: won" + (", with feedback." if told else "."))
 
 
@@ -198,13 +200,7 @@ def lost(
 ) -> None:
     """Close the lead's opportunity as lost, with a reason; the lead goes back to nurturing. With any feedback."""
     told = given(competitor, request, message, note)
-
-    def work(uow: UnitOfWork, clock: Clock, inforce: InForce, found: Any) -> None:
-        opportunities.lose(uow, clock, inforce, found, reason, rep)
-        if told is not None:
-            feedback.record(uow, clock, inforce, found, "lost", told, rep)
-
-    act(at, work, lead)
+    act(at, and_feedback(lambda u, c, i, f: opportunities.lose(u, c, i, f, reason, rep), "lost", told, rep), lead)
     out.print(f"{lead}: lost ({reason})" + (", with feedback." if told else "."))
 
 

@@ -300,7 +300,7 @@ def _fragment(
     return render(request, "queue/lead_body.html", message=message, **_lead(uow, inforce, lead, now, viewer))
 
 
-async def _answers(request: Request) -> dict[str, str]:
+async def form_answers(request: Request) -> dict[str, str]:
     """The qualification answers of the form: a field ``q.<question>`` per question, unanswered ones left out."""
     form = await request.form()
     return {k.removeprefix("q."): v for k, v in form.items() if k.startswith("q.") and isinstance(v, str) and v}
@@ -351,7 +351,7 @@ def qualify(
     uow: Uow,
     clock: Now,
     inforce: Agreement,
-    answers: Annotated[dict[str, str], Depends(_answers)],
+    answers: Annotated[dict[str, str], Depends(form_answers)],
     view: ViewField = "lead",
 ) -> Response:
     def work(lead: Lead, rep: str | None) -> None:

@@ -18,6 +18,7 @@ from leadpact.domain.permissions import Action
 from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import intake, screening
 from leadpact.services.agreements import InForce
+from leadpact.web.queue import form_answers
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewer, Viewing
 
@@ -55,12 +56,6 @@ def screening_page(
     return render(request, "screening/queue.html", items=items, done=DONE.get(done or ""), **_terms(inforce))
 
 
-async def _answers(request: Request) -> dict[str, str]:
-    """The answers of the form: a field ``q.<question>`` per question, unanswered ones left out."""
-    form = await request.form()
-    return {k.removeprefix("q."): v for k, v in form.items() if k.startswith("q.") and isinstance(v, str) and v}
-
-
 @router.post("/screening/{lead_id:int}")
 def work(
     request: Request,
@@ -69,7 +64,7 @@ def work(
     uow: Uow,
     clock: Now,
     inforce: Agreement,
-    answers: Annotated[dict[str, str], Depends(_answers)],
+    answers: Annotated[dict[str, str], Depends(form_answers)],
     outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     decision: Annotated[str, Form()] = "",
