@@ -20,7 +20,8 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from leadpact.domain.agreement import Agreement, Duration
 from leadpact.domain.calendar import add_working_time
@@ -360,47 +361,38 @@ def _write(
 
 def _enrol_entries(uow: UnitOfWork, agreement: Agreement, file: NurtureFile, version: int, now: datetime) -> int:
     """Enrol, once per cause, the recycled leads whose latest recycling reason a sequence names, and the
-    inquiries, in the sequences whose entry is ``below_floor``."""
+    inquiries, in the sequences whose entry is ``below_floor``. The pass runs every few seconds, so only the causes
+    that have not enrolled their lead yet are read."""
     count = 0
-    by_reason: dict[str, list[Sequence]] = defaultdict(list)
     for seq in file.sequences.values():
-        if seq.entry != LIST:
-            by_reason[seq.entry].append(seq)
-    names = [s.name for seqs in by_reason.values() for s in seqs]
-    if not names:
-        return 0
-    taken = {
-        (name, lead_id, key)
-        for name, lead_id, key in uow.session.execute(
-            select(NurtureEnrolment.sequence, NurtureEnrolment.lead_id, NurtureEnrolment.entry_key).where(
-                NurtureEnrolment.sequence.in_(names)
-            )
-        )
-    }
-    candidates: list[tuple[int, str, str]] = []  # lead, reason (or below_floor), entry key
-    if BELOW_FLOOR in by_reason:
-        inquiries = uow.session.scalars(select(Lead.id).where(Lead.stage == Stage.INQUIRY).order_by(Lead.id))
-        candidates += [(lead_id, BELOW_FLOOR, BELOW_FLOOR) for lead_id in inquiries]
-    reasons = [r for r in by_reason if r != BELOW_FLOOR]
-    if reasons:
+        if seq.entry == LIST:
+            continue
+        for lead_id, key in uow.session.execute(_new_entries(seq)):
+            _start(uow, agreement, seq, version, lead_id, key, now)
+            count += 1
+    return count
+
+
+def _new_entries(seq: Sequence) -> Select[int, str]:
+    """(lead, entry key) of each cause the sequence's entry names that has not enrolled its lead in it yet."""
+    lead: InstrumentedAttribute[int]
+    key: ColumnElement[str]
+    if seq.entry == BELOW_FLOOR:
+        lead, key = Lead.id, literal(BELOW_FLOOR, String)
+        found = select(lead, key).where(Lead.stage == Stage.INQUIRY)
+    else:
         latest = (
             select(func.max(StageChange.id))
             .join(Lead, Lead.id == StageChange.lead_id)
             .where(Lead.stage == Stage.RECYCLED, StageChange.to_stage == Stage.RECYCLED)
             .group_by(StageChange.lead_id)
         )
-        changes = uow.session.execute(
-            select(StageChange.id, StageChange.lead_id, StageChange.reason)
-            .where(StageChange.id.in_(latest), StageChange.reason.in_(reasons))
-            .order_by(StageChange.id)
-        )
-        candidates += [(lead_id, reason or "", f"recycle:{change_id}") for change_id, lead_id, reason in changes]
-    for lead_id, reason, key in candidates:
-        for seq in by_reason[reason]:
-            if (seq.name, lead_id, key) not in taken:
-                _start(uow, agreement, seq, version, lead_id, key, now)
-                count += 1
-    return count
+        lead, key = StageChange.lead_id, literal("recycle:", String) + cast(StageChange.id, String)
+        found = select(lead, key).where(StageChange.id.in_(latest), StageChange.reason == seq.entry)
+    taken = select(NurtureEnrolment.id).where(
+        NurtureEnrolment.sequence == seq.name, NurtureEnrolment.lead_id == lead, NurtureEnrolment.entry_key == key
+    )
+    return found.where(~taken.exists()).order_by(lead)
 
 
 @dataclass
