@@ -25,8 +25,9 @@ class Worker:
         self._thread = threading.Thread(target=self._loop, name="leadpact-worker", daemon=True)
 
     def run_once(self) -> tuple[handoff.SlaReport | None, delivery.Delivered]:
-        """One round: breaches recorded and acted on (when an agreement is in force), the health bounds checked
-        (the first round of a local day), then the outbox, with any bound broken."""
+        """One round: breaches recorded and acted on (when an agreement is in force: the hand-offs' accept and
+        first contact, and screening's first call), the health bounds checked (the first round of a local day),
+        then the outbox, with any bound broken."""
         sla = None
         try:
             with UnitOfWork(self.engine) as uow:

@@ -67,12 +67,12 @@ def test_the_sla_check_records_a_late_accept_and_reassigns_the_lead(
     hand_off(sqlite_engine, clock, inforce, "ann@acme.example")
     first = owner_name(sqlite_engine, "ann@acme.example")
     before = run(url, "sla", "check", "--at", "2026-03-02T18:00:00Z")  # accept is due at 19:00 UTC
-    assert "0 accept and 0 contact breaches; 0 reassigned, 0 escalated, 0 waiting leads assigned." in before
+    assert "0 accept, 0 contact and 0 screening first-call breaches; 0 reassigned, 0 escalated" in before
     printed = run(url, "sla", "check", "--at", "2026-03-02T20:00:00Z")
     second = owner_name(sqlite_engine, "ann@acme.example")
     assert {first, second} == {"alice", "bob"}
     assert f"lead ann@acme.example: accept SLA breached by {first}; reassigned to {second}" in printed
-    assert "1 accept and 0 contact breaches; 1 reassigned, 0 escalated, 0 waiting leads assigned." in printed
+    assert "1 accept, 0 contact and 0 screening first-call breaches; 1 reassigned, 0 escalated" in printed
     late, current = assignments(sqlite_engine, "ann@acme.example")
     assert late.accept_breached_at is not None
     assert late.ended_at is not None

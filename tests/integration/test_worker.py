@@ -6,18 +6,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from leadpact.analytics.screening import screening as screening_report
 from leadpact.config import Settings
+from leadpact.services import intake, screening
 from leadpact.services.clock import FixedClock
+from leadpact.store.tables import ScreeningEntry
+from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.worker import Worker
 from tests.conftest import adopt_example
-from tests.factories import hand_off, owner_name
+from tests.factories import HOT, capture, hand_off, messages, owner_name
 from tests.integration.test_delivery import ACCEPT_DUE, LEE, sent, staff
 from tests.receivers import Webhook
+from tests.reports.conftest import run_report
 from tests.services.test_health import BROKEN, sloppy
+from tests.services.test_screening import world
 
 
 def eventually(holds: Callable[[], bool], within: float = 10.0) -> None:
@@ -106,3 +113,52 @@ def test_a_failing_health_check_is_logged_and_the_round_still_delivers(
     assert sla is not None
     assert delivered.delivered == len(sent(sqlite_engine)) > 0
     assert "health check failed" in caplog.text
+
+
+SCREENED = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)  # Monday 16:00 in Chicago: two working hours left that day
+CALL_DUE = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)  # first_call_within 4h of working time: Tuesday 10:00 there
+
+
+def breaches(engine: Engine) -> dict[str, datetime | None]:
+    """Each screened lead's first-call breach, as recorded."""
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.execute(select(ScreeningEntry.lead_id, ScreeningEntry.call_breached_at)).all()
+        return {intake.find_lead(uow, str(lead_id)).email: at for lead_id, at in rows}
+
+
+def call_breaches(worker: Worker) -> int:
+    """Run a round; the first-call breaches of screening it recorded."""
+    sla, _ = worker.run_once()
+    assert sla is not None
+    return sla.call_breaches
+
+
+def test_a_round_records_a_first_call_missed_in_screening_once_and_the_report_counts_it(
+    engine: Engine, clock: FixedClock
+) -> None:
+    inforce = world(engine, clock)
+    clock.at = SCREENED
+    for email in ("ann@acme.example", "bo@acme.example"):
+        capture(engine, clock, inforce, email, **HOT, source="webinar")
+    worker = Worker(engine, clock, Settings(), every=60)
+    clock.at = SCREENED + (CALL_DUE - SCREENED) / 2  # eight hours later, but Monday night: no working time passed
+    assert call_breaches(worker) == 0
+    clock.at = CALL_DUE.replace(hour=15)
+    with UnitOfWork(engine) as uow:
+        screening.call(uow, clock, inforce, intake.lead_for_change(uow, "bo@acme.example"), "reached", by="quinn")
+
+    clock.at = CALL_DUE.replace(minute=1)
+    assert call_breaches(worker) == 1
+    assert call_breaches(worker) == 0  # the next round finds it recorded already
+    assert owner_name(engine, "ann@acme.example") is None  # still in the screening team's queue
+    with UnitOfWork(engine) as uow:  # a late call now leaves the breach as it was
+        screening.call(uow, clock, inforce, intake.lead_for_change(uow, "ann@acme.example"), "no_answer", by="quinn")
+    assert breaches(engine) == {"ann@acme.example": CALL_DUE, "bo@acme.example": None}
+    assert [(m["email"], m["kind"], m["team"], m["rep"]) for m in messages(engine, "sla.breached")] == [
+        ("ann@acme.example", "first_call", "sdr", None)
+    ]
+    report = run_report(engine, lambda ctx: screening_report(ctx, "qualifier"), clock.now())
+    assert [(r["group"], r["screened"], r["called_in_sla"], r["call_breaches"]) for r in report.rows] == [
+        ("(waiting)", 2, 1, 1),
+        ("all", 2, 1, 1),
+    ]

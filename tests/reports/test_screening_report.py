@@ -2,7 +2,8 @@
 
 Four webinar leads go to screening in January: quinn passes two (one is then accepted, qualified and won, the
 other waits for sales), disqualifies one, and one is sent back for later by quentin. Only three were called in
-time. The report also looks from a moment before the decisions: then nothing was decided yet.
+time: the late first call records a breach, with no SLA check run. The report also looks from a moment before
+the decisions: then nothing was decided yet.
 """
 
 from __future__ import annotations
@@ -89,15 +90,16 @@ def test_the_qualifiers_figures_and_how_their_passed_leads_fared(screened: Histo
     assert quinn["pass_rate"] == pytest.approx(2 / 3)
     assert (quentin["not_yet"], quentin["pass_rate"], quentin["called_in_sla"]) == (1, 0.0, 0)
     assert (total["screened"], total["call_due"], total["called_in_sla"], total["in_sla_rate"]) == (4, 4, 3, 0.75)
+    assert (quinn["call_breaches"], quentin["call_breaches"], total["call_breaches"]) == (0, 1, 1)
     by_source = run_report(screened.engine, lambda ctx: screening(ctx, "source"), utc(2026, 2, 1))
     assert [(r["group"], r["screened"]) for r in by_source.rows] == [("webinar", 4), ("all", 4)]
 
 
 def test_before_the_decisions_every_screening_waits_and_the_funnel_counts_the_screened(screened: History) -> None:
     report = run_report(screened.engine, lambda ctx: screening(ctx, "qualifier"), utc(2026, 1, 8, 18))
-    assert [(r["group"], r["screened"], r["call_due"], r["pass_rate"]) for r in report.rows] == [
-        ("(waiting)", 4, 3, None),  # d's call is not due yet
-        ("all", 4, 3, None),
+    assert [(r["group"], r["screened"], r["call_due"], r["call_breaches"], r["pass_rate"]) for r in report.rows] == [
+        ("(waiting)", 4, 3, 0, None),  # d's call is not due yet
+        ("all", 4, 3, 0, None),
     ]
     rows = run_report(screened.engine, lambda ctx: funnel(ctx, "source"), utc(2026, 2, 1)).rows
     assert [(r["group"], r["leads"], r["screened"], r["mql"], r["won"]) for r in rows] == [

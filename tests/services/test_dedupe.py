@@ -13,19 +13,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from leadpact.analytics.funnel import funnel
 from leadpact.domain.errors import InvalidInput, NotFound
+from leadpact.domain.feedback import Given
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import engagement_at, to_seconds
-from leadpact.services import browse, dedupe, explain, imports, intake, sales
+from leadpact.services import browse, dedupe, explain, feedback, imports, intake, nurture, rescore, sales
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.services.explain import ledger_score
 from leadpact.store.database import empty
-from leadpact.store.tables import Account, Event, Lead, LedgerEntry, StageChange
+from leadpact.store.tables import Account, Event, Feedback, Lead, LedgerEntry, NurtureEnrolment, StageChange, User
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import HOT, MONDAY_9AM, add_team, capture, days, event, hand_off, lead, record
+from tests.people import seed_people
+from tests.reports.conftest import run_report
 from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES, UNKNOWN_TYPES
+
+NURTURE = Path(__file__).parents[2] / "src" / "leadpact" / "examples" / "nurture.yaml"
 
 SYLLABLES = ("an", "be", "car", "do", "el", "fa", "gi", "ho", "in", "ja", "ka", "lo", "mi", "no", "pa", "ri", "sa")
 
@@ -90,7 +96,7 @@ def test_generated_duplicates_are_found_at_the_default_threshold(engine: Engine,
 
 FEBRL: dict[str, tuple[float, float]] = {"load_febrl1": (0.99, 0.93), "load_febrl3": (0.99, 0.88)}
 """The least precision and recall each FEBRL set must give at the default threshold (measured 1.000/0.948 and
-1.000/0.900: see docs/decisions/0022)."""
+0.999/0.890: see docs/decisions/0022)."""
 
 
 @pytest.mark.parametrize("loader", sorted(FEBRL))
@@ -123,6 +129,31 @@ def test_febrl_duplicates_are_found_with_high_precision(loader: str) -> None:
     least_precision, least_recall = FEBRL[loader]
     assert precision >= least_precision
     assert recall >= least_recall
+
+
+def test_colleagues_with_alike_surnames_are_two_people_and_a_typo_is_one(
+    sqlite_engine: Engine, clock: FixedClock
+) -> None:
+    inforce = adopt_example(sqlite_engine, clock)
+    firsts = ("Ana", "Ben", "Carla", "Dev", "Eva", "Finn", "Gia", "Hugo", "Ines", "Jonas", "Kim", "Luca")
+    lasts = ("Adler", "Brandt", "Costa", "Dubois", "Eriksen", "Fischer", "Greco", "Horvat", "Ivanova", "Keller")
+    staff = [
+        (firsts[(firm + 3 * n) % len(firsts)], lasts[(5 * firm + n) % len(lasts)], firm)
+        for firm in range(8)
+        for n in range(5)
+    ]
+    inputs = [
+        intake.LeadInput(f"{first}.{last}@firm{firm}.example".lower(), first, last, company=f"Firm {firm}")
+        for first, last, firm in staff
+    ]
+    for first, last in (("Sem", "Jones"), ("Sem", "Johnson"), ("Mila", "Hollis"), ("Mila", "Holis")):
+        email = f"{first}.{last}@briridge.example".lower()
+        inputs.append(intake.LeadInput(email, first, last, company="Briridge Software"))
+    with UnitOfWork(sqlite_engine) as uow:
+        intake.capture_leads(uow, clock, inforce, inputs)
+    with UnitOfWork(sqlite_engine) as uow:
+        pairs = {frozenset((p.keep.email, p.other.email)) for p in dedupe.people_pairs(uow)}
+    assert pairs == {frozenset(("mila.hollis@briridge.example", "mila.holis@briridge.example"))}
 
 
 def test_too_few_people_give_no_pairs_and_a_wrong_threshold_is_refused(sqlite_engine: Engine) -> None:
@@ -359,3 +390,48 @@ def test_any_merge_keeps_every_point_of_both_ledgers(
         assert ledger_score(uow, keep, at, half_life)[1] == pytest.approx(before, abs=1e-9)
     assert engagement_at(survivor.engagement, survivor.engagement_at, at, half_life) == pytest.approx(before, abs=1e-9)
     assert ledger_sums(engine, other)[1] == 0.0
+    # the batch counts as the merge left things, and so does an event for the survivor after it (caps per record)
+    with UnitOfWork(engine) as uow:
+        later = [intake.EventInput(f"after-{e.event_id}", people[0].email, e.type, e.occurred_at) for e in events[:3]]
+        intake.record_events(uow, clock, inforce, later)
+    with UnitOfWork(engine) as uow:
+        report = rescore.rescore(uow, clock, inforce)
+    assert (report.leads_changed, report.ledger_rows, report.verdicts_changed) == (0, 0, 0)
+
+
+def test_a_merged_duplicate_leaves_its_sequences_the_reports_and_gives_its_feedback_to_the_survivor(
+    engine: Engine, clock: FixedClock
+) -> None:
+    inforce = adopt_example(engine, clock)
+    seed_people(engine, clock, passwords=False)
+    with UnitOfWork(engine) as uow:
+        nurture.adopt(uow, clock, inforce, NURTURE.read_text(), "nurture.yaml", "dana")
+    capture(engine, clock, inforce, "ann@acme.example")  # an inquiry below the floor: nurtured
+    hand_off(engine, clock, inforce, "ann+work@acme.example")
+    with UnitOfWork(engine) as uow:
+        nurture.advance(uow, clock, inforce, "http://x")
+        duplicate = intake.find_lead(uow, "ann+work@acme.example")
+        owner = uow.session.get_one(User, duplicate.owner_id).name
+        sales.accept(uow, clock, inforce, duplicate)
+        sales.contact(uow, clock, duplicate)
+        feedback.record(uow, clock, inforce, duplicate, "contact", Given(competitor="roboworks"), owner)
+    capture(engine, clock, inforce, "ann+news@acme.example")
+    with UnitOfWork(engine) as uow:
+        nurture.advance(uow, clock, inforce, "http://x")
+    at = clock.now() + days(1)
+    assert run_report(engine, lambda ctx: funnel(ctx, "source"), at).rows[-1]["leads"] == 3
+    with UnitOfWork(engine) as uow:
+        dedupe.merge_leads(uow, clock, inforce, "ann+work@acme.example", "ann+news@acme.example")
+    with UnitOfWork(engine) as uow:
+        dedupe.merge_leads(uow, clock, inforce, "ann+work@acme.example", "ann@acme.example")
+    with UnitOfWork(engine) as uow:
+        nurture.advance(uow, clock, inforce, "http://x")  # no merged record enters a sequence again
+        ended = uow.session.execute(
+            select(Lead.email, NurtureEnrolment.end_reason).join(Lead, Lead.id == NurtureEnrolment.lead_id)
+        )
+        assert sorted(ended) == [("ann+news@acme.example", "merged"), ("ann@acme.example", "merged")]
+        assert nurture.why_stop(uow, intake.find_lead(uow, "ann@acme.example")) == "merged"
+        survivor = intake.find_lead(uow, "ann+work@acme.example")
+        assert uow.session.scalars(select(Feedback.lead_id)).all() == [survivor.id]
+    report = run_report(engine, lambda ctx: funnel(ctx, "source"), at)
+    assert [report.rows[-1][k] for k in ("leads", "mql", "sal")] == [1, 1, 1]

@@ -22,7 +22,7 @@ from leadpact.store.tables import NurtureMessage
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import add_team, capture
-from tests.web.conftest import Site, sign_in
+from tests.web.conftest import PHONE, Site, sign_in
 from tests.web.test_lead_page import Web
 
 EXAMPLE_PATH = Path(__file__).parents[2] / "src" / "leadpact" / "examples" / "nurture.yaml"
@@ -117,3 +117,15 @@ def test_marketing_adopts_enrols_and_reads_each_sequences_funnel_and_a_lead_page
     mia.goto(f"{site.url}/leads/{ivy}")
     expect(mia.locator("#nurture")).to_contain_text("sequence not-ready, step 1 sent, step 2 due 2026-03-16 ")
     expect(mia.locator("#nurture")).to_contain_text("sequence first-touch, step 1 due 2026-03-03 15:00")
+
+
+def test_the_nurture_page_fits_a_phone_with_each_funnels_figures_two_a_row(browser: Browser, site: Site) -> None:
+    with UnitOfWork(site.engine) as uow:
+        nurture.adopt(uow, site.clock, site.inforce, EXAMPLE, "nurture.yaml", "mia")
+    page = sign_in(browser, site, "mia", viewport=PHONE, next="/nurture")
+    funnel = page.get_by_role("group", name="Funnel of not-ready")
+    expect(funnel.locator("[data-figure='sent']")).to_have_text("0")
+    boxes = [box for box in (f.bounding_box() for f in funnel.locator("[data-figure]").all()) if box]
+    assert len(boxes) == 4
+    assert (len({round(b["x"]) for b in boxes}), len({round(b["y"]) for b in boxes})) == (2, 2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing off the side

@@ -65,7 +65,7 @@ def per_lead(ctx: Context) -> Table:
     q = keep(ctx.con, qualifications(ctx.con, agreement, ctx.scope.at))
     leads = ctx.table("leads")
     created = seconds(leads.created_at)
-    captured = leads.filter(ctx.scope.within(created)).select(lead_id=leads.id)
+    captured = leads.filter(ctx.scope.within(created), leads.merged_into.isnull()).select(lead_id=leads.id)
     deals = opportunities(ctx)
     outcome = deals.group_by("lead_id").aggregate(deals=deals.count(), won=deals.id.count(where=deals.won))
     t = captured.join(q, captured.lead_id == q.lead_id).select(q.lead_id, q.grade, q.peak, q.qualified_at)

@@ -38,7 +38,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("id", *ACCOUNT_FIELDS),
     "campaigns": ("id", "name"),
     "lead_fields": ("lead_id", "name", "value"),
-    "events": ("id", "event_id", "lead_id", "type", "occurred_at", "counted"),
+    "events": ("id", "event_id", "lead_id", "type", "occurred_at", "counted", "recorded_for"),
     "score_ledger": ("lead_id", "at", "kind", "item", "points"),
     "predictions": ("lead_id", "model_version", "probability"),
 }

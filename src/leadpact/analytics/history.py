@@ -106,9 +106,12 @@ def seconds(moment: Column) -> Column:
 
 
 def leads(ctx: Context) -> Table:
-    """Every lead captured by ``at``: lead_id, email, created, source, campaign_id, owner_id."""
+    """Every lead captured by ``at``: lead_id, email, created, source, campaign_id, owner_id.
+
+    A duplicate merged into another lead is left out: its events and deals count for the survivor.
+    """
     t = ctx.table("leads")
-    out = t.select(
+    out = t.filter(t.merged_into.isnull()).select(
         lead_id=t.id,
         email=t.email,
         created=seconds(t.created_at),

@@ -13,6 +13,7 @@ application database (SQLite, PostgreSQL) and on DuckDB:
   ``max_per_day`` for its type on the lead's local calendar day, deciding in occurrence order (time, then
   event id compared by code point, as Python compares strings). The local day is the UTC second shifted by
   the zone's offset at that second, the offsets being the zone's transitions over the span of the events.
+  Caps count per record: events a merge moved to the lead keep the caps of the record they were recorded for.
 - Engagement at a moment is the sum over the events counted up to it of their points, halving every
   half-life. Event times are whole seconds; the decay is computed in floating point with ``exp``, which every
   engine has (Ibis registers it as a Python function on a SQLite built without math functions).
@@ -313,19 +314,23 @@ class Counting:
             r.rule_cap,
             r.rule_daily,
         )
+        record = events.recorded_for.fill_null(events.lead_id).name("record")
         if known_only:  # only what counting needs: the window below sorts every column it is given
-            e = events.join(r, on).select(*both)
+            e = events.join(r, on).select(*both, record)
         else:
-            e = events.left_join(r, on).select(*both, events.id, stored=events.counted, known=r.rule_type.notnull())
+            e = events.left_join(r, on).select(
+                *both, record, events.id, stored=events.counted, known=r.rule_type.notnull()
+            )
         conditions = [] if known_only else [e.known]
         if self.capped:
             # A ``once`` type keeps only its first event ever (a first event is within any daily cap);
-            # a ``max_per_day`` type keeps the first N of each local day.
+            # a ``max_per_day`` type keeps the first N of each local day. Caps count per record: the events a
+            # merge brought to the lead keep the caps of the record they were recorded for.
             day_key: Column = ibis.literal(0, type="int64")
             if self.offsets is not None:
                 day_key = ibis.cases((e.rule_daily, local_day(e.occurred_at, self.offsets)), else_=0)
             rank = ibis.row_number().over(
-                group_by=[e.lead_id, e.type, day_key],
+                group_by=[e.record, e.type, day_key],
                 order_by=[e.occurred_at, _event_order_key(self.con, e.event_id)],
             )
             conditions.append(e.rule_cap.isnull() | (rank < e.rule_cap))

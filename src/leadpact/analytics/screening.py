@@ -7,7 +7,9 @@ qualifier who decided (``(waiting)`` while nobody has, ``(nobody named)`` for a 
 qualifier named), or the lead's source.
 
 - **screened**: screenings in the range; **call due**: those whose first call was settled by ``at`` (made,
-  or past its due moment); **called in SLA**: first called by the due moment, as a share of the call due.
+  or past its due moment); **called in SLA**: first called by the due moment, as a share of the call due;
+  **first-call breaches**: screenings with a breach recorded at a moment up to ``at`` (recorded at the due
+  moment, whether the SLA check or a late first call found it).
 - **passed**, **not yet**, **disqualified**: the decisions made by ``at``; **pass rate**: passed over those
   decided by a qualifier (a withdrawal is the agreement's, not a decision).
 - How the passed leads fared in sales: **accepted** (reached SAL after the pass), **SQL**, **won**.
@@ -23,13 +25,25 @@ from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row
 
 BY = ("qualifier", "source")
 
-COUNTS = ("screened", "call_due", "called_in_sla", "passed", "not_yet", "disqualified", "accepted", "sql", "won")
+COUNTS = (
+    "screened",
+    "call_due",
+    "called_in_sla",
+    "call_breaches",
+    "passed",
+    "not_yet",
+    "disqualified",
+    "accepted",
+    "sql",
+    "won",
+)
 
 COLUMNS = (
     Column("screened", "screened"),
     Column("call_due", "call due"),
     Column("called_in_sla", "called in SLA"),
     Column("in_sla_rate", "in SLA", Kind.SHARE),
+    Column("call_breaches", "first-call breaches"),
     Column("passed", "passed"),
     Column("not_yet", "not yet"),
     Column("disqualified", "disqualified"),
@@ -53,6 +67,7 @@ def per_screening(ctx: Context, by: str) -> Table:
         entered=seconds(s.entered_at),
         due=seconds(s.call_due),
         called=seconds(s.first_call_at),
+        breached=seconds(s.call_breached_at),
         decided=seconds(s.decided_at),
         decision=s.decision,
         qualifier_id=s.qualifier_id,
@@ -92,6 +107,7 @@ def per_screening(ctx: Context, by: str) -> Table:
         screened=ibis.literal(1),
         call_due=_flag(made | (t.due <= at)),
         called_in_sla=_flag(made & (t.called <= t.due)),
+        call_breaches=_flag(t.breached.notnull() & (t.breached <= at)),
         passed=_flag(decided & (t.decision == "pass")),
         not_yet=_flag(decided & (t.decision == "not_yet")),
         disqualified=_flag(decided & (t.decision == "disqualify")),
@@ -137,8 +153,8 @@ REPORT = Definition(
     summary="The qualifiers' figures: screened, called within the SLA, pass rate, and how passed leads fared.",
     help=(
         "Each lead the agreement sent to screening in the period: whether its first call came within the "
-        "screening SLA, what the qualifier decided (pass, not yet, disqualify), and whether the leads passed to "
-        "sales were accepted, became SQL and were won."
+        "screening SLA (a breach is recorded when it did not), what the qualifier decided (pass, not yet, "
+        "disqualify), and whether the leads passed to sales were accepted, became SQL and were won."
     ),
     compute=screening,
     options=(Option("by", BY, "qualifier", "Group by the qualifier who decided, or by the lead's source."),),

@@ -107,6 +107,7 @@ def sla_check(at: At = None) -> None:
     for line in report.lines:
         out.print(line)
     out.print(
-        f"{report.accept_breaches} accept and {report.contact_breaches} contact breaches; "
+        f"{report.accept_breaches} accept, {report.contact_breaches} contact and {report.call_breaches} "
+        "screening first-call breaches; "
         f"{report.reassigned} reassigned, {report.escalated} escalated, {report.assigned} waiting leads assigned."
     )

@@ -1,19 +1,22 @@
 """Finding duplicate people and accounts, and merging two records into one history.
 
 People are matched with splink (Fellegi-Sunter on DuckDB): its model is estimated from the leads themselves,
-u by random sampling and m by expectation maximisation on blocked pairs, so no labelled pairs are needed.
-Accounts are few and their names short: the domain, then the normalised name, then a fuzzy match with rapidfuzz.
+u by random sampling and m by expectation maximisation on blocked pairs (the workplace's m is set), so no labelled
+pairs are needed; colleagues with alike names stay two people. Accounts are few and their names short: the domain,
+then the normalised name, then a fuzzy match with rapidfuzz.
 Why these and what was measured: docs/decisions/0022-splink-for-people-rapidfuzz-for-accounts.md.
 
 A merge keeps the survivor and makes the other record point to it. What the other person did comes along: its
-events and their ledger rows move to the survivor, whose engagement becomes the sum of both (a cap such as
-``max_per_day`` or ``once`` never takes back points the ledger already holds). Fit stays a property of one
+events and their ledger rows move to the survivor, whose engagement becomes the sum of both: each event keeps
+the record it was recorded for, and a cap such as ``max_per_day`` or ``once`` counts each record's events apart,
+online and in the batch alike, so a merge takes back no point the ledger holds. Fit stays a property of one
 record's fields: the survivor takes the fields it lacks, its answers too, and is refit; the other record keeps
 its own fit rows. The survivor keeps the stage furthest along (``domain.dedupe``); when that is the other's, the
 survivor takes over its place with sales (owner, assignment, screening) with a stage change reason ``merge``.
-Opportunities and consents move; the other record keeps its own stage changes and ended assignments, shown in the
-survivor's history under its email (``services.explain``); it points to the survivor and is listed and assigned
-no more, and events sent to its email score the survivor.
+Opportunities, their feedback and consents move, and the other record leaves its nurture sequences (``merged``).
+The other record keeps its own stage changes, ended assignments and decided screenings, shown in the survivor's
+history under its email (``services.explain``); it points to the survivor, is listed, assigned, reported and
+emailed no more, and events sent to its email score the survivor.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import CursorResult, Update, func, select, update
 
 from leadpact.domain.dedupe import company_key, domain_key, email_key, name_key, surviving_stage
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import advance
-from leadpact.services import audit, engagement, handoff, intake, lifecycle
+from leadpact.services import audit, engagement, handoff, intake, lifecycle, nurture
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.tables import (
@@ -38,6 +41,7 @@ from leadpact.store.tables import (
     Consent,
     Erasure,
     Event,
+    Feedback,
     Lead,
     LeadField,
     LedgerEntry,
@@ -46,10 +50,18 @@ from leadpact.store.tables import (
 )
 from leadpact.store.unit_of_work import UnitOfWork
 
+if TYPE_CHECKING:
+    from splink.internals.comparison_creator import ComparisonCreator
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
 DEFAULT_THRESHOLD = 0.95
 """Pairs at or above this match probability are shown: on the generated and FEBRL sets it keeps precision at 1
-(generated: 0.97) and recall at 0.9 or more; on the demo world it shows its duplicates and one pair more (see the
+(generated: 0.98) and recall near 0.9 or more; on the demo world it shows its duplicates and nothing else (see the
 decision)."""
+WORKPLACE_M = (0.85, 0.12, 0.03)
+"""How often one person's two records name the same company; another or no company at the same email domain (free
+mail, a company no account joins); another company at another domain (a new job). Set, not learned: see
+``match_people``."""
 BRAND_LIKENESS = 0.95
 """How alike the first words of two account names must be for a fuzzy match: one typo in 20 letters."""
 MIN_TRAINING_PAIRS = 3
@@ -139,18 +151,11 @@ def match_people(records: list[dict[str, object]], threshold: float) -> list[tup
     """
     if len(records) < 4:  # a model is learned from the records themselves: too few pairs to learn anything
         return []
-    import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     settings = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("email_local", [0.88]),
-            cl.ExactMatch("email_domain"),
-            cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
-            cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]),
-            cl.ExactMatch("company"),
-        ],
+        comparisons=_comparisons(),
         blocking_rules_to_generate_predictions=[
             block_on("email_local"),
             block_on("company", "substr(last_name, 1, 1)"),
@@ -168,7 +173,8 @@ def match_people(records: list[dict[str, object]], threshold: float) -> list[tup
         training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
         # m is learned where duplicates are most of the pairs, so EM finds them rather than any other likeness
         # (colleagues with one last name, namesakes at other companies): the same address without its +tag, and
-        # the same name at the same account; a rule with too few pairs to learn from leaves splink's defaults
+        # the same name at the same account; a rule with too few pairs to learn from leaves splink's defaults.
+        # Both rules hold the workplace (company or domain) fixed, so its m is set (WORKPLACE_M), not learned
         for columns in (("email_local", "email_domain"), ("first_name", "last_name", "company")):
             if _pairs_under(records, columns) >= MIN_TRAINING_PAIRS:
                 training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
@@ -181,6 +187,71 @@ def match_people(records: list[dict[str, object]], threshold: float) -> list[tup
         for row in rows
         if row["match_probability"] >= threshold
     ]
+
+
+def _comparisons() -> list[ComparisonCreator | dict[str, Any]]:
+    """The model's four comparisons, made so that colleagues do not look like one person. Two people at one company
+    share its account and email domain, and often the start of their names and addresses: Sem Jones and Sem Johnson
+    at one company, sem.jones@ and sem.johnson@, are 0.92 alike by Jaro-Winkler. So the account and the domain are
+    one comparison, counted once, and the local part and the last name count as alike only one typo apart
+    ("jones" and "johnson" are four). What else one person's records differ in has its level: the same local part
+    at another domain (a personal and a work address), a first name's initial or short form, the two names swapped.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    same = cll.ExactMatchLevel
+    email = [
+        cll.NullLevel("email_local"),
+        cll.And(same("email_local"), same("email_domain")).configure(label_for_charts="the same address"),
+        same("email_local").configure(label_for_charts="the same local part at another domain"),
+        cll.And(same("email_domain"), _one_typo("email_local")),
+        cll.ElseLevel(),
+    ]
+    company, domain, elsewhere = WORKPLACE_M
+    workplace = [
+        cll.And(cll.NullLevel("company"), cll.NullLevel("email_domain")),
+        same("company").configure(m_probability=company, fix_m_probability=True),
+        same("email_domain").configure(m_probability=domain, fix_m_probability=True),
+        cll.NullLevel("company"),  # another domain and a company on one side only: nothing to tell
+        cll.ElseLevel().configure(m_probability=elsewhere, fix_m_probability=True),
+    ]
+    first_name = [
+        cll.NullLevel("first_name"),
+        same("first_name"),
+        cll.JaroWinklerLevel("first_name", 0.92),
+        cll.CustomLevel(
+            'starts_with("first_name_l", "first_name_r") OR starts_with("first_name_r", "first_name_l")',
+            "an initial or a short form",
+        ),
+        cll.JaroWinklerLevel("first_name", 0.8),
+        cll.ElseLevel(),
+    ]
+    swapped = cll.Or(
+        cll.ColumnsReversedLevel("first_name", "last_name"), cll.ColumnsReversedLevel("last_name", "first_name")
+    )
+    last_name = [
+        cll.NullLevel("last_name"),
+        same("last_name"),
+        swapped.configure(label_for_charts="a name in the other one's field"),
+        _one_typo("last_name"),
+        cll.ElseLevel(),
+    ]
+    named = {"email": email, "workplace": workplace, "first_name": first_name, "last_name": last_name}
+    return [cl.CustomComparison([*levels], output_column_name=name) for name, levels in named.items()]
+
+
+def _one_typo(column: str) -> ComparisonLevelCreator:
+    """Two values one typo apart: a letter added, dropped or changed, or two neighbours swapped (Damerau-Levenshtein
+    1). What that implies is asked first, as it is cheap; DuckDB's Damerau-Levenshtein is not."""
+    import splink.comparison_level_library as cll
+
+    left, right = f'"{column}_l"', f'"{column}_r"'
+    return cll.CustomLevel(
+        f"abs(length({left}) - length({right})) <= 1 AND levenshtein({left}, {right}) <= 2"
+        f" AND damerau_levenshtein({left}, {right}) <= 1",
+        "one typo apart",
+    )
 
 
 def _pairs_under(records: list[dict[str, object]], columns: tuple[str, ...]) -> int:
@@ -291,7 +362,12 @@ def merge_leads(
     other = intake.lead_for_change(uow, other_ref)
     _check_mergeable(keep.id, other.id, keep.merged_into, other.merged_into, "lead", keep.email, other.email)
     taken = _take_fields(uow, keep, other)
-    moved_events = _moved(uow, update(Event).where(Event.lead_id == other.id).values(lead_id=keep.id))
+    moved_events = _moved(
+        uow,
+        update(Event)
+        .where(Event.lead_id == other.id)
+        .values(lead_id=keep.id, recorded_for=func.coalesce(Event.recorded_for, other.id)),
+    )
     event_rows = (LedgerEntry.lead_id == other.id) & (LedgerEntry.kind == "event")
     moved_rows = _moved(uow, update(LedgerEntry).where(event_rows).values(lead_id=keep.id))
     half_life = inforce.agreement.half_life_days
@@ -300,7 +376,7 @@ def merge_leads(
     )
     keep.latest_at = max(keep.latest_at, other.latest_at)
     other.engagement, other.engagement_at = 0.0, 0
-    for table in (Consent, Opportunity):
+    for table in (Consent, Opportunity, Feedback):
         session.execute(update(table).where(table.lead_id == other.id).values(lead_id=keep.id))
     before = keep.stage
     target = surviving_stage(Stage(keep.stage), Stage(other.stage))
@@ -324,6 +400,7 @@ def merge_leads(
         _close_open_state(uow, other, now)
     other.owner_id = None
     other.merged_into = keep.id
+    nurture.leave(uow, other.id, now, nurture.MERGED)
     session.execute(update(Lead).where(Lead.merged_into == other.id).values(merged_into=keep.id))
     session.flush()
     intake.refit(uow, clock, keep, inforce, now)

@@ -223,14 +223,20 @@ def _load_scores(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, _Score]:
 
 
 def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], types: frozenset[str]) -> dict[int, list[EventFact]]:
-    """Counted events of capped types (``once``, ``max_per_day``) already stored for these leads."""
+    """Counted events of capped types (``once``, ``max_per_day``) recorded for these leads themselves.
+
+    Events a merge brought from another record keep their own caps: a new event never competes with them.
+    """
     out: dict[int, list[EventFact]] = defaultdict(list)
     if not types:
         return out
     for chunk in _chunks(lead_ids):
         rows = uow.session.execute(
             select(Event.lead_id, Event.occurred_at, Event.event_id, Event.type).where(
-                Event.lead_id.in_(chunk), Event.counted.is_(True), Event.type.in_(sorted(types))
+                Event.lead_id.in_(chunk),
+                Event.recorded_for.is_(None),
+                Event.counted.is_(True),
+                Event.type.in_(sorted(types)),
             )
         )
         for lead_id, at, event_id, kind in rows:

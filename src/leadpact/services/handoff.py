@@ -1,7 +1,8 @@
 """Handing qualified leads to sales: routing, assignment, the SLA clock, and what happens on a breach.
 
 With a screening section in the agreement, a lead that meets its rule goes to the qualifiers instead, with a
-first-call clock of its own; a qualifier's pass hands it to sales here as any other MQL.
+first-call clock of its own; a qualifier's pass hands it to sales here as any other MQL. A first call missed is a
+breach too, recorded by the same check; the queue is the screening team's, so the lead stays in it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 
 from leadpact.domain.accounts import account_engagement, meets
 from leadpact.domain.agreement import BUYING_GROUP, ROUTING_ONLY_FIELDS
@@ -309,6 +310,7 @@ def settle(
 class SlaReport:
     accept_breaches: int = 0
     contact_breaches: int = 0
+    call_breaches: int = 0  # first calls of screening
     reassigned: int = 0
     escalated: int = 0
     assigned: int = 0
@@ -320,7 +322,7 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
     uow.serialize_writes()  # a rep accepting at this moment is either seen as accepted or waits for the check
     now = clock.now()
     report = SlaReport()
-    locked = _lock_leads_with_reps(uow)
+    locked = _lock_leads_on_a_clock(uow, now)
     open_assignments = uow.session.scalars(
         select(Assignment).where(Assignment.ended_at.is_(None)).order_by(Assignment.id)
     ).all()
@@ -343,6 +345,7 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
             kind = "contact"
         if kind is not None:
             _on_breach(uow, clock, assignment, kind, inforce, report)
+    _check_first_calls(uow, clock, inforce, locked, report)
     waiting = uow.session.scalars(
         select(Lead).where(Lead.stage == Stage.MQL, Lead.owner_id.is_(None), Lead.merged_into.is_(None))
     )
@@ -353,16 +356,64 @@ def check_sla(uow: UnitOfWork, clock: Clock, inforce: InForce) -> SlaReport:
     return report
 
 
-def _lock_leads_with_reps(uow: UnitOfWork) -> set[int]:
-    """Lock every lead with an open assignment or waiting for one, in id order as every change of leads does.
+def _lock_leads_on_a_clock(uow: UnitOfWork, now: datetime) -> set[int]:
+    """Lock every lead with an open assignment or waiting for one, and every lead in screening whose first call is
+    overdue, in id order as every change of leads does.
 
-    A rep acting on one of them at this moment waits for the check, or the check waits for the rep, and then
-    reads what the rep did (PostgreSQL; SQLite has serialized the whole check already).
+    A rep or a qualifier acting on one of them at this moment waits for the check, or the check waits for them,
+    and then reads what they did (PostgreSQL; SQLite has serialized the whole check already).
     """
     with_rep = select(Assignment.lead_id).where(Assignment.ended_at.is_(None))
     waiting = (Lead.stage == Stage.MQL) & Lead.owner_id.is_(None) & Lead.merged_into.is_(None)
-    query = select(Lead.id).where(Lead.id.in_(with_rep) | waiting).order_by(Lead.id).with_for_update()
+    uncalled = select(ScreeningEntry.lead_id).where(_first_call_missed(now))
+    query = (
+        select(Lead.id)
+        .where(Lead.id.in_(with_rep) | waiting | Lead.id.in_(uncalled))
+        .order_by(Lead.id)
+        .with_for_update()
+    )
     return set(uow.session.scalars(query))
+
+
+def _first_call_missed(now: datetime) -> ColumnElement[bool]:
+    """An open screening with no first call by its due moment and no breach recorded yet."""
+    return and_(
+        ScreeningEntry.decided_at.is_(None),
+        ScreeningEntry.first_call_at.is_(None),
+        ScreeningEntry.call_breached_at.is_(None),
+        ScreeningEntry.call_due <= now,
+    )
+
+
+def _check_first_calls(uow: UnitOfWork, clock: Clock, inforce: InForce, locked: set[int], report: SlaReport) -> None:
+    """Record each first call missed at its due moment and tell the outbox (kind ``first_call``, no rep: the lead
+    waits in the screening team's queue, where a qualifier may still call it)."""
+    now = clock.now()
+    screening = inforce.agreement.screening
+    team = screening.team if screening is not None else None
+    missed = uow.session.execute(
+        select(ScreeningEntry, Lead)
+        .join(Lead, Lead.id == ScreeningEntry.lead_id)
+        .where(_first_call_missed(now))
+        .order_by(ScreeningEntry.id)
+    ).all()
+    for entry, lead in missed:
+        if lead.id not in locked:
+            continue  # not locked above: the next check sees it
+        entry.call_breached_at = entry.call_due
+        report.call_breaches += 1
+        outbox.post(
+            uow,
+            "sla.breached",
+            now,
+            lead_id=lead.id,
+            email=lead.email,
+            rep=None,
+            team=team,
+            kind="first_call",
+            due=entry.call_due,
+        )
+        report.lines.append(f"lead {lead.email}: first-call SLA breached in screening; it stays in the queue")
 
 
 def _on_breach(

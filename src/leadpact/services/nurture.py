@@ -212,6 +212,9 @@ def enroll(uow: UnitOfWork, clock: Clock, inforce: InForce, name: str, emails: l
     return done
 
 
+MERGED = "merged"  # the exit of a duplicate merged into another lead: the survivor is nurtured, if anyone
+
+
 def leave(uow: UnitOfWork, lead_id: int, at: datetime, reason: str) -> None:
     """The lead leaves every sequence it is in, now; what was written for it and is not sent yet is stopped."""
     uow.session.execute(
@@ -265,8 +268,10 @@ def consented(uow: UnitOfWork, lead_id: int) -> bool:
 
 
 def why_stop(uow: UnitOfWork, lead: Lead) -> str | None:
-    """Why nothing more may be sent to the lead now: it left the open stages, has an owner, is suppressed, or
-    never consented (``no_consent``)."""
+    """Why nothing more may be sent to the lead now: it was merged into another lead, left the open stages, has an
+    owner, is suppressed, or never consented (``no_consent``)."""
+    if lead.merged_into is not None:
+        return MERGED
     reason = exit_reason(lead.stage, lead.owner_id is not None, suppressed(uow, lead.email))
     if reason is None and not consented(uow, lead.id):
         return "no_consent"
@@ -379,12 +384,12 @@ def _new_entries(seq: Sequence) -> Select[int, str]:
     key: ColumnElement[str]
     if seq.entry == BELOW_FLOOR:
         lead, key = Lead.id, literal(BELOW_FLOOR, String)
-        found = select(lead, key).where(Lead.stage == Stage.INQUIRY)
+        found = select(lead, key).where(Lead.stage == Stage.INQUIRY, Lead.merged_into.is_(None))
     else:
         latest = (
             select(func.max(StageChange.id))
             .join(Lead, Lead.id == StageChange.lead_id)
-            .where(Lead.stage == Stage.RECYCLED, StageChange.to_stage == Stage.RECYCLED)
+            .where(Lead.stage == Stage.RECYCLED, Lead.merged_into.is_(None), StageChange.to_stage == Stage.RECYCLED)
             .group_by(StageChange.lead_id)
         )
         lead, key = StageChange.lead_id, literal("recycle:", String) + cast(StageChange.id, String)

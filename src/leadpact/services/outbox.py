@@ -25,7 +25,7 @@ TOPICS: dict[str, str] = {
     "lead.withdrawn": "late events showed a hand-off never met the rule; it was withdrawn",
     "lead.screening": "the agreement sent an inquiry to the qualifiers, whose first-call clock starts",
     "lead.rejected": "a rep sent a lead back, recycled or disqualified",
-    "sla.breached": "a rep missed the accept or first-contact SLA",
+    "sla.breached": "a rep missed the accept or first-contact SLA, or screening its first call",
     "sla.escalated": "a breach was escalated to the team's manager",
     "opportunity.created": "a lead became an opportunity",
     "opportunity.won": "an opportunity was won",

@@ -102,6 +102,9 @@ def call(
     first = entry.first_call_at is None
     if first:
         entry.first_call_at = now
+        late = to_seconds(entry.call_due) < to_seconds(now)
+        if late and entry.call_breached_at is None:
+            entry.call_breached_at = entry.call_due  # late is late, whenever the SLA check runs
     uow.append(
         ScreeningCall,
         lead_id=lead.id,

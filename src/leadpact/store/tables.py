@@ -179,6 +179,9 @@ class Event(Base):
     occurred_at: Mapped[int] = mapped_column(BigInteger)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the record the event was recorded for when a merge has moved it to another lead (null: ``lead_id``'s own):
+    # caps (``once``, ``max_per_day``) count each record's events apart, so a merge takes no point back
+    recorded_for: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
 
 
 class LedgerEntry(Base):
@@ -526,6 +529,7 @@ class ScreeningEntry(Base):
     origin: Mapped[str] = mapped_column(String(20))  # the stage it came from: inquiry or recycled
     call_due: Mapped[datetime] = mapped_column(UTCDateTime)
     first_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    call_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # call_due, once it passed uncalled
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(100))
