@@ -42,7 +42,7 @@ def test_webhooks_are_added_with_a_secret_shown_once_listed_and_removed(sqlite_e
 
 def test_the_audit_trail_shows_what_the_commands_changed_and_who_ran_them(sqlite_engine: Engine) -> None:
     url = _url(sqlite_engine)
-    run(url, "rep", "add", "ann", "--team", "americas")
+    run(url, "rep", "add", "ann", "--team", "americas", "--new-team")
     run(url, "rep", "away", "ann")
     entries = json.loads(run(url, "audit", "--json"))
     assert [(e["action"], e["subject"], e["actor"], e["via"], e["address"]) for e in entries] == [

@@ -107,6 +107,22 @@ def test_a_reject_with_an_agreed_reason_recycles_the_lead_and_an_unknown_reason_
     assert [(m["rep"], m["reason"]) for m in messages(api.engine, "lead.rejected")] == [(rep, "not_ready")]
 
 
+def test_a_reject_may_say_why_in_a_note_that_the_leads_activity_shows(api: Api) -> None:
+    rep, _ = handed(api, "ann@acme.example")
+    path = "/leads/ann@acme.example"
+    refused(api.post(f"{path}/reject", rep, {"reason": "not_ready", "note": "x" * 2_001}), 422, "invalid_input", "note")
+    note = "New budget cycle in Q3: call back then."
+    rejected = api.post(f"{path}/reject", rep, {"reason": "not_ready", "note": note})
+    assert rejected.status_code == 200, rejected.text
+    activity = api.get(f"{path}/activity", "mia").json()
+    assert [(a["what"], a["by"], a["detail"]) for a in activity if a["kind"] == "stage"][-1] == (
+        "mql → recycled",
+        rep,
+        f"not ready: {note}",
+    )
+    assert "note" not in messages(api.engine, "lead.rejected")[0]  # a webhook carries no free words about a person
+
+
 def test_a_lost_deal_needs_a_lost_reason_of_its_stage_and_recycles_the_lead(api: Api) -> None:
     rep, _ = handed(api, "ann@acme.example")
     path = "/leads/ann@acme.example"

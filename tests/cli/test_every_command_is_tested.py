@@ -43,7 +43,7 @@ TESTED: Mapping[str, str] = {
     "lead list": f"{CLI}/test_leads.py",
     "lead export": ADMIN,
     "lead erase": ADMIN,
-    **{f"rep {name}": f"{CLI}/test_team.py" for name in ("add", "away", "back", "manager", "list")},
+    **{f"rep {name}": f"{CLI}/test_team.py" for name in ("add", "away", "back", "manager", "list", "remove")},
     "sla check": f"{CLI}/test_team.py",
     **{f"account {n}": f"{CLI}/test_accounts.py" for n in ("show", "list", "owner")},
     "rep capacity": f"{CLI}/test_accounts.py",
@@ -59,7 +59,10 @@ TESTED: Mapping[str, str] = {
         for n in ("queue", "call", "answer", "pass", "not-yet", "disqualify")
     },
     "user add": ACCESS,
-    "user password": f"{CLI}/test_people.py",
+    **{
+        f"user {name}": f"{CLI}/test_people.py"
+        for name in ("password", "list", "disable", "enable", "role", "reset-password")
+    },
     "token create": ACCESS,
     "token list": ACCESS,
     "token revoke": ACCESS,

@@ -1,7 +1,8 @@
-"""'leadpact import': a CSV file of leads or events stored once, its custom columns kept, a bad kind refused."""
+"""'leadpact import': a CSV file of leads or events stored once, its custom columns kept, its dates read as written."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -77,3 +78,45 @@ def test_a_bad_kind_or_map_is_refused_and_nothing_is_stored(
         "--map: 'colour' is not a field of events; fields: " + ", ".join(imports.FIELDS["events"])
     )
     assert leads_held(sqlite_engine) == 0
+
+
+ZOHO = """\
+Contact Owner,First Name,Last Name,Email,Account Name,Mailing Country,Created Time
+Nora Field,Ann,Archer,ann@acme.example,Acme,United States,05/01/2026 14:20
+Nora Field,Bo,Berg,bo@beta.example,Beta GmbH,Deutschland,06/02/2026 09:00
+"""
+
+
+def test_dates_that_read_both_ways_need_the_date_format_and_country_names_read_as_codes(
+    url: str, sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    adopt_example(sqlite_engine, clock)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(ZOHO)
+    assert refused(url, "import", "leads", str(contacts), "--at", AT) == (
+        f"--date-format: {contacts}: column 'Created Time' has dates like '05/01/2026 14:20' (row 2), 5 January 2026 "
+        "day first or 1 May 2026 month first, and no date in the file tells which; give the order: DMY (day first) "
+        "or MDY (month first)"
+    )
+    assert refused(url, "import", "leads", str(contacts), "--date-format", "DM") == (
+        "--date-format: 'DM' is not a date format; use DMY (day first), MDY (month first), YMD, or a pattern like "
+        "%d.%m.%Y %H:%M"
+    )
+    assert leads_held(sqlite_engine) == 0
+    printed = run(url, "import", "leads", str(contacts), "--date-format", "dmy", "--at", AT)
+    assert f"{contacts}: 2 rows; 2 new, 0 updated, 0 already there." in printed
+    ann, bo = lead(sqlite_engine, "ann@acme.example"), lead(sqlite_engine, "bo@beta.example")
+    assert (ann.company, ann.country, bo.country) == ("Acme", "US", "DE")
+    assert ann.created_at == datetime(2026, 1, 5, 20, 20, tzinfo=UTC)  # 14:20 in Chicago, the agreement's zone
+    assert bo.created_at == datetime(2026, 2, 6, 15, 0, tzinfo=UTC)
+    assert fields_of(sqlite_engine, "ann@acme.example") == {"contact_owner": "Nora Field"}
+
+
+def test_a_date_format_pattern_reads_dates_no_order_describes(
+    url: str, sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    adopt_example(sqlite_engine, clock)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("email,created_at\nann@acme.example,20260105 1420\n")
+    run(url, "import", "leads", str(leads), "--date-format", "%Y%m%d %H%M", "--at", AT)
+    assert lead(sqlite_engine, "ann@acme.example").created_at == datetime(2026, 1, 5, 20, 20, tzinfo=UTC)

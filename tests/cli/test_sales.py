@@ -7,10 +7,11 @@ import json
 from sqlalchemy import Engine, select
 
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import LeadField, Opportunity
+from leadpact.store.tables import LeadField, Opportunity, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.cli.conftest import AT, Handed
-from tests.factories import assignments, capture, history, lead
+from tests.conftest import adopt_example
+from tests.factories import add_team, assignments, capture, hand_off, history, lead
 from tests.test_cli_access import refused, run
 
 ANN = "ann@acme.example"
@@ -114,6 +115,23 @@ def test_a_rejected_lead_goes_back_to_marketing_with_its_reason(handed: Handed) 
     assert f"{ANN} rejected: not_ready." in run(handed.url, "reject", ANN, "--reason", "not_ready", "--at", AT)
     assert history(handed.engine, ANN)[-1] == ("mql", "recycled", "not_ready")
     assert assignments(handed.engine, ANN)[-1].ended_at is not None
+
+
+def test_a_reject_may_carry_a_note_in_the_reps_words(engine: Engine, clock: FixedClock) -> None:
+    """On each engine: the note goes where the reject is recorded, and the lead's activity shows it."""
+    inforce = adopt_example(engine, clock)
+    add_team(engine, clock, "americas", {"alice": 1})
+    hand_off(engine, clock, inforce, ANN)
+    handed = Handed(engine, inforce)
+    note = "New budget cycle in Q3: call back then."
+    refusal = refused(handed.url, "reject", ANN, "--reason", "not_ready", "--note", "x" * 2_001, "--at", AT)
+    assert "--note: a note is at most 2,000 characters" in refusal
+    printed = run(handed.url, "reject", ANN, "--reason", "not_ready", "--note", note, "--at", AT)
+    assert f"{ANN} rejected: not_ready, with your note." in printed
+    with UnitOfWork(handed.engine) as uow:
+        rejected = uow.session.scalars(select(StageChange).where(StageChange.to_stage == "recycled")).one()
+        assert (rejected.reason, rejected.note) == ("not_ready", note)
+    assert f"not ready: {note}" in run(handed.url, "lead", "show", ANN, "--at", AT)
 
 
 def test_marketing_disqualifies_an_inquiry_for_good(handed: Handed, clock: FixedClock) -> None:

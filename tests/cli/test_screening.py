@@ -25,7 +25,8 @@ def url(sqlite_engine: Engine, clock: FixedClock) -> str:
     for email in (ANN, BEA, CAL):
         capture(sqlite_engine, clock, inforce, email, **HOT, source="webinar", first_name=email[:3].title())
     url = sqlite_engine.url.render_as_string(hide_password=False)
-    run(url, "user", "add", "quinn", "--role", "qualifier", "--team", "sdr", "--password-stdin", stdin="s3cret-pass\n")
+    quinn = ("quinn", "--role", "qualifier", "--team", "sdr", "--new-team", "--password-stdin")
+    run(url, "user", "add", *quinn, stdin="s3cret-pass\n")
     return url
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select, text
 from leadpact.analytics.history import Context
 from leadpact.demo.simulation import run_demo
 from leadpact.domain.agreement import Agreement
+from leadpact.domain.lifecycle import Stage
 from leadpact.domain.report import Report, Row
 from leadpact.domain.scoring import (
     Cycle,
@@ -29,8 +30,8 @@ from leadpact.domain.scoring import (
     by_moment,
     counted_events,
     decay,
+    entry_moment,
     fit_points,
-    qualification_moment,
     to_seconds,
 )
 from leadpact.services import agreements, campaigns, intake, opportunities, reports, sales, team
@@ -174,6 +175,7 @@ def grouped(engine: Engine, sql: str, **params: Any) -> dict[Any, Any]:
 class Replayed:
     fit: float
     moment: int | None  # the first qualification
+    screened: bool  # whether the agreement then took it to the qualifiers, not straight to sales
     peak: float  # the highest score at any second with counted events, or the fit if higher
 
 
@@ -195,8 +197,9 @@ def python_replay(engine: Engine, agreement: Agreement, at: int) -> dict[int, Re
         before_sales = {k: v for k, v in facts[lead.id].items() if not k.startswith("answers.")}
         fit = sum(fit_points(agreement, before_sales).values())
         counted = counted_events(agreement, events[lead.id])
-        moment = qualification_moment(agreement, [(created, fit)], counted, Cycle(), lead.source)
-        out[lead.id] = Replayed(fit, moment, _peak(agreement, fit, counted))
+        entry = entry_moment(agreement, [(created, fit)], counted, Cycle(), lead.source)
+        moment, to = entry if entry is not None else (None, None)
+        out[lead.id] = Replayed(fit, moment, to == Stage.SCREENING, _peak(agreement, fit, counted))
     return out
 
 

@@ -167,6 +167,22 @@ def test_as_of_monday_afternoon_a_breach_counts_from_its_due_moment_and_nothing_
     assert (total["median_hours_to_contact"], total["p90_hours_to_contact"]) == (2, 2)
 
 
+def test_waiting_now_counts_the_assignments_still_open_and_unaccepted_at_the_reports_moment(built: History) -> None:
+    columns = {c.key: c.title for c in report(built, "rep").columns}
+    assert (columns["awaiting"], columns["waiting"]) == ("started unaccepted", "waiting now")
+    waiting = {
+        at: {rep: row["waiting"] for rep, row in rows_by(report(built, "rep", at=at)).items()}
+        for at in (chicago(MON, 10, 30), chicago(MON, 15, 30), AT)
+    }
+    # Monday 10:30: b (ann) and d (eva) were dealt and not accepted yet; a was accepted at 10:00
+    assert waiting[chicago(MON, 10, 30)] == {"ann": 1, "bob": 0, "eva": 1, "all": 2}
+    # Monday 15:30: only c (bob), overdue since 15:00; d was rejected, b accepted late at 15:00
+    assert waiting[chicago(MON, 15, 30)] == {"ann": 0, "bob": 1, "eva": 0, "all": 1}
+    # Wednesday 10:00: only f (eva); c was dealt on to ann, who accepted it; 7 of the 8 started unaccepted
+    assert waiting[AT] == {"ann": 0, "bob": 0, "eva": 1, "all": 1}
+    assert rows_by(report(built, "rep"))["all"]["awaiting"] == 7
+
+
 def test_a_date_range_picks_the_assignments_started_in_it(built: History) -> None:
     tuesday_on = rows_by(report(built, "source", first=date(2026, 2, 3)))
     assert list(tuesday_on) == ["paid_search", "trade_show", "all"]  # e2 and f
@@ -249,6 +265,7 @@ def test_the_demo_sla_matches_counts_from_the_raw_tables(demo_world: DemoWorld) 
     whole = {
         "assignments": "1 = 1",
         "awaiting": "accepted_at IS NULL OR accepted_at > assigned_at",
+        "waiting": "accepted_at IS NULL AND ended_at IS NULL",
         "accepted_in_sla": "accepted_at > assigned_at AND accepted_at <= accept_due",
         "contacted_in_sla": "contacted_at <= contact_due",
         "accept_breaches": "accept_breached_at IS NOT NULL",

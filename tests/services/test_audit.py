@@ -27,6 +27,7 @@ from leadpact.services import (
     models,
     nurture,
     opportunities,
+    people,
     privacy,
     profiles,
     rescore,
@@ -97,6 +98,10 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         team.add_user(uow, clock, "dana", "manager", side="marketing")
         team.add_user(uow, clock, "sam", "manager", side="sales")
         auth.set_password(uow, clock, "dana", "long enough secret")
+        team.add_user(uow, clock, "kit", "marketing")
+        people.set_role(uow, clock, "kit", "manager", side="sales")
+        people.disable(uow, clock, "kit")
+        people.enable(uow, clock, "kit")
         team.set_available(uow, clock, "ann", False)
         team.set_available(uow, clock, "ann", True)
         team.set_capacity(uow, clock, "ann", 2)

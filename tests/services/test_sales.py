@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from leadpact.domain import errors
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import intake, opportunities, sales
+from leadpact.services import intake, opportunities, privacy, sales, timeline
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Lead, Opportunity, OpportunityChange, StageChange, User
@@ -263,6 +263,41 @@ def test_a_reject_reason_that_recycles_sends_the_lead_back_with_a_cooldown(
     assert history(engine, LEE)[-1] == ("sal", "recycled", "not_ready")
     assert assignments(engine, LEE)[0].end_reason == "rejected"
     assert messages(engine, "lead.rejected")[0]["reason"] == "not_ready"
+
+
+def reject_with(reason: str, note: str) -> Action:
+    return lambda u, c, i, lead_: sales.reject(u, c, i, lead_, reason, note=note)
+
+
+def test_a_reject_keeps_the_reps_note_with_the_stage_change_shows_it_and_an_erasure_takes_it(
+    engine: Engine, clock: FixedClock, inforce: InForce
+) -> None:
+    too_long = refused(engine, clock, inforce, reject_with("not_ready", "x" * 2_001), errors.InvalidInput)
+    assert str(too_long) == "note: a note is at most 2,000 characters; this one has 2,001"
+    nul = refused(engine, clock, inforce, reject_with("not_ready", "a\x00b"), errors.InvalidInput)
+    assert str(nul) == "note: a note cannot hold the NUL character"
+
+    note = "  New budget cycle in Q3: call back then.  "
+    act(engine, clock, inforce, reject_with("not_ready", note))
+    with UnitOfWork(engine) as uow:
+        kept = uow.session.scalars(select(StageChange.note).where(StageChange.to_stage == "recycled")).one()
+        assert kept == "New budget cycle in Q3: call back then."
+        lee = intake.find_lead(uow, LEE)
+        (item,) = [i for i in timeline.timeline(uow, lee, clock.now()) if i.what == "mql → recycled"]
+        assert (item.by, item.detail) == ("ann", "not ready: New budget cycle in Q3: call back then.")
+        assert privacy.export(uow, clock, LEE)["stage_history"][-1]["note"] == kept
+        privacy.erase(uow, clock, LEE, "request of 2026-03-02")
+    with UnitOfWork(engine) as uow:  # the rep's words about the person go; the reason, a business fact, stays
+        rows = uow.session.execute(
+            select(StageChange.reason, StageChange.note).where(StageChange.to_stage == "recycled")
+        )
+        assert rows.all() == [("not_ready", None)]
+
+
+def test_a_blank_reject_note_is_no_note(engine: Engine, clock: FixedClock, inforce: InForce) -> None:
+    act(engine, clock, inforce, reject_with("bad_data", "   "))
+    with UnitOfWork(engine) as uow:
+        assert uow.session.scalars(select(StageChange.note).where(StageChange.to_stage == "disqualified")).one() is None
 
 
 @pytest.mark.parametrize("accepted", [False, True])

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # the moment of the tests' clock fixture
 LAPTOP = {"width": 1366, "height": 800}
+DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 NO_PLAYWRIGHT = "browser tests need Playwright: pip install -e '.[browser]'"
 NO_CHROMIUM = "browser tests need Debian's chromium (apt-get install chromium); .ci/run installs it"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import Engine, select
 
 from leadpact.app import create_app
@@ -71,10 +71,19 @@ def test_two_managers_upload_and_sign_a_candidate_that_then_is_in_force(browser:
     expect(dana.locator("ul.changes")).to_contain_text("qualification threshold: 60 -> 40")
     kpis = dana.get_by_test_id("backtest-kpis")
     expect(kpis).to_contain_text("MQLs, version 1 (in force)")
+    expect(kpis).to_contain_text("MQLs as recorded")
+    expect(dana.get_by_text(re.compile("^MQL recorded: the leads whose stage history"))).to_be_visible()
     expect(dana.locator("table[data-report='1'] tr").last).to_contain_text("all")
     expect(dana.locator("#backtest")).to_contain_text("wes@mill.example")
     expect(dana.locator("#backtest canvas[data-drawn]")).to_have_attribute("aria-label", re.compile("MQLs per month"))
 
+    asked: list[str] = []
+
+    def yes(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    dana.on("dialog", yes)
     dana.get_by_role("button", name="Sign for marketing").click()
     expect(dana.locator("tr[data-side='marketing']")).to_contain_text("dana")
     expect(dana.locator("tr[data-side='sales']")).to_contain_text("not signed yet")
@@ -86,8 +95,15 @@ def test_two_managers_upload_and_sign_a_candidate_that_then_is_in_force(browser:
 
     sam = sign_in(browser, site, "sam")
     sam.goto(f"{site.url}/agreement/candidates/{candidate.id}")
+    sam.on("dialog", yes)
     sam.get_by_role("button", name="Sign for sales").click()
     expect(sam.get_by_test_id("adopted")).to_contain_text("Adopted as version 2")
+    signing = f"Sign candidate {candidate.id} ({candidate.name}) for"
+    assert asked == [
+        f"{signing} marketing as dana? It is adopted once sales signs too. A signature cannot be taken back.",
+        f"{signing} sales as sam? Marketing has signed: your signature adopts it as the next version, in force at "
+        "once. A signature cannot be taken back.",
+    ]
     expect(sam.locator("tr[data-side='sales']")).to_contain_text("sam")
 
     sam.goto(f"{site.url}/agreement")

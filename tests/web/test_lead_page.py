@@ -190,3 +190,57 @@ def test_the_lead_page_shows_the_models_chance_and_its_strongest_reasons_beside_
     reasons = re.findall(r'<td data-label="What the model sees"><div>([^<]*)</div>', page)
     assert reasons
     assert reasons == [c.words for c in predicted.contributions if c.effect][:5]
+
+
+def test_a_reject_note_is_kept_and_shown_in_the_leads_activity_and_a_note_too_long_is_refused(web: Web) -> None:
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
+    alice = web.person("alice", "rep", "/queue")
+    long = alice.post(f"/leads/{lead_id}/reject", {"view": "queue", "reason": "not_ready", "note": "x" * 2001})
+    assert long.status_code == 422
+    assert "note: a note is at most 2,000 characters; this one has 2,001" in html.unescape(long.text)
+    assert lead(web.engine, KIM).stage == "mql"
+
+    note = "  Moving to a new budget cycle in Q3; call back then.  "
+    answer = alice.post(f"/leads/{lead_id}/reject", {"view": "queue", "reason": "not_ready", "note": note}, htmx=True)
+    assert answer.status_code == 200, answer.text
+    assert history(web.engine, KIM)[-1] == ("mql", "recycled", "not_ready")
+    sam = web.person("sam", "manager", f"/leads/{lead_id}", side="sales")
+    activity = html.unescape(sam.client.get(f"/leads/{lead_id}").text)
+    assert "not ready: Moving to a new budget cycle in Q3; call back then." in activity
+
+
+def test_what_sends_a_lead_or_a_deal_away_asks_first_naming_the_lead_and_accepting_does_not(web: Web) -> None:
+    lead_id = hand_off(web.engine, web.clock, web.inforce, KIM)
+    alice = web.person("alice", "rep", "/queue")
+
+    def forms(path: str) -> dict[str, str | None]:
+        """Each action form of the page: its action's last word, and the question it asks first (None: none)."""
+        tags = re.findall(r"<form\b[^>]*>", alice.client.get(path).text)
+        actions = [
+            (re.search(r'action="/leads/\d+/(\w+)"', tag), re.search(r'data-confirm="([^"]*)"', tag)) for tag in tags
+        ]
+        return {a[1]: html.unescape(q[1]) if q else None for a, q in actions if a}
+
+    queue = forms("/queue")
+    assert queue["accept"] is None  # one click: reps accept all day, and an accepted lead may still be sent back
+    assert queue["reject"] == (
+        f"Reject {KIM}? It leaves your queue and goes back to marketing with the reason chosen: recycled to nurture, "
+        "or disqualified for good."
+    )
+    for action, view, form in (
+        ("accept", "queue", {}),
+        ("qualify", "lead", {"q.budget": "yes", "q.authority": "user", "q.timing": "later"}),
+        ("convert", "lead", {"amount": "12000", "close_date": "2026-05-29"}),
+    ):
+        assert alice.post(f"/leads/{lead_id}/{action}", {"view": view, **form}).status_code == 303
+    for path in (f"/leads/{lead_id}", "/pipeline"):
+        deal = forms(path)
+        assert deal["stage"] == f"Move the opportunity of {KIM} from discovery to the stage chosen?"
+        assert deal["won"] == (
+            f"Close the opportunity of {KIM} ($12,000) as won? {KIM} becomes a customer; a closed deal cannot be "
+            "reopened."
+        )
+        assert deal["lost"] == (
+            f"Close the opportunity of {KIM} ($12,000) as lost, with the reason chosen? The lead goes back to "
+            "marketing; a closed deal cannot be reopened."
+        )

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from playwright.sync_api import Browser, Page, expect
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, Request, expect
 from sqlalchemy import select
 
-from leadpact.services import intake, sales
+from leadpact.services import intake, opportunities, sales
 from leadpact.store.tables import Assignment, Opportunity, OpportunityChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.factories import days, event, hand_off, history, lead, owner_name, record
 from tests.people import PASSWORD
-from tests.web.conftest import LAPTOP, PHONE, Site, sign_in
+from tests.web.conftest import DESKTOP, LAPTOP, PHONE, Site, sign_in
 
 KIM = "kim@bigco.example"
+ANSWERS = {"budget": "yes", "authority": "decision_maker", "timing": "this_quarter"}
 COUNTDOWN = re.compile(r"\d+[dhm] .*(left|overdue)|overdue")
 
 
@@ -30,12 +32,40 @@ def sign_in_to(browser: Browser, site: Site, name: str, path: str) -> Page:
     return page
 
 
+def confirms(page: Page, answer: bool) -> list[str]:
+    """The questions the page asks (window.confirm), each answered yes or no as ``answer`` says, as they come."""
+    asked: list[str] = []
+
+    def reply(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if answer:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", reply)
+    return asked
+
+
+def posts(page: Page) -> list[str]:
+    """The last part of the path of every POST the page sends, as they go."""
+    sent: list[str] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "POST":
+            sent.append(request.url.rsplit("/", 1)[-1])
+
+    page.on("request", seen)
+    return sent
+
+
 def test_a_rep_walks_a_lead_from_accept_to_won(site: Site, browser: Browser) -> None:
     lead_id = hand_off(site.engine, site.clock, site.inforce, KIM, first_name="Kim", last_name="Lau", company="BigCo")
     record(site.engine, site.clock, site.inforce, event("web-1", KIM, "webinar_attended", site.clock.now() - days(9)))
     rep = owner_name(site.engine, KIM)
     assert rep is not None
     page = sign_in(browser, site, rep)
+    asked = confirms(page, answer=True)
 
     # the queue: a rep lands on it; one click accepts, the row redraws in place
     expect(page.get_by_role("heading", name="My queue")).to_be_visible()
@@ -85,6 +115,10 @@ def test_a_rep_walks_a_lead_from_accept_to_won(site: Site, browser: Browser) -> 
     moved.get_by_role("button", name="Won").click()
     expect(page.locator("#closed")).to_contain_text("won")
     expect(page.locator("#flash .ok")).to_contain_text("won")
+    assert [question.split("?")[0] for question in asked] == [  # only the move and the win asked first
+        f"Move the opportunity of {KIM} from discovery to the stage chosen",
+        f"Close the opportunity of {KIM} ($25,000) as won",
+    ]
 
     assert history(site.engine, KIM)[1:] == [
         ("inquiry", "mql", None),
@@ -110,6 +144,7 @@ def test_a_rep_rejects_a_lead_with_a_reason_and_it_leaves_the_queue(site: Site, 
     rep = owner_name(site.engine, KIM)
     assert rep is not None
     page = sign_in(browser, site, rep)
+    confirms(page, answer=True)
     row = page.locator(f"#lead-{lead_id}")
 
     reasons = row.get_by_label("Reject reason").locator("option")
@@ -124,6 +159,47 @@ def test_a_rep_rejects_a_lead_with_a_reason_and_it_leaves_the_queue(site: Site, 
     rejected = lead(site.engine, KIM)
     assert (rejected.stage, rejected.owner_id) == ("recycled", None)
     assert history(site.engine, KIM)[-1] == ("mql", "recycled", "not_ready")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_reject_and_won_ask_first_naming_the_lead_and_dismissing_the_question_changes_nothing(
+    site: Site, browser: Browser, viewport: dict[str, int]
+) -> None:
+    lead_id = hand_off(site.engine, site.clock, site.inforce, KIM)
+    rep = owner_name(site.engine, KIM)
+    assert rep is not None
+    page = sign_in(browser, site, rep, viewport)
+    asked = confirms(page, answer=False)
+    posted = posts(page)
+    row = page.locator(f"#lead-{lead_id}")
+
+    row.get_by_label("Reject reason").select_option("bad_data")
+    row.get_by_label("Note").fill("wrong number")
+    row.get_by_role("button", name="Reject").click()
+    row.get_by_role("button", name="Accept").click()  # one click, no question: the reject was never sent
+    expect(row).to_have_attribute("data-stage", "sal")
+    assert asked == [
+        f"Reject {KIM}? It leaves your queue and goes back to marketing with the reason chosen: recycled to nurture, "
+        "or disqualified for good."
+    ]
+    assert posted == ["accept"]
+
+    with UnitOfWork(site.engine) as uow:
+        kim = intake.find_lead(uow, KIM)
+        sales.qualify(uow, site.clock, site.inforce, kim, ANSWERS)
+        opportunities.convert(uow, site.clock, site.inforce, kim, 25_000, date(2026, 6, 30))
+    page.goto(f"{site.url}/pipeline")
+    deal = page.locator("#stage-discovery tbody tr")
+    deal.get_by_role("button", name="Won").click()
+    page.reload()
+    expect(page.locator("#stage-discovery tbody tr")).to_contain_text(KIM)
+    assert asked[1] == (
+        f"Close the opportunity of {KIM} ($25,000) as won? {KIM} becomes a customer; a closed deal cannot be reopened."
+    )
+    assert posted == ["accept"]
+    assert [to for _, to, _ in history(site.engine, KIM)] == ["inquiry", "mql", "sal", "sql", "opportunity"]
+    with UnitOfWork(site.engine) as uow:
+        assert uow.session.scalars(select(Opportunity.won).where(Opportunity.lead_id == lead_id)).one() is None
 
 
 def test_the_queue_is_usable_at_phone_width(site: Site, browser: Browser) -> None:

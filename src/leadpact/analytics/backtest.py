@@ -1,23 +1,31 @@
 """The backtest: what a candidate agreement would have done with the recorded history, next to the one in force.
 
 Both agreements replay every lead's events (``replay``) up to the backtest's moment; nothing stored changes.
-A lead is an MQL of the period under an agreement when its replayed first qualification falls in the period
-(from ``--since``, by ``at``). Months are the local months of the agreement in force. What the leads went on
-to do is what was recorded: whether the lead ever had an opportunity, was won, and its won revenue.
+An agreement takes a lead in the period when its replayed first taking falls in the period (from ``--since``,
+by ``at``): straight to sales, or to the qualifiers under a screening section. A lead taken straight to sales
+is an MQL of the period; one taken to the qualifiers is screened, and an MQL too when its recorded history
+shows the qualifiers passed it (a stage change from screening to mql): whether they would pass it is a
+person's call, which a replay cannot make. Months are the local months of the agreement in force. What the
+leads went on to do is what was recorded: whether the lead ever had an opportunity, was won, and its won
+revenue. A duplicate merged into another lead is left out, as in every report.
 
-- Per month of qualification, for each agreement: its MQLs, and the shares of them that became opportunities
-  and that were won.
+- Per month of the taking, for each agreement: its MQLs and screened leads, and the shares of the MQLs that
+  became opportunities and that were won.
+- Per month, the MQLs recorded: the leads whose stage history first shows them becoming MQLs in that month,
+  the leads the funnel counts as MQLs (by the month they became MQLs, where the funnel follows the leads
+  captured in its dates), and how many MQLs the replay of the version compared against has that the record
+  has not, and the other way round.
 - Recall, per month in which deals were won: the won deals (closed in the period) and their revenue, and the
-  share of that revenue each agreement had qualified (the lead qualified by the time the deal was opened),
-  and what the candidate missed.
+  share of that revenue each agreement had taken (to sales or to the qualifiers) by the time the deal was
+  opened, and what the candidate missed.
 - Added and dropped: the candidate's MQLs the version in force did not have, how many of them never had an
   opportunity, and the MQLs in force the candidate would not have produced.
 - Load: each agreement's MQLs of the period routed by its own routing rules to teams, shared among a team's
   reps by capacity (a relative share), per week of the period, next to the leads first dealt to each rep per
   week as recorded (a lead reassigned after a breach counts once, for the rep it was first dealt to).
-- The per-month added and dropped MQLs count leads that qualify in the period under one agreement only; a
+- The per-month added and dropped MQLs count leads that are MQLs of the period under one agreement only; a
   lead that qualifies under both in different months moves between months and is neither.
-- Changed: every lead whose qualification in the period differs, with both outcomes.
+- Changed: every lead whose qualification in the period differs (MQL, or screened), with both outcomes.
 """
 
 from __future__ import annotations
@@ -28,11 +36,22 @@ from typing import Any
 
 import ibis
 
-from leadpact.analytics.history import DAY, Context, Scope, keep, month_of, opportunities, seconds
+from leadpact.analytics.history import (
+    DAY,
+    Context,
+    Scope,
+    fetch,
+    keep,
+    month_of,
+    opportunities,
+    seconds,
+    stage_changes,
+)
 from leadpact.analytics.replay import qualifications
 from leadpact.analytics.rescore import Column as Expr
 from leadpact.analytics.rescore import Table, judge_fit
 from leadpact.domain.agreement import Agreement, FitRule
+from leadpact.domain.lifecycle import Stage
 from leadpact.domain.report import Backtest, Column, Kind, Report, Row, share
 from leadpact.domain.scoring import from_seconds, local_day
 
@@ -59,8 +78,20 @@ def routes(con: Any, agreement: Agreement) -> Table:
     return judged.chain.select(lead_id=judged.leads.id, team=team)
 
 
+def recorded(ctx: Context) -> Table:
+    """Per lead with a stage history: when it first became an MQL as recorded (null: never), and whether the
+    qualifiers passed it (a move from screening to mql) by ``at``."""
+    t = stage_changes(ctx)
+    to_mql = t.to_stage == Stage.MQL.value
+    return t.group_by("lead_id").aggregate(
+        recorded_at=t.at.min(where=to_mql),
+        passes=t.lead_id.count(where=to_mql & (t.from_stage == Stage.SCREENING.value)),
+    )
+
+
 def per_lead(ctx: Context, current: Agreement, candidate: Agreement) -> Table:
-    """Every lead with both replays, both routings and its recorded outcome, kept in a temporary table.
+    """Every lead with both replays, both routings, its recorded MQL and its recorded outcome, kept in a
+    temporary table.
 
     The parts are kept one by one: as one query they would nest deeper than SQLite's parser allows.
     """
@@ -75,11 +106,20 @@ def per_lead(ctx: Context, current: Agreement, candidate: Agreement) -> Table:
             opportunity=deals.count(), won=deals.id.count(where=won), revenue=deals.amount.sum(where=won)
         ),
     )
+    record = keep(con, recorded(ctx))
     leads = ctx.table("leads")
+    leads = leads.filter(leads.merged_into.isnull())
     t = cur.join(cand, cur.lead_id == cand.lead_id).select(
-        cur.lead_id, cur_at=cur.qualified_at, cand_at=cand.qualified_at
+        cur.lead_id,
+        cur_at=cur.qualified_at,
+        cur_screened=cur.screened,
+        cand_at=cand.qualified_at,
+        cand_screened=cand.screened,
     )
-    t = t.join(leads, t.lead_id == leads.id).select(t, email=leads.email)
+    t = t.join(leads, t.lead_id == leads.id).select(t, email=leads.email, created=seconds(leads.created_at))
+    t = t.left_join(record, t.lead_id == record.lead_id).select(
+        t, recorded_at=record.recorded_at, passed=record.passes.fill_null(0) > 0
+    )
     t = t.left_join(cur_team, t.lead_id == cur_team.lead_id).select(t, cur_team=cur_team.team)
     t = t.left_join(cand_team, t.lead_id == cand_team.lead_id).select(t, cand_team=cand_team.team)
     t = t.left_join(outcome, t.lead_id == outcome.lead_id).select(
@@ -95,31 +135,64 @@ def _in_period(scope: Scope, moment: Expr) -> Expr:
     return moment.notnull() & scope.within(moment)
 
 
+def _mql(scope: Scope, t: Table, side: str) -> Expr:
+    """Whether the side's agreement makes the lead an MQL of the period: taken straight to sales, or to the
+    qualifiers who, as recorded, passed it."""
+    return _in_period(scope, t[f"{side}_at"]) & (~t[f"{side}_screened"] | t.passed)
+
+
+def _screened(scope: Scope, t: Table, side: str) -> Expr:
+    """Whether the side's agreement takes the lead to the qualifiers in the period."""
+    return _in_period(scope, t[f"{side}_at"]) & t[f"{side}_screened"]
+
+
 def _month_rows(ctx: Context, t: Table, bounds: tuple[int, int] | None) -> dict[str, Row]:
-    """Per month of qualification, each side's MQLs and how many became opportunities and were won."""
-    cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
+    """Per month of the taking, each side's MQLs, how many became opportunities and were won, and its screened
+    leads; per month of the recorded first MQL, the MQLs recorded."""
     rows: dict[str, Row] = {}
-    for side, moment, mine, other in (("cur", t.cur_at, cur_in, cand_in), ("cand", t.cand_at, cand_in, cur_in)):
-        flagged = t.mutate(month=month_of(ctx.agreement, moment, bounds), other=other).filter(mine)
+    for side, other in (("cur", "cand"), ("cand", "cur")):
+        flagged = t.mutate(
+            month=month_of(ctx.agreement, t[f"{side}_at"], bounds),
+            mql=_mql(ctx.scope, t, side),
+            screened=_screened(ctx.scope, t, side),
+            other=_mql(ctx.scope, t, other),
+        )
+        flagged = flagged.filter(flagged.mql | flagged.screened)
+        mql = flagged.mql
         counts = flagged.group_by("month").aggregate(
-            mql=flagged.count(),
-            opportunity=flagged.lead_id.count(where=flagged.opportunity),
-            won=flagged.lead_id.count(where=flagged.won),
-            alone=flagged.lead_id.count(where=~flagged.other),
-            alone_dead=flagged.lead_id.count(where=~flagged.other & ~flagged.opportunity),
+            mql=flagged.lead_id.count(where=mql),
+            screened=flagged.lead_id.count(where=flagged.screened),
+            opportunity=flagged.lead_id.count(where=mql & flagged.opportunity),
+            won=flagged.lead_id.count(where=mql & flagged.won),
+            alone=flagged.lead_id.count(where=mql & ~flagged.other),
+            alone_dead=flagged.lead_id.count(where=mql & ~flagged.other & ~flagged.opportunity),
         )
         for c in counts.to_pyarrow().to_pylist():
             row = rows.setdefault(c["month"], _empty_month(c["month"]))
-            row.update({f"{side}_mql": c["mql"], f"{side}_opportunity": c["opportunity"], f"{side}_won": c["won"]})
+            row.update({f"{side}_{key}": c[key] for key in ("mql", "screened", "opportunity", "won")})
             if side == "cand":
                 row.update(added=c["alone"], added_never_converted=c["alone_dead"])
             else:
                 row.update(dropped=c["alone"])
+    record = t.filter(_in_period(ctx.scope, t.recorded_at))
+    record = record.mutate(month=month_of(ctx.agreement, record.recorded_at, bounds))
+    for c in record.group_by("month").aggregate(n=record.count()).to_pyarrow().to_pylist():
+        rows.setdefault(c["month"], _empty_month(c["month"]))["recorded_mql"] = c["n"]
     return rows
 
 
 def _empty_month(month: str) -> Row:
-    keys = ("cur_mql", "cur_opportunity", "cur_won", "cand_mql", "cand_opportunity", "cand_won")
+    keys = (
+        "cur_mql",
+        "cur_screened",
+        "cur_opportunity",
+        "cur_won",
+        "cand_mql",
+        "cand_screened",
+        "cand_opportunity",
+        "cand_won",
+        "recorded_mql",
+    )
     extra = ("added", "added_never_converted", "dropped", "won_deals", "won_revenue", "cur_revenue", "cand_revenue")
     return {"month": month, **dict.fromkeys(keys, 0), **dict.fromkeys(extra, 0)}
 
@@ -168,6 +241,9 @@ MONTH_COLUMNS = (
     Column("month", "month", Kind.TEXT),
     Column("cur_mql", "MQL now"),
     Column("cand_mql", "MQL cand."),
+    Column("recorded_mql", "MQL recorded"),
+    Column("cur_screened", "screened now"),
+    Column("cand_screened", "screened cand."),
     Column("cur_opportunity_share", "→opp now", Kind.SHARE),
     Column("cand_opportunity_share", "→opp cand.", Kind.SHARE),
     Column("cur_won_share", "→won now", Kind.SHARE),
@@ -183,11 +259,14 @@ MONTH_COLUMNS = (
 )
 SUMMED = (
     "cur_mql",
+    "cur_screened",
     "cur_opportunity",
     "cur_won",
     "cand_mql",
+    "cand_screened",
     "cand_opportunity",
     "cand_won",
+    "recorded_mql",
     "added",
     "added_never_converted",
     "dropped",
@@ -199,10 +278,11 @@ SUMMED = (
 
 
 def _period(ctx: Context, t: Table) -> tuple[int, int]:
-    """The period's first and last second: from --since (or the first MQL of either side) to ``at``."""
+    """The period's first and last second: from --since (or the first taking of either side, or the first MQL
+    recorded) to ``at``."""
     if ctx.scope.start is not None:
         return ctx.scope.start, ctx.scope.at
-    firsts = t.aggregate(cur=t.cur_at.min(), cand=t.cand_at.min()).to_pyarrow().to_pylist()[0]
+    firsts = fetch(t.aggregate(cur=t.cur_at.min(), cand=t.cand_at.min(), recorded=t.recorded_at.min()))[0]
     known = [v for v in firsts.values() if v is not None]
     return (min(known) if known else ctx.scope.at), ctx.scope.at
 
@@ -210,9 +290,9 @@ def _period(ctx: Context, t: Table) -> tuple[int, int]:
 def _load(ctx: Context, t: Table, weeks: float) -> Report:
     """Each rep's MQLs per week under each side (the team's MQLs shared by capacity), and what they got."""
     per_team = []
-    for side, moment, team in (("cur", t.cur_at, t.cur_team), ("cand", t.cand_at, t.cand_team)):
-        mine = t.filter(_in_period(ctx.scope, moment))
-        per_team.append(mine.select(side=ibis.literal(side), team=mine[team.get_name()]))
+    for side in ("cur", "cand"):
+        mine = t.filter(_mql(ctx.scope, t, side))
+        per_team.append(mine.select(side=ibis.literal(side), team=mine[f"{side}_team"]))
     both = per_team[0].union(per_team[1], distinct=False)
     team_counts = {
         (r["side"], r["team"]): r["n"]
@@ -265,33 +345,62 @@ def _load(ctx: Context, t: Table, weeks: float) -> Report:
     )
 
 
+OUTCOMES = (("mql", _mql), ("screened", _screened))
+"""What the changed list compares: whether the lead is an MQL of the period, and whether it was screened in it."""
+
+
 def _changed(ctx: Context, t: Table) -> tuple[Row, ...]:
-    cur_in, cand_in = _in_period(ctx.scope, t.cur_at), _in_period(ctx.scope, t.cand_at)
-    differs = t.filter(cur_in != cand_in).order_by("lead_id")
-    rows = differs.select(
-        "lead_id", "email", "cur_at", "cand_at", "opportunity", "won", "revenue", cur_in=cur_in, cand_in=cand_in
-    )
+    flags = {f"{side}_{what}": of(ctx.scope, t, side) for side in ("cur", "cand") for what, of in OUTCOMES}
+    differs = t.filter((flags["cur_mql"] != flags["cand_mql"]) | (flags["cur_screened"] != flags["cand_screened"]))
+    columns = ("lead_id", "email", "cur_at", "cand_at", "opportunity", "won", "revenue")
+    rows = differs.select(*columns, **flags).order_by("lead_id")
     out = []
-    for r in rows.to_pyarrow().to_pylist():
+    for r in fetch(rows):
         out.append(
             {
                 "id": r["lead_id"],
                 "email": r["email"],
-                "current": _outcome(ctx.agreement, r["cur_in"], r["cur_at"]),
-                "candidate": _outcome(ctx.agreement, r["cand_in"], r["cand_at"]),
+                "current": _outcome(ctx.agreement, r["cur_mql"], r["cur_screened"], r["cur_at"]),
+                "candidate": _outcome(ctx.agreement, r["cand_mql"], r["cand_screened"], r["cand_at"]),
                 "recorded": {"opportunity": r["opportunity"], "won": r["won"], "revenue": r["revenue"]},
             }
         )
     return tuple(out)
 
 
-def _outcome(agreement: Agreement, qualified: bool, moment: int | None) -> dict[str, Any]:
-    """Whether the lead is an MQL of the period, and when it first qualified (in the period or not): the UTC
-    moment, and its local date in the agreement's time zone, the calendar the months are counted on."""
+def _outcome(agreement: Agreement, mql: bool, screened: bool, moment: int | None) -> dict[str, Any]:
+    """Whether the lead is an MQL of the period and whether it went to the qualifiers in it, and when the
+    agreement first took it (in the period or not): the UTC moment, and its local date in the agreement's time
+    zone, the calendar the months are counted on."""
     if moment is None:
-        return {"mql": qualified, "qualified_at": None, "qualified_on": None}
+        return {"mql": mql, "screened": screened, "qualified_at": None, "qualified_on": None}
     day = local_day(agreement, moment).isoformat()
-    return {"mql": qualified, "qualified_at": from_seconds(moment).isoformat(), "qualified_on": day}
+    return {"mql": mql, "screened": screened, "qualified_at": from_seconds(moment).isoformat(), "qualified_on": day}
+
+
+def _against_record(ctx: Context, t: Table, current: str) -> str:
+    """How the MQLs replayed under the version compared against differ from the MQLs recorded, and why."""
+    replayed, record = _mql(ctx.scope, t, "cur"), _in_period(ctx.scope, t.recorded_at)
+    start = ctx.scope.start
+    earlier = record & (t.created < start) if start is not None else ibis.literal(False)
+    n = fetch(
+        t.aggregate(
+            replay_only=t.lead_id.count(where=replayed & ~record),
+            record_only=t.lead_id.count(where=record & ~replayed),
+            earlier=t.lead_id.count(where=earlier),
+        )
+    )[0]
+    since = ctx.scope.describe(ctx.agreement)["from"]
+    funnel = f"; {n['earlier']:,} of them were captured before {since}, which the funnel from {since} leaves out"
+    return (
+        "MQL recorded: the leads whose stage history first shows them becoming MQLs in the month, the funnel's "
+        "MQLs counted by the month they became MQLs rather than the month they were captured"
+        f"{funnel if start is not None else ''}. A lead the qualifiers passed counts in the month it went to them "
+        f"in the replay, and in the month they passed it in the record. Of the MQLs of the period, "
+        f"{n['replay_only']:,} are the replay's of {current} only and {n['record_only']:,} the record's only: a "
+        "replay judges fit on the lead's fields as they are now (a field learned after capture counts from the "
+        "start), replays only a lead's first taking, and judges the whole history by one version."
+    )
 
 
 def backtest(ctx: Context, current: Side, candidate: Side) -> Backtest:
@@ -311,8 +420,11 @@ def backtest(ctx: Context, current: Side, candidate: Side) -> Backtest:
         rows=(*months, total),
         scope=ctx.scope.describe(ctx.agreement),
         notes=(
-            "now: the version compared against; cand.: the candidate. Recall: the share of won revenue whose lead "
-            "the agreement had qualified by the time the deal was opened.",
+            "now: the version compared against; cand.: the candidate. MQL: taken straight to sales, or to "
+            "screening and, as recorded, passed by the qualifiers; screened: taken to the qualifiers (whether "
+            "they would pass a lead is theirs to decide, which a replay cannot). Recall: the share of won revenue "
+            "whose lead the agreement had taken by the time the deal was opened.",
+            _against_record(ctx, t, current.label),
         ),
     )
     return Backtest(current.label, candidate.label, report, _load(ctx, t, weeks), _changed(ctx, t))

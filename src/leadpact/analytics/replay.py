@@ -18,7 +18,8 @@ refused rather than computed wrong.
 
 With a screening section, the same seconds are asked the screening rule too (score floor, grades, the lead's
 source judged in Python as ``screening.screens_now`` judges it): the moment replayed is the first at which the
-agreement takes the lead, to sales or to the qualifiers.
+agreement takes the lead, to sales or to the qualifiers, and the replay says which. The screening rule is asked
+first, as the online path asks it: a lead that meets both at that moment goes to the qualifiers.
 
 Each lead's peak score, the highest score it reached at any of those seconds (or its fit, if higher), is
 what the grade calibration report bands and ranks leads by.
@@ -135,7 +136,8 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
-    """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), peak (highest score)."""
+    """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), screened (whether the
+    agreement took it to the qualifiers then, not straight to sales), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
     f = keep(con, fits(con, agreement))
@@ -146,18 +148,22 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     per_lead = keep(
         con,
         s.group_by("lead_id").aggregate(
-            first=s.occurred_at.min(where=by_score | by_event | by_screening), top=s.score.max()
+            first=s.occurred_at.min(where=by_score | by_event | by_screening),
+            first_screened=s.occurred_at.min(where=by_screening),
+            top=s.score.max(),
         ),
     )
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
-    on_capture = (f.grade.isin(list(rule.grades)) & (f.fit >= threshold)) | _screens(
-        agreement, f.fit, f.grade, f.screened_source
-    )
+    screens_on_capture = _screens(agreement, f.fit, f.grade, f.screened_source)
+    on_capture = (f.grade.isin(list(rule.grades)) & (f.fit >= threshold)) | screens_on_capture
     first = per_lead.first
     qualified_at = ibis.cases(
         (on_capture & (first.isnull() | (f.created <= first)), f.created),
         else_=first,
     )
+    screened = (screens_on_capture & (qualified_at == f.created)) | (per_lead.first_screened == qualified_at)
     peak = ibis.cases((per_lead.top.notnull() & (per_lead.top > f.fit), per_lead.top), else_=f.fit)
-    return joined.select(f.lead_id, f.fit, f.grade, qualified_at=qualified_at, peak=peak)
+    return joined.select(
+        f.lead_id, f.fit, f.grade, qualified_at=qualified_at, screened=screened.fill_null(False), peak=peak
+    )

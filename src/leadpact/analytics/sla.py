@@ -6,9 +6,12 @@ started in the date range, as they stood at ``at``: an acceptance, a contact, a 
 after ``at`` has not happened yet. A group is the assignment's rep, the team it was dealt in, or the lead's
 source.
 
-- **awaiting acceptance**: assignments that started unaccepted. An assignment that takes over a lead after a
-  contact breach starts already accepted (at the very moment it was dealt), and awaits nothing.
-- **acceptance due**: those awaiting acceptance whose acceptance was settled by ``at``: accepted, ended, or
+- **started unaccepted** (key ``awaiting``): assignments that started waiting for the rep's acceptance. An
+  assignment that takes over a lead after a contact breach starts already accepted (at the very moment it was
+  dealt), and awaits nothing.
+- **waiting now**: those of them still open and unaccepted at ``at``: the leads a rep has yet to accept or
+  reject.
+- **acceptance due**: those started unaccepted whose acceptance was settled by ``at``: accepted, ended, or
   past its accept-due moment. **Accepted in SLA** are those accepted by their accept-due moment; the share
   is of the acceptance due, so a lead rejected or taken away unaccepted counts against it, and one that
   may still be accepted in time does not count yet.
@@ -49,6 +52,7 @@ REASSIGNED = ("accept_breach", "contact_breach")
 COUNTS = (
     "assignments",
     "awaiting",
+    "waiting",
     "acceptance_due",
     "accepted_in_sla",
     "contact_due",
@@ -62,7 +66,8 @@ COUNTS = (
 
 COLUMNS = (
     Column("assignments", "assignments"),
-    Column("awaiting", "awaiting acceptance"),
+    Column("awaiting", "started unaccepted"),
+    Column("waiting", "waiting now"),
     Column("acceptance_due", "acceptance due"),
     Column("accepted_in_sla", "accepted in SLA"),
     Column("accepted_in_sla_share", "accepted in SLA %", Kind.SHARE),
@@ -140,6 +145,7 @@ def per_assignment(ctx: Context, by: str) -> Table:
         "lead_id",
         contacted_any=t.contacted.notnull(),
         awaiting=awaiting,
+        waiting=awaiting & t.accepted.isnull() & ~ended,
         acceptance_due=awaiting & (t.accepted.notnull() | ended | (t.accept_due <= at)),
         accepted_in_sla=awaiting & t.accepted.notnull() & (t.accepted <= t.accept_due),
         contact_due=contact_due,
@@ -208,9 +214,10 @@ def sla(ctx: Context, by: str) -> Report:
         rows=(*rows, total),
         scope=ctx.scope.describe(ctx.agreement),
         notes=(
-            "Assignments started in the range; shares are of those whose acceptance or contact was due or "
-            "settled by then; never contacted counts leads nobody in the group called; hours are working "
-            "hours from assignment to first contact.",
+            "Assignments started in the range; started unaccepted: those that needed the rep's acceptance; "
+            "waiting now: those of them still open and unaccepted at the report's moment; shares are of those "
+            "whose acceptance or contact was due or settled by then; never contacted counts leads nobody in the "
+            "group called; hours are working hours from assignment to first contact.",
         ),
     )
 
@@ -219,8 +226,9 @@ REPORT = Definition(
     name="sla",
     summary="How fast sales accepted and first contacted the leads handed to them.",
     help=(
-        "Per assignment started in the range: accepted and contacted within the SLA, never contacted, median and "
-        "90th-percentile working hours to first contact, breaches and reassignments, as of --at."
+        "Per assignment started in the range: those still waiting for acceptance, accepted and contacted within "
+        "the SLA, never contacted, median and 90th-percentile working hours to first contact, breaches and "
+        "reassignments, as of --at."
     ),
     compute=sla,
     options=(Option("by", BY, "rep", "Group by rep, team or source."),),

@@ -252,6 +252,15 @@ class ReasonIn(Body):
     )
 
 
+class RejectIn(ReasonIn):
+    note: str | None = Field(
+        None,
+        max_length=2000,
+        description="Why, in the rep's words: kept with the lead's history for marketing to read.",
+        examples=["Moving to a new budget cycle in Q3; call back then."],
+    )
+
+
 class QualifyIn(Body):
     answers: dict[str, str] = Field(
         description="An answer to every qualification question of the agreement.",

@@ -1,4 +1,5 @@
-"""``leadpact user`` and ``leadpact token``: the people who sign in, and the API tokens of programs."""
+"""``leadpact user`` and ``leadpact token``: the people who sign in (their roles and access), and the API tokens of
+programs."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work, when
 from leadpact.domain.errors import InvalidInput
-from leadpact.services import auth, team
+from leadpact.services import auth, people, team
 from leadpact.services.clock import SystemClock
+from leadpact.services.handoff import Rerouted
 
-user_app = typer.Typer(help="People who sign in to the web app, and their passwords.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="People who sign in to the web app: their roles, passwords and access.", no_args_is_help=True
+)
 token_app = typer.Typer(help="API tokens for programs: create, list, revoke.", no_args_is_help=True)
 
 
@@ -38,6 +42,7 @@ def user_add(
     team_name: Annotated[
         str | None, typer.Option("--team", help="A qualifier's team: the one the agreement's screening names.")
     ] = None,
+    new_team: Annotated[bool, typer.Option("--new-team", help="Start the team: it does not exist yet.")] = False,
     side: Annotated[
         str | None, typer.Option(help="A manager's side of the agreement, marketing or sales: they sign for it.")
     ] = None,
@@ -49,7 +54,7 @@ def user_add(
         raise InvalidInput("add reps with 'leadpact rep add NAME --team TEAM', then set a password", "role")
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
-        team.add_user(uow, SystemClock(), name, role, team=team_name, email=email, side=side)
+        team.add_user(uow, SystemClock(), name, role, team=team_name, email=email, side=side, new_team=new_team)
         auth.set_password(uow, SystemClock(), name, password)
     out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
 
@@ -63,6 +68,84 @@ def user_password(
     with unit_of_work() as uow:
         auth.set_password(uow, SystemClock(), name, password)
     out.print(f"{name}'s password is set.")
+
+
+@user_app.command("list")
+def user_list(as_json: Json = False) -> None:
+    """Everyone, with their role, team, last sign-in and access (disabled or not)."""
+    with unit_of_work() as uow:
+        everyone = people.people(uow)
+    if as_json:
+        out.print_json(to_json(everyone))
+        return
+    table = Table("name", "role", "team", "email", "last sign-in", "access")
+    for person in everyone:
+        role = f"{person.role} ({person.side})" if person.side else person.role
+        table.add_row(
+            person.name,
+            role,
+            person.team or "-",
+            person.email or "-",
+            when(person.last_sign_in_at),
+            _access(person),
+        )
+    out.print(table)
+
+
+def _access(person: people.Person) -> str:
+    if person.disabled_at is not None:
+        return f"disabled {when(person.disabled_at)}"
+    return "signs in" if person.signs_in else "no password"
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="The person.")]) -> None:
+    """End a person's access: sign-in, their browser sessions and their API tokens. They are kept, with what they
+    did; a rep's open leads go to other reps as the agreement routes them."""
+    with unit_of_work() as uow:
+        disabled = people.disable(uow, SystemClock(), name)
+    rerouted_lines(disabled.rerouted)
+    out.print(disabled.said)
+
+
+def rerouted_lines(rerouted: tuple[Rerouted, ...]) -> None:
+    for lead in rerouted:
+        out.print(f"lead {lead.email}: {f'now {lead.to}' if lead.to else 'waits for a rep who can take it'}")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="The person.")]) -> None:
+    """Give a disabled person their access back (a rep takes new leads again)."""
+    with unit_of_work() as uow:
+        user = people.enable(uow, SystemClock(), name).name
+    out.print(f"{user} has access again.")
+
+
+@user_app.command("role")
+def user_role(
+    name: Annotated[str, typer.Argument(help="The person.")],
+    role: Annotated[str, typer.Option(help="admin, marketing, manager, rep or qualifier.")],
+    side: Annotated[str | None, typer.Option(help="A manager's side, marketing or sales: they sign for it.")] = None,
+    team_name: Annotated[
+        str | None, typer.Option("--team", help="A rep's or a qualifier's team (one there is); by default theirs.")
+    ] = None,
+) -> None:
+    """Change a person's role; a rep who becomes something else hands their open leads on. The last admin with
+    access keeps the role."""
+    with unit_of_work() as uow:
+        user, rerouted = people.set_role(uow, SystemClock(), name, role, side, team_name)
+        said = f"{user.name} is now {user.role}{f' ({user.side})' if user.side else ''}."
+    rerouted_lines(tuple(rerouted))
+    out.print(said)
+
+
+@user_app.command("reset-password")
+def user_reset_password(name: Annotated[str, typer.Argument(help="The person.")]) -> None:
+    """Give a person a new password, printed once; their old one stops working and they are signed out."""
+    with unit_of_work() as uow:
+        password = people.new_password(uow, SystemClock(), name)
+    out.print(f"{name}'s new password, shown only now (they are signed out everywhere):")
+    out.print(password, soft_wrap=True)
 
 
 @token_app.command("create")

@@ -92,10 +92,13 @@ def reject(
     reason: Annotated[str, typer.Option(help="A reject reason of the agreement (see 'agreement show').")],
     rep: Rep = None,
     at: At = None,
+    note: Annotated[
+        str | None, typer.Option(help="Why, in your words: kept with the lead's history for marketing to read.")
+    ] = None,
 ) -> None:
     """Send a lead back to marketing with a reason: recycled to nurture, or disqualified."""
-    act(at, lambda uow, clock, inforce, found: sales.reject(uow, clock, inforce, found, reason, rep), lead)
-    out.print(f"{lead} rejected: {reason}.")
+    act(at, lambda uow, clock, inforce, found: sales.reject(uow, clock, inforce, found, reason, rep, note), lead)
+    out.print(f"{lead} rejected: {reason}" + (", with your note." if note and note.strip() else "."))
 
 
 @commands.command()

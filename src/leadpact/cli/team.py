@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, out, to_json, unit_of_work, with_agreement
-from leadpact.services import handoff, team
+from leadpact.cli.people import rerouted_lines
+from leadpact.services import handoff, people, team
 from leadpact.services.clock import SystemClock
 
 rep_app = typer.Typer(help="Sales reps and their teams.", no_args_is_help=True)
@@ -18,14 +19,27 @@ sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
 @rep_app.command("add")
 def rep_add(
     name: Annotated[str, typer.Argument(help="The rep's name, as they will be named in every command.")],
-    team_: Annotated[str, typer.Option("--team", help="The team (created if new); routing names teams.")],
-    capacity: Annotated[int, typer.Option(help="Relative share of new leads (2 gets twice as many as 1).")] = 1,
+    team_: Annotated[str, typer.Option("--team", help="The team, one there is ('rep list'); routing names teams.")],
+    new_team: Annotated[bool, typer.Option("--new-team", help="Start the team: it does not exist yet.")] = False,
+    capacity: Annotated[
+        int, typer.Option(help="Relative share of new leads, 1 or more (2 gets twice as many as 1).")
+    ] = 1,
     email: Annotated[str | None, typer.Option(help="Where notifications go.")] = None,
 ) -> None:
-    """Add a sales rep to a team."""
+    """Add a sales rep to a team (a new one with --new-team)."""
     with unit_of_work() as uow:
-        team.add_user(uow, SystemClock(), name, "rep", team_, capacity, email)
+        team.add_user(uow, SystemClock(), name, "rep", team_, capacity, email, new_team=new_team)
     out.print(f"{name} joined team {team_} with capacity {capacity}.")
+
+
+@rep_app.command("remove")
+def rep_remove(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
+    """Take a rep off their team: their open leads go to other reps as the agreement routes them, and their access
+    is disabled ('user enable' gives it back); they keep their name on what they did."""
+    with unit_of_work() as uow:
+        removed = people.remove_rep(uow, SystemClock(), name)
+    rerouted_lines(removed.rerouted)
+    out.print(removed.said)
 
 
 @rep_app.command("away")
@@ -47,7 +61,9 @@ def rep_back(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
 @rep_app.command("capacity")
 def rep_capacity(
     name: Annotated[str, typer.Argument(help="The rep.")],
-    share: Annotated[int | None, typer.Option(help="Relative share of new leads (2 gets twice as many as 1).")] = None,
+    share: Annotated[
+        int | None, typer.Option(help="Relative share of new leads, 1 or more (2 gets twice as many as 1).")
+    ] = None,
     max_open: Annotated[
         int | None,
         typer.Option(help="The most open leads (mql, sal, sql) they hold: at the cap they are skipped."),
@@ -83,19 +99,21 @@ def rep_manager(
 
 @rep_app.command("list")
 def rep_list(as_json: Json = False) -> None:
-    """Everyone, with team, capacity and availability."""
+    """Everyone, with team, capacity and availability (a removed rep: "removed"); 'user list' shows access."""
     with unit_of_work() as uow:
-        people = [
-            (u.name, u.role, t.name if t else None, u.capacity, u.available, u.max_open) for u, t in team.reps(uow)
+        everyone = [
+            (u.name, u.role, t.name if t else None, u.capacity, u.available, u.max_open, u.disabled_at is not None)
+            for u, t in team.reps(uow)
         ]
     if as_json:
-        keys = ("name", "role", "team", "capacity", "available", "max_open")
-        out.print_json(to_json([dict(zip(keys, p, strict=True)) for p in people]))
+        keys = ("name", "role", "team", "capacity", "available", "max_open", "disabled")
+        out.print_json(to_json([dict(zip(keys, p, strict=True)) for p in everyone]))
         return
     table = Table("name", "role", "team", "capacity", "available", "max open")
-    for name, role, team_name, capacity, available, max_open in people:
+    for name, role, team_name, capacity, available, max_open, disabled in everyone:
         cap = str(max_open) if max_open is not None else "-"
-        table.add_row(name, role, team_name or "-", str(capacity), "yes" if available else "away", cap)
+        state = "removed" if disabled else "yes" if available else "away"
+        table.add_row(name, role, team_name or "-", str(capacity), state, cap)
     out.print(table)
 
 

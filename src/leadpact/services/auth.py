@@ -32,6 +32,7 @@ MIN_PASSWORD = 8
 TOKEN_PREFIX = "lpt_"
 _hasher = PasswordHasher()
 _WRONG = "wrong name or password"
+DISABLED = "your access is disabled; an admin can enable it again"
 FAILURE_WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5
 """Wrong passwords for one name within the window before its sign-ins are refused."""
@@ -105,6 +106,9 @@ def log_in(uow: UnitOfWork, clock: Clock, name: str, password: str, address: str
     except NotAuthenticated as wrong:
         _failed(uow, now, tried, address)
         return Refused(wrong.detail)
+    if user.disabled_at is not None:
+        return Refused(DISABLED)
+    user.last_sign_in_at = now
     uow.session.execute(delete(SignInFailure).where(SignInFailure.name == tried))
     uow.session.execute(delete(WebSession).where(WebSession.expires_at < now))
     secret = secrets.token_urlsafe(32)
@@ -169,6 +173,8 @@ def session_of(uow: UnitOfWork, clock: Clock, secret: str) -> tuple[WebSession, 
     ).first()
     if row is None or row[0].expires_at <= clock.now():
         raise NotAuthenticated("your session has ended; please sign in again")
+    if row[1].disabled_at is not None:
+        raise NotAuthenticated(DISABLED)
     return row[0], row[1]
 
 
@@ -185,6 +191,8 @@ def create_token(uow: UnitOfWork, clock: Clock, name: str, role: str, user: str 
         raise InvalidInput("a token needs a name that says who uses it", "name")
     acting = user_named(uow, user) if user else None
     if acting is not None:
+        if acting.disabled_at is not None:
+            raise InvalidInput(f"{acting.name}'s access is disabled; enable it first", "user")
         if role and role != acting.role:
             raise InvalidInput(f"the token acts for {acting.name}, whose role is {acting.role}; leave it out", "role")
         role = acting.role
@@ -217,6 +225,8 @@ def token_principal(uow: UnitOfWork, secret: str) -> Principal:
     token, user = row
     if token.revoked_at is not None:
         raise NotAuthenticated(f"the API token '{token.name}' was revoked")
+    if user is not None and user.disabled_at is not None:
+        raise NotAuthenticated(f"the API token '{token.name}' acts for {user.name}, whose access is disabled")
     if user is not None:
         return principal_of(user)
     return Principal(Role(token.role), f"token '{token.name}'")

@@ -107,13 +107,14 @@ def add_form(
     if not source.strip():
         raise InvalidInput("source: a form's leads need a source, e.g. website")
     mapping = _field_map(field_map)
+    allowed = _origins(origins)  # checked before a campaign named for the first time is made
     form = CaptureForm(
         key=secrets.token_urlsafe(16),
         name=name.strip(),
         source=source.strip(),
         campaign_id=intake.campaign_id(uow, campaign) if campaign else None,
         event_type=event_type.strip() or DEFAULT_EVENT,
-        origins="\n".join(_origins(origins)),
+        origins="\n".join(allowed),
         field_map=json.dumps(mapping),
         created_at=clock.now(),
     )

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from leadpact.domain.accounts import account_engagement, meets
 from leadpact.domain.agreement import BUYING_GROUP, ROUTING_ONLY_FIELDS
 from leadpact.domain.calendar import add_working_time
+from leadpact.domain.errors import Conflict
 from leadpact.domain.lifecycle import Move, Stage, withdrawn_stage
 from leadpact.domain.routing import Member, owner_takes, pick_member, team_for
 from leadpact.domain.scoring import engagement_at, from_seconds, to_seconds
@@ -74,13 +75,14 @@ class Roster:
     def team(self, name: str) -> tuple[Team, list[User]] | None:
         if name not in self._teams:
             team = self.uow.session.scalars(select(Team).where(Team.name == name)).first()
-            reps = (
-                list(self.uow.session.scalars(select(User).where(User.team_id == team.id, User.role == "rep")))
-                if team
-                else []
-            )
+            reps = list(self.uow.session.scalars(_reps_of(team.id))) if team else []
             self._teams[name] = (team, reps) if team else None
         return self._teams[name]
+
+
+def _reps_of(team_id: int) -> Select[User]:
+    """The team's reps that routing deals leads to: those whose access is not disabled."""
+    return select(User).where(User.team_id == team_id, User.role == "rep", User.disabled_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _account_owner(uow: UnitOfWork, lead: Lead, exclude: frozenset[int]) -> User
     if account is None or account.owner_id is None or account.owner_id in exclude:
         return None
     owner = uow.session.get(User, account.owner_id)
-    return owner if owner is not None and owner.role == "rep" else None
+    return owner if owner is not None and owner.role == "rep" and owner.disabled_at is None else None
 
 
 def assign(
@@ -192,6 +194,41 @@ def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _
     lead.owner_id = chosen.id
     outbox.post(uow, "lead.assigned", now, lead_id=lead.id, email=lead.email, rep=chosen.name, team=choice.team.name)
     return chosen
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    """A lead taken from a rep's queue: who has it now (None: it waits, unassigned, for a rep who can take it)."""
+
+    email: str
+    to: str | None
+
+
+def reroute(uow: UnitOfWork, clock: Clock, inforce: InForce, rep: User) -> list[Rerouted]:
+    """Deal every lead in the rep's queue to another rep, as the agreement routes it now.
+
+    A lead the rep accepted stays accepted with its new rep. An MQL nobody else can take now waits, like any MQL
+    nobody can take, for the SLA check to deal it; an accepted lead nobody else can take is refused, naming it:
+    it would wait where no check finds it.
+    """
+    queued = select(Assignment.lead_id).where(Assignment.user_id == rep.id, Assignment.ended_at.is_(None))
+    leads = uow.session.scalars(select(Lead).where(Lead.id.in_(queued)).order_by(Lead.id).with_for_update()).all()
+    roster = Roster(uow)
+    moved = []
+    for lead in leads:
+        current = active_assignment(uow, lead)
+        if current is None or current.user_id != rep.id:
+            continue  # acted on while it waited for the lock: no longer in the rep's queue
+        current.ended_at, current.end_reason = clock.now(), "rerouted"
+        accepted = current.accepted_at is not None
+        taker = assign(uow, clock, lead, inforce, frozenset({rep.id}), accepted=accepted, roster=roster)
+        if taker is None and accepted:
+            raise Conflict(
+                f"nobody else can take {lead.email}, which {rep.name} accepted: no other rep it routes to is "
+                "available; mark one back or add one, then try again"
+            )
+        moved.append(Rerouted(lead.email, taker.name if taker else None))
+    return moved
 
 
 def hand_off(

@@ -1,9 +1,13 @@
 """Importing CSV files: leads, events, campaigns and campaign costs.
 
-Headers are matched to fields by name, including the usual headers of CRM and marketing-automation exports
-("Job Title", "Company Name", "No. of Employees", "Lead Source", ...); ``--map "Header=field"`` covers the
-rest, and ``--map "Header=-"`` leaves a column out. Other lead columns are kept as custom fields, which fit
-rules can use. Every row is checked before
+Headers are matched to fields by name, including the headers of the exports of the usual CRMs and
+marketing-automation tools (Salesforce, HubSpot, Marketo, Pipedrive, Zoho, Dynamics, Mailchimp: "Job Title",
+"Company Name", "No. of Employees", "Lead Source", "Person - Email", "Created Time", ...); ``--map
+"Header=field"`` covers the rest, and ``--map "Header=-"`` leaves a column out. A field two headers name is
+filled by the header that is its own name, else by the left-most; other lead columns are kept as custom fields,
+which fit rules can use. Countries are read by name or code (``domain.countries``), dates and times as exports
+write them (``domain.written_dates``): the order of day and month is the file's, settled by its values or given
+(``--date-format``), and a time without a zone is in the agreement's time zone. Every row is checked before
 anything is stored: when any row is bad, the import stops with every problem listed by row and field and
 nothing is written. Importing the same file again adds nothing twice: leads are matched by email, events by
 event id, campaigns by name, costs by campaign and date.
@@ -14,17 +18,21 @@ from __future__ import annotations
 import csv
 import gc
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from leadpact.domain.errors import ImportRejected, InvalidInput
+from leadpact.domain import written_dates
+from leadpact.domain.countries import country_code
+from leadpact.domain.errors import ImportRejected, InvalidInput, NoAgreement
 from leadpact.domain.fields import LEAD_FIELDS
+from leadpact.domain.written_dates import AS_WRITTEN, DateFormat, Order, Settled
 from leadpact.services import agreements, audit, campaigns, engagement, intake
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
@@ -43,6 +51,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "campaigns": ("name", "channel", "started_on", "ended_on"),
     "costs": ("campaign", "date", "amount"),
 }
+DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "leads": ("created_at",),
+    "events": ("occurred_at",),
+    "campaigns": ("started_on", "ended_on"),
+    "costs": ("date",),
+}
+MOMENT_KINDS = ("leads", "events")
+"""The kinds whose dates are moments (``created_at``, ``occurred_at``); the others' dates are calendar days."""
 REQUIRED: dict[str, tuple[str, ...]] = {
     "leads": ("email",),
     "events": ("event_id", "email", "type", "occurred_at"),
@@ -50,25 +66,45 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "costs": ("campaign", "date", "amount"),
 }
 ALIASES: dict[str, str] = {
-    # CRM and marketing-automation export headers, normalized (lower case, words joined by "_")
+    # CRM and marketing-automation export headers, normalized (lower case, words joined by "_"): report and
+    # list exports ("Email Address"), data-loader API names ("FirstName"), Pipedrive's "Person - Email"
     "email_address": "email",
+    "emailaddress": "email",
     "e_mail": "email",
     "work_email": "email",
+    "primary_email": "email",
+    "person_email": "email",
     "firstname": "first_name",
+    "fname": "first_name",
     "given_name": "first_name",
+    "person_first_name": "first_name",
     "lastname": "last_name",
+    "lname": "last_name",
     "surname": "last_name",
     "family_name": "last_name",
+    "person_last_name": "last_name",
     "job_title": "title",
     "jobtitle": "title",
     "position": "title",
+    "designation": "title",
+    "person_job_title": "title",
     "company_name": "company",
+    "companyname": "company",
+    "company_account": "company",
     "account_name": "company",
+    "accountname": "company",
+    "associated_company": "company",
     "organization": "company",
+    "organisation": "company",
+    "organization_name": "company",
+    "person_organization": "company",
     "company_domain_name": "domain",
     "website": "domain",
     "website_url": "domain",
+    "company_website": "domain",
     "company_domain": "domain",
+    "organization_industry": "industry",
+    "company_industry": "industry",
     "no_of_employees": "employees",
     "number_of_employees": "employees",
     "numberofemployees": "employees",
@@ -77,17 +113,35 @@ ALIASES: dict[str, str] = {
     "company_size": "employees",
     "country_region": "country",
     "country_code": "country",
+    "country_name": "country",
+    "mailing_country": "country",
+    "mailingcountry": "country",
+    "billing_country": "country",
+    "billingcountry": "country",
+    "address_1_country_region": "country",
+    "address_1_country": "country",
     "lead_source": "source",
     "leadsource": "source",
     "original_source": "source",
+    "person_source": "source",
     "campaign_name": "campaign",
     "primary_campaign": "campaign",
+    "primary_campaign_source": "campaign",
     "first_touch_campaign": "campaign",
+    "acquisition_program": "campaign",
     "created_date": "created_at",
     "create_date": "created_at",
     "createddate": "created_at",
     "created": "created_at",
     "date_created": "created_at",
+    "date_added": "created_at",
+    "created_on": "created_at",
+    "createdon": "created_at",
+    "created_time": "created_at",
+    "createdtime": "created_at",
+    "add_time": "created_at",
+    "person_add_time": "created_at",
+    "optin_time": "created_at",
     "id": "event_id",
     "activity_id": "event_id",
     "eventid": "event_id",
@@ -102,9 +156,14 @@ ALIASES: dict[str, str] = {
     "end_date": "ended_on",
     "cost": "amount",
     "spend": "amount",
+    "amount_spent": "amount",
     "day": "date",
     "cost_date": "date",
 }
+KIND_ALIASES: dict[str, dict[str, str]] = {
+    "campaigns": {"campaign_name": "name", "campaign": "name", "type": "channel", "campaign_type": "channel"},
+}
+"""Headers that name another field in a file of one kind: a campaign export's "Campaign Name" is its name."""
 IGNORE = "-"
 """The field of a column left out of the import."""
 _HEADER = re.compile(r"[^a-z0-9]+")
@@ -164,8 +223,29 @@ def parse_map(items: Sequence[str], kind: str) -> dict[str, str]:
 def recognized(header: str, kind: str) -> str | None:
     """The field a header names by itself, as the field's own name or a usual export header; None if neither."""
     key = normalize_header(header)
-    target = key if key in FIELDS[kind] else ALIASES.get(key)
+    target = key if key in FIELDS[kind] else KIND_ALIASES.get(kind, {}).get(key) or ALIASES.get(key)
     return target if target in FIELDS[kind] else None
+
+
+def recognized_columns(headers: Sequence[str], kind: str) -> dict[str, str]:
+    """{header: field} for the headers that name a field by themselves, each field once: a header that is the
+    field's own name takes it, else the left-most header that names it (of a Marketo export's "Person Source"
+    and "Lead Source", the one further left)."""
+    found: dict[str, str] = {}
+    for own_name in (True, False):
+        for header in headers:
+            target = recognized(header, kind)
+            if target and target not in found.values() and (normalize_header(header) == target) == own_name:
+                found[header] = target
+    return found
+
+
+def default_fields(headers: Sequence[str], kind: str) -> list[str]:
+    """The field each column fills unless a mapping says otherwise: the one its header names, else, for leads, a
+    custom field of the header's name, else none (``IGNORE``)."""
+    found = recognized_columns(headers, kind)
+    custom = [custom_name(h) if kind == "leads" else None for h in headers]
+    return [found.get(h) or c or IGNORE for h, c in zip(headers, custom, strict=True)]
 
 
 def custom_name(header: str) -> str | None:
@@ -177,9 +257,10 @@ def custom_name(header: str) -> str | None:
 def columns_for(headers: Sequence[str], kind: str, mapping: Mapping[str, str], source: str) -> dict[str, str]:
     """{file header: field} for every header; unknown lead headers become custom fields; ``IGNORE``: left out."""
     out: dict[str, str] = {}
+    found = recognized_columns(headers, kind)
     for header in headers:
         key = normalize_header(header)
-        target = mapping.get(key) or recognized(header, kind)
+        target = mapping.get(key) or found.get(header)
         if target == IGNORE:
             out[header] = IGNORE
             continue
@@ -234,6 +315,54 @@ def preview(path: Path, source: str, samples: int = 3) -> Preview:
     return Preview(headers, first, rows)
 
 
+COUNTRIES_SHOWN = 12
+"""How many distinct countries written as names the mapping step lists."""
+
+
+@dataclass(frozen=True)
+class CountryRead:
+    """A country as the file writes it, the code it reads as (None: no country) and the first row it is on."""
+
+    written: str
+    code: str | None
+    row: int
+
+
+@dataclass(frozen=True)
+class Findings:
+    """How a file's values will be read, for the person to check before importing it: its date columns (headers),
+    the first date written, what the dates say about the order of day and month (and in which column), and the
+    countries written otherwise than as the code kept (at most ``COUNTRIES_SHOWN``, those that are no country
+    first)."""
+
+    date_columns: list[str]
+    first_date: str | None
+    settled: Settled
+    settled_in: str | None
+    countries: list[CountryRead]
+
+
+def findings(path: Path, kind: str, mapping: Mapping[str, str]) -> Findings:
+    """What the mapping step shows of the values of the file at ``path`` mapped as ``mapping`` says."""
+    with open_csv(path, kind, mapping) as (headers, names, rows):
+        dated = [(h, i) for i, (h, n) in enumerate(zip(headers, names, strict=True)) if n in DATE_FIELDS[kind]]
+        country = names.index("country") if "country" in names else None
+        values: dict[str, list[tuple[int, str]]] = {h: [] for h, _ in dated}
+        written: dict[str, int] = {}
+        for line, cells in rows:
+            for header, i in dated:
+                if i < len(cells) and cells[i].strip():
+                    values[header].append((line, cells[i].strip()))
+            if country is not None and country < len(cells) and cells[country].strip():
+                written.setdefault(cells[country].strip(), line)
+    settled, column = settle_order(values)
+    first = next((cells[0][1] for cells in values.values() if cells), None)
+    reads = [CountryRead(text, country_code(text), line) for text, line in written.items()]
+    reads = [r for r in reads if r.code != r.written.upper()]  # a code, in any case, needs no word
+    reads.sort(key=lambda r: (r.code is not None, r.row))
+    return Findings([h for h, _ in dated], first, settled, column, reads[:COUNTRIES_SHOWN])
+
+
 def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str]]]:
     """The non-blank records of a CSV reader with the line each ends on; a record the parser cannot read is
     refused with its row, as one line."""
@@ -272,8 +401,8 @@ def _check_text(path: Path) -> None:
 @contextmanager
 def open_csv(
     path: Path, kind: str, mapping: Mapping[str, str]
-) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
-    """The field of each column, and the non-blank rows with their line numbers."""
+) -> Iterator[tuple[list[str], list[str], Iterator[tuple[int, list[str]]]]]:
+    """The header and the field of each column, and the non-blank rows with their line numbers."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -285,17 +414,18 @@ def open_csv(
         if not headers:
             raise InvalidInput(f"{path}: the file is empty; the first line must name the columns")
         columns = columns_for(headers, kind, mapping, str(path))
-        yield [columns[h] for h in headers], records
+        yield headers, [columns[h] for h in headers], records
 
 
-def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], list[str]]:
-    with open_csv(path, kind, mapping) as (names, rows):
+def read_rows(path: Path, kind: str, mapping: Mapping[str, str]) -> tuple[list[Row], dict[str, str]]:
+    """The rows with a value, each as {field: value}, and the header of each field filled."""
+    with open_csv(path, kind, mapping) as (headers, names, rows):
         out = []
         for line, values in rows:
             cells = {n: v.strip() for n, v in zip(names, values, strict=False) if v.strip() and n != IGNORE}
             if cells:
                 out.append(Row(line, cells))
-        return out, [n for n in names if n != IGNORE]
+        return out, {n: h for h, n in zip(headers, names, strict=True) if n != IGNORE}
 
 
 class Problems:
@@ -313,25 +443,82 @@ class Problems:
             raise ImportRejected(self.source, self.lines)
 
 
-def _moment(line: int, name: str, text: str, problems: Problems) -> int | None:
-    """An ISO 8601 moment as UTC seconds; one without a zone is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        problems.add(line, name, f"'{text}' is not an ISO 8601 time like 2026-03-02T15:00:00Z")
-        return None
-    return int((moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp())
+@dataclass(frozen=True)
+class Dates:
+    """How the dates of one file are read: as written (the order of day and month settled), and a time written
+    without a zone in ``zone``."""
+
+    written_as: DateFormat = AS_WRITTEN
+    zone: tzinfo = UTC
+
+    def moment(self, line: int, name: str, text: str, problems: Problems) -> datetime | None:
+        moment = written_dates.read_moment(text, self.written_as, self.zone)
+        if moment is None:
+            problems.add(line, name, written_dates.unreadable(text, self.written_as, with_time=True))
+        return moment
+
+    def day(self, row: Row, name: str, problems: Problems) -> date | None:
+        text = row.values.get(name)
+        if text is None:
+            return None
+        day = written_dates.read_day(text, self.written_as)
+        if day is None:
+            problems.add(row.line, name, written_dates.unreadable(text, self.written_as, with_time=False))
+        return day
 
 
-def _day(row: Row, name: str, problems: Problems) -> date | None:
-    text = row.values.get(name)
-    if text is None:
+def file_dates(
+    values: Mapping[str, Iterable[tuple[int, str]]], written_as: DateFormat, zone: tzinfo, source: str
+) -> Dates:
+    """How a file's dates are read, from their values ({column: (row, value)}, every date column of the file):
+    as ``written_as`` says when it gives an order or a pattern, else in the order of day and month the values
+    settle. A file whose values leave the order open is refused, naming the column and a value, rather than read
+    one way or the other."""
+    if written_as.order or written_as.pattern:
+        return Dates(written_as, zone)
+    settled, column = settle_order(values)
+    if settled.example and not settled.order:
+        row, text = settled.example
+        raise InvalidInput(
+            f"{source}: column '{column}' has dates like '{text}' (row {row}), "
+            f"{written_dates.reading(text, Order.DMY)} day first or {written_dates.reading(text, Order.MDY)} "
+            "month first, and no date in the file tells which; give the order: DMY (day first) or MDY (month first)",
+            "date_format",
+        )
+    return Dates(DateFormat(order=settled.order), zone)
+
+
+def settle_order(values: Mapping[str, Iterable[tuple[int, str]]]) -> tuple[Settled, str | None]:
+    """What the values of a file's date columns say about the order of day and month, and the column of the value
+    that says it (or of the first value that needs it, when none says it)."""
+    example: tuple[Settled, str] | None = None
+    for column, cells in values.items():
+        settled = written_dates.settle(cells)
+        if settled.order:
+            return settled, column
+        if settled.example and example is None:
+            example = settled, column
+    return example or (Settled(None, None, None), None)
+
+
+def naive_zone(uow: UnitOfWork, kind: str) -> str | None:
+    """The time zone a time written without one is read in, in a file of ``kind``: the agreement's for leads and
+    events (None before one is adopted); None for campaigns and costs, whose dates are days."""
+    if kind not in MOMENT_KINDS:
         return None
     try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        problems.add(row.line, name, f"'{text}' is not a date like 2026-01-31")
+        return agreements.in_force(uow).agreement.timezone
+    except NoAgreement:
         return None
+
+
+def _date_values(rows: Sequence[Row], headers: Mapping[str, str], kind: str) -> dict[str, list[tuple[int, str]]]:
+    """{header: (row, value)} of the file's date columns."""
+    return {
+        headers[name]: [(row.line, row.values[name]) for row in rows if name in row.values]
+        for name in DATE_FIELDS[kind]
+        if name in headers
+    }
 
 
 def _required(row: Row, kind: str, problems: Problems) -> bool:
@@ -341,7 +528,7 @@ def _required(row: Row, kind: str, problems: Problems) -> bool:
     return not missing
 
 
-def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
+def lead_input(row: Row, problems: Problems, dates: Dates = Dates()) -> intake.LeadInput | None:
     if not _required(row, "leads", problems):
         return None
     v = row.values
@@ -357,19 +544,23 @@ def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
             ok = False
         else:
             employees = int(text)
-    country = v.get("country")
-    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
-        problems.add(row.line, "country", f"'{country}' is not a two-letter country code like US or DE")
-        ok = False
+    country = None
+    if "country" in v:
+        country = country_code(v["country"])
+        if country is None:
+            problems.add(
+                row.line, "country", f"'{v['country']}' is not a country (a name like Germany or a code like DE)"
+            )
+            ok = False
     domain = v.get("domain")
     if domain is not None:
         match = _DOMAIN.match(domain.lower())
         domain = match.group(1) if match else domain
     created_at = None
     if "created_at" in v:
-        seconds = _moment(row.line, "created_at", v["created_at"], problems)
-        ok = ok and seconds is not None
-        created_at = datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+        moment = dates.moment(row.line, "created_at", v["created_at"], problems)
+        ok = ok and moment is not None
+        created_at = datetime.fromtimestamp(int(moment.timestamp()), UTC) if moment is not None else None
     if not ok:
         return None
     custom = {k: val for k, val in v.items() if k not in FIELDS["leads"]}
@@ -382,7 +573,7 @@ def lead_input(row: Row, problems: Problems) -> intake.LeadInput | None:
         domain=domain,
         industry=v.get("industry"),
         employees=employees,
-        country=country.upper() if country else None,
+        country=country,
         source=v.get("source"),
         campaign=v.get("campaign"),
         created_at=created_at,
@@ -398,16 +589,17 @@ def run(
     mapping: Mapping[str, str],
     progress: Progress | None = None,
     name: str | None = None,
+    written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
-    """Import a file of ``kind`` (``name`` is what the person calls it, by default its file name), and keep the
-    import in the audit trail."""
+    """Import a file of ``kind`` (``name`` is what the person calls it, by default its file name) whose dates are
+    written as ``written_as`` says (by default, as its values show), and keep the import in the audit trail."""
     if checked_kind(kind) == "campaigns":
-        report = import_campaigns(uow, clock, path, mapping, progress)
+        report = import_campaigns(uow, clock, path, mapping, progress, written_as)
     elif kind == "costs":
-        report = import_costs(uow, clock, path, mapping, progress)
+        report = import_costs(uow, clock, path, mapping, progress, written_as)
     else:
         work = import_leads if kind == "leads" else import_events
-        report = work(uow, clock, agreements.in_force(uow), path, mapping, progress)
+        report = work(uow, clock, agreements.in_force(uow), path, mapping, progress, written_as)
     audit.record(
         uow,
         clock.now(),
@@ -427,10 +619,13 @@ def import_leads(
     path: Path,
     mapping: Mapping[str, str],
     progress: Progress | None = None,
+    written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
     rows, columns = read_rows(path, "leads", mapping)
+    zone = ZoneInfo(inforce.agreement.timezone)
+    dates = file_dates(_date_values(rows, columns, "leads"), written_as, zone, str(path))
     problems = Problems(str(path))
-    inputs = [(row, lead_input(row, problems)) for row in rows]
+    inputs = [(row, lead_input(row, problems, dates)) for row in rows]
     seen: dict[str, int] = {}
     for row, data in inputs:
         if data is not None:
@@ -479,9 +674,10 @@ def import_events(
     path: Path,
     mapping: Mapping[str, str],
     progress: Progress | None = None,
+    written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
     with _cycle_collector_paused():
-        return _import_events(uow, clock, inforce, path, mapping, progress)
+        return _import_events(uow, clock, inforce, path, mapping, progress, written_as)
 
 
 def _import_events(
@@ -491,10 +687,14 @@ def _import_events(
     path: Path,
     mapping: Mapping[str, str],
     progress: Progress | None,
+    written_as: DateFormat,
 ) -> ImportReport:
     problems = Problems(str(path))
+    zone = ZoneInfo(inforce.agreement.timezone)
+    iso_first = written_as.pattern is None
     parsed: list[tuple[str, str, str, int, str, int]] = []  # event id, email, type, time, campaign, line
-    with open_csv(path, "events", mapping) as (names, rows):
+    pending: list[tuple[str, str, str, str, str, int]] = []  # the same with the time as written, read below
+    with open_csv(path, "events", mapping) as (headers, names, rows):
         i_id, i_email, i_type, i_at = (names.index(name) for name in REQUIRED["events"])
         i_campaign = names.index("campaign") if "campaign" in names else None
         width = len(names)
@@ -508,10 +708,19 @@ def _import_events(
                     if not cell:
                         problems.add(line, name, "is empty")
                 continue
-            at = _moment(line, "occurred_at", occurred, problems)
-            if at is not None:
-                campaign = values[i_campaign].strip() if i_campaign is not None else ""
-                parsed.append((event_id, email, kind, at, campaign, line))
+            campaign = values[i_campaign].strip() if i_campaign is not None else ""
+            moment = written_dates.read_iso(occurred, zone) if iso_first else None
+            if moment is not None:
+                parsed.append((event_id, email, kind, int(moment.timestamp()), campaign, line))
+            else:
+                pending.append((event_id, email, kind, occurred, campaign, line))
+    # ISO times never depend on the order of day and month: only the others settle it, and are read by it
+    header = headers[names.index("occurred_at")]
+    dates = file_dates({header: ((p[5], p[3]) for p in pending)}, written_as, zone, str(path))
+    for event_id, email, kind, occurred, campaign, line in pending:
+        moment = dates.moment(line, "occurred_at", occurred, problems)
+        if moment is not None:
+            parsed.append((event_id, email, kind, int(moment.timestamp()), campaign, line))
     known = lookup(uow, Lead.__tablename__, "email", "id", sorted({p[1] for p in parsed}))
     for _, email, _, _, _, line in parsed:
         if email not in known:
@@ -548,15 +757,21 @@ def _chunked(items: Sequence[engagement.NewEvent], size: int) -> Iterator[Sequen
 
 
 def import_campaigns(
-    uow: UnitOfWork, clock: Clock, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    path: Path,
+    mapping: Mapping[str, str],
+    progress: Progress | None = None,
+    written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
-    rows, _ = read_rows(path, "campaigns", mapping)
+    rows, columns = read_rows(path, "campaigns", mapping)
+    dates = file_dates(_date_values(rows, columns, "campaigns"), written_as, UTC, str(path))
     problems = Problems(str(path))
     parsed: list[campaigns.CampaignInput] = []
     for row in rows:
         if not _required(row, "campaigns", problems):
             continue
-        started, ended = _day(row, "started_on", problems), _day(row, "ended_on", problems)
+        started, ended = dates.day(row, "started_on", problems), dates.day(row, "ended_on", problems)
         if started and ended and ended < started:
             problems.add(row.line, "ended_on", "the campaign ends before it starts")
         parsed.append(campaigns.CampaignInput(row.values["name"], row.values.get("channel"), started, ended))
@@ -571,9 +786,15 @@ def import_campaigns(
 
 
 def import_costs(
-    uow: UnitOfWork, clock: Clock, path: Path, mapping: Mapping[str, str], progress: Progress | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    path: Path,
+    mapping: Mapping[str, str],
+    progress: Progress | None = None,
+    written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
-    rows, _ = read_rows(path, "costs", mapping)
+    rows, columns = read_rows(path, "costs", mapping)
+    dates = file_dates(_date_values(rows, columns, "costs"), written_as, UTC, str(path))
     problems = Problems(str(path))
     known = dict(uow.session.execute(select(Campaign.name, Campaign.id)).all())
     parsed: dict[tuple[int, date], tuple[Row, float]] = {}
@@ -583,7 +804,7 @@ def import_costs(
         campaign = known.get(row.values["campaign"])
         if campaign is None:
             problems.add(row.line, "campaign", f"no campaign named '{row.values['campaign']}'; import campaigns first")
-        day = _day(row, "date", problems)
+        day = dates.day(row, "date", problems)
         try:
             amount = float(row.values["amount"].replace(",", "").lstrip("$€£"))
         except ValueError:

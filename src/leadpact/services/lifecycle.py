@@ -19,9 +19,10 @@ def move(
     by_user_id: int | None = None,
     version: int | None = None,
     reason: str | None = None,
+    note: str | None = None,
 ) -> None:
     """Apply a move from the transitions table, or raise ``IllegalTransition``."""
-    record(uow, lead, next_stage(Stage(lead.stage), action), at, by_user_id, version, reason)
+    record(uow, lead, next_stage(Stage(lead.stage), action), at, by_user_id, version, reason, note)
 
 
 def created(uow: UnitOfWork, lead: Lead, at: datetime, version: int) -> None:
@@ -36,6 +37,7 @@ def created(uow: UnitOfWork, lead: Lead, at: datetime, version: int) -> None:
         by_user_id=None,
         version=version,
         reason=None,
+        note=None,
     )
 
 
@@ -47,6 +49,7 @@ def record(
     by_user_id: int | None = None,
     version: int | None = None,
     reason: str | None = None,
+    note: str | None = None,
 ) -> None:
     uow.append(
         StageChange,
@@ -57,5 +60,6 @@ def record(
         by_user_id=by_user_id,
         version=version,
         reason=reason,
+        note=note,
     )
     lead.stage = str(to)

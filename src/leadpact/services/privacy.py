@@ -11,9 +11,10 @@ stay as they were and a rescore changes nothing:
   free-mail provider's, which the agreement's ``free_mail`` rules read);
 - custom fields go, and so does the title, unless a rule of an adopted agreement version reads it: then it
   stays, as a fact the scores and grades rest on, not a way to find the person;
-- consents go, and so do the notes of sales feedback (its competitor, requests and message stay); event ids
-  (which a sender may have made of the email) are replaced, in the same order, by ``erased-<lead id>-<n>``, in
-  the ledger too; the messages of the outbox name the new email instead;
+- consents go, and so do the notes of sales feedback (its competitor, requests and message stay) and of a
+  rep's reject (its reason stays); event ids (which a sender may have made of the email) are replaced, in the
+  same order, by ``erased-<lead id>-<n>``, in the ledger too; the messages of the outbox name the new email
+  instead;
 - the company, its account, the campaign, the source and every moment stay: they are the business's, and the
   reports count them;
 - the lead leaves its nurture sequences, its nurture emails keep no word of the person, and the address goes on the
@@ -148,7 +149,7 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
         "events": held(Event, "event_id", "type", "occurred_at", "counted"),
         "score_ledger": held(LedgerEntry, "at", "kind", "item", "points", "version"),
         "stage_history": held(
-            StageChange, "at", "from_stage", "to_stage", "by_user_id", "reason", named=("by_user_id", "by")
+            StageChange, "at", "from_stage", "to_stage", "by_user_id", "reason", "note", named=("by_user_id", "by")
         ),
         "assignments": held(
             Assignment,
@@ -243,6 +244,7 @@ def erase(uow: UnitOfWork, clock: Clock, email: str, reason: str) -> Erased:
     session.execute(delete(LeadField).where(LeadField.lead_id == lead.id, LeadField.name.in_(custom - read)))
     session.execute(delete(Consent).where(Consent.lead_id == lead.id))
     session.execute(update(Feedback).where(Feedback.lead_id == lead.id).values(note=None))  # a rep's words on them
+    session.execute(update(StageChange).where(StageChange.lead_id == lead.id).values(note=None))
     session.execute(update(ScreeningEntry).where(ScreeningEntry.lead_id == lead.id).values(note=None))  # a qualifier's
     session.execute(update(ScreeningCall).where(ScreeningCall.lead_id == lead.id).values(note=None))
     events = session.execute(

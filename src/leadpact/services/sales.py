@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from leadpact.domain.errors import InvalidInput, NotPermitted, UnknownReason
+from leadpact.domain.feedback import NOTE_LENGTH
 from leadpact.domain.lifecycle import WORKING, Move
 from leadpact.domain.scoring import to_seconds
 from leadpact.domain.screening import require_ready
@@ -48,9 +49,19 @@ def accept(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, rep: str
         current.accept_breached_at = current.accept_due
 
 
-def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: str, rep: str | None = None) -> None:
-    """Send the lead back: recycled to nurture with a cooldown, or disqualified, as the reason says."""
+def reject(
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    lead: Lead,
+    reason: str,
+    rep: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Send the lead back: recycled to nurture with a cooldown, or disqualified, as the reason says; the rep's
+    note, if any, is kept with the stage change."""
     agreement = inforce.agreement
+    kept = _kept_note(note)
     found = agreement.reject_reasons.get(reason)
     if found is None:
         raise UnknownReason(
@@ -60,13 +71,23 @@ def reject(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, reason: 
     user = acting_rep(uow, lead, rep)
     now = clock.now()
     action = Move.REJECT if found.disqualify else Move.RECYCLE
-    lifecycle.move(uow, lead, action, now, by_user_id=user.id, version=inforce.version, reason=reason)
+    lifecycle.move(uow, lead, action, now, by_user_id=user.id, version=inforce.version, reason=reason, note=kept)
     audit.record(uow, now, "lead.reject", f"lead {lead.id}", rep=user.name, reason=reason)
     handoff.end_assignment(uow, lead, now, "rejected")
     lead.owner_id = None
     if not found.disqualify:
         lead.cooldown_until = to_seconds(now) + int((found.recycle_after_days or 0) * 86_400)
     outbox.post(uow, "lead.rejected", now, lead_id=lead.id, email=lead.email, rep=user.name, reason=reason)
+
+
+def _kept_note(note: str | None) -> str | None:
+    """The note as it is kept: trimmed, none if blank; refused when too long or holding what no database keeps."""
+    kept = (note or "").strip() or None
+    if kept is not None and len(kept) > NOTE_LENGTH:
+        raise InvalidInput(f"a note is at most {NOTE_LENGTH:,} characters; this one has {len(kept):,}", "note")
+    if kept is not None and "\x00" in kept:
+        raise InvalidInput("a note cannot hold the NUL character", "note")
+    return kept
 
 
 def contact(uow: UnitOfWork, clock: Clock, lead: Lead, rep: str | None = None) -> bool:

@@ -29,10 +29,26 @@ def team_named(uow: UnitOfWork, name: str, create: bool = False) -> Team:
     return team
 
 
+def team_names(uow: UnitOfWork) -> list[str]:
+    return list(uow.session.scalars(select(Team.name).order_by(Team.name)))
+
+
+def joined_team(uow: UnitOfWork, name: str, new_team: bool) -> Team:
+    """The team a person joins: one that exists, or a new one only when asked for as new (a typo starts none)."""
+    if new_team:
+        return team_named(uow, name, create=True)
+    team = uow.session.scalars(select(Team).where(Team.name == name)).first()
+    if team is None:
+        known = team_names(uow)
+        teams = f"the teams are {', '.join(known)}" if known else "there is no team yet"
+        raise InvalidInput(f"there is no team '{name}'; {teams}. To start a team, add it as a new team", "team")
+    return team
+
+
 def user_named(uow: UnitOfWork, name: str) -> User:
     user = uow.session.scalars(select(User).where(User.name == name)).first()
     if user is None:
-        raise NotFound(f"no user named '{name}'; see 'leadpact rep list'")
+        raise NotFound(f"no user named '{name}'; see 'leadpact user list'")
     return user
 
 
@@ -45,10 +61,13 @@ def add_user(
     capacity: int = 0,
     email: str | None = None,
     side: str | None = None,
+    new_team: bool = True,
 ) -> User:
-    """Add a person; a rep joins a team (created when new) with a capacity, their share of new leads.
+    """Add a person; a rep joins a team with a capacity (1 or more), their share of new leads.
 
-    A manager may manage for a side of the agreement (marketing or sales), and then signs for it.
+    A team not known yet is started when ``new_team`` (set-up scripts, the demo); otherwise it is refused with
+    the teams there are, as a person typing a team's name asks. A manager may manage for a side of the agreement
+    (marketing or sales), and then signs for it.
     """
     team = team.strip() if team else None
     if role not in ROLES:
@@ -57,8 +76,8 @@ def add_user(
         raise InvalidInput(f"only a manager has a side, one of {', '.join(SIDES)}", "side")
     if not name.strip():
         raise InvalidInput("a user needs a name", "name")
-    if capacity < 0:
-        raise InvalidInput("must be 0 or more", "capacity")
+    if role == Role.REP and capacity < 1:
+        raise InvalidInput(f"must be 1 or more, not {capacity} (a rep who takes no new leads is away)", "capacity")
     if role in (Role.REP, Role.QUALIFIER) and not team:
         raise InvalidInput(f"a {role} belongs to a team", "team")
     if uow.session.scalars(select(User).where(User.name == name.strip())).first() is not None:
@@ -67,7 +86,7 @@ def add_user(
         name=name.strip(),
         role=role,
         email=email,
-        team_id=team_named(uow, team, create=True).id if team else None,
+        team_id=joined_team(uow, team, new_team).id if team else None,
         capacity=capacity,
         available=True,
         rr_credit=0.0,
@@ -105,9 +124,12 @@ def reps(uow: UnitOfWork) -> list[tuple[User, Team | None]]:
 
 
 def set_capacity(uow: UnitOfWork, clock: Clock, name: str, capacity: int) -> User:
-    """A rep's share of their team's new leads from now on (2 gets twice as many as 1; 0 gets none)."""
-    if capacity < 0:
-        raise InvalidInput(f"{name}'s capacity must be 0 or more, not {capacity}", "capacity")
+    """A rep's share of their team's new leads from now on (2 gets twice as many as 1); a rep who is to get none
+    is marked away."""
+    if capacity < 1:
+        raise InvalidInput(
+            f"{name}'s capacity must be 1 or more, not {capacity} (a rep who takes no new leads is away)", "capacity"
+        )
     user = user_named(uow, name)
     if user.role != Role.REP:
         raise InvalidInput(f"{name} is a {user.role}, and only reps take leads", "capacity")
@@ -175,14 +197,15 @@ def open_leads(uow: UnitOfWork) -> dict[int, int]:
 
 
 def rosters(uow: UnitOfWork) -> list[Roster]:
-    """Every team by name, with its manager and its reps by name."""
+    """Every team by name, with its manager and its reps by name (not those removed: their access is disabled)."""
     counts = open_leads(uow)
     managers = aliased(User)
     teams = uow.session.execute(
         select(Team, managers.name).outerjoin(managers, Team.manager_id == managers.id).order_by(Team.name)
     )
     reps_by_team: dict[int, list[Member]] = {}
-    for user in uow.session.scalars(select(User).where(User.role == Role.REP.value).order_by(User.name)):
+    active_reps = select(User).where(User.role == Role.REP.value, User.disabled_at.is_(None)).order_by(User.name)
+    for user in uow.session.scalars(active_reps):
         if user.team_id is not None:
             member = Member(
                 user.id, user.name, user.email, user.capacity, user.available, counts.get(user.id, 0), user.max_open

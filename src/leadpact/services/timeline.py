@@ -101,12 +101,13 @@ def contacts(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
 
 
 def stages(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:
-    """The lead's stage moves, with the reason."""
+    """The lead's stage moves, with the reason and the rep's note."""
     name = _Names(uow)
     for c in uow.session.scalars(select(StageChange).where(StageChange.lead_id == lead.id).order_by(StageChange.id)):
         move = f"{c.from_stage} → {c.to_stage}" if c.from_stage else f"captured as {c.to_stage}"
         by = name(c.by_user_id) or (f"agreement v{c.version}" if c.version else None)
-        yield Item(c.at, "stage", move, by, _words(c.reason) if c.reason else None)
+        said = [part for part in (_words(c.reason) if c.reason else None, c.note) if part]
+        yield Item(c.at, "stage", move, by, ": ".join(said) or None)
 
 
 def answers(uow: UnitOfWork, lead: Lead) -> Iterable[Item]:

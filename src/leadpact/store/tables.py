@@ -94,6 +94,8 @@ class User(Base):
     side: Mapped[str | None] = mapped_column(String(20))  # a manager's: "marketing" or "sales"
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in
     max_open: Mapped[int | None] = mapped_column(Integer)  # a rep's cap on open leads (mql, sal, sql); None: no cap
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # access ended: no sign-in, token or new lead
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: no sign-in since this was kept
 
 
 class Account(Base):
@@ -207,6 +209,7 @@ class StageChange(Base):
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.version"))
     reason: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)  # a rep's words on sending the lead back
 
 
 class Assignment(Base):

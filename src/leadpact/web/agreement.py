@@ -283,6 +283,8 @@ def _fate(change: Row) -> str:
 
 def _mql_words(outcome: dict[str, Any]) -> str:
     day = outcome["qualified_on"]
+    if outcome["screened"]:
+        return f"to screening on {day}" + (", passed by the qualifiers" if outcome["mql"] else "")
     if outcome["mql"]:
         return f"MQL on {day}"
     return "no MQL in the period" + (f" (MQL on {day})" if day else "")

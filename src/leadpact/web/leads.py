@@ -6,9 +6,12 @@ owner, a page at a time, through ``services.browse``; each row links to the lead
 An import takes two steps. The upload keeps the file in a temporary file named by a random token, which the
 next step carries in a hidden field (never a path: the client names no file on the server), and shows each
 column with the field it will fill, as the CLI recognizes headers; the person may change any of them, keep
-an unknown lead column as a custom field or leave it out. The import then runs the service the CLI runs
-with that mapping: a file with bad rows is refused whole, with every problem by row and field, and the
-person fixes the mapping or uploads the file again.
+an unknown lead column as a custom field or leave it out. The step also shows how the file's dates will read:
+the order of day and month its values settle (``5/3/2026`` is 5 March or May 3), which the person confirms or
+changes, as ``--date-format`` does on the command line, and the time zone of a time written without one; and
+the codes the countries written as names read as. The import then runs the service the CLI runs with that
+mapping: a file with bad rows is refused whole, with every problem by row and field, and the person fixes the
+mapping or uploads the file again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from leadpact.domain import written_dates
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Role
@@ -207,26 +211,61 @@ def options(header: str, kind: str) -> list[Choice]:
     return [*out, Choice(IGNORE, "(leave this column out)")]
 
 
-def default_field(header: str, kind: str) -> str:
-    """The field a column fills unless the person says otherwise: the one its header names, as the CLI reads
-    headers; else, for leads, a custom field of the header's name; else none (the CLI would refuse the file)."""
-    found = imports.recognized(header, kind)
-    if found:
-        return found
-    custom = imports.custom_name(header)
-    return custom if kind == "leads" and custom else IGNORE
-
-
-def mapped_columns(preview: imports.Preview, kind: str, chosen: list[str] | None = None) -> list[MappedColumn]:
+def mapped_columns(preview: imports.Preview, kind: str, fields: list[str]) -> list[MappedColumn]:
     return [
-        MappedColumn(
-            header,
-            [row[i] for row in preview.samples if row[i].strip()],
-            options(header, kind),
-            chosen[i] if chosen else default_field(header, kind),
-        )
+        MappedColumn(header, [row[i] for row in preview.samples if row[i].strip()], options(header, kind), fields[i])
         for i, header in enumerate(preview.headers)
     ]
+
+
+@dataclass(frozen=True)
+class DateQuestion:
+    """How the file's dates will read: the date columns, what their values say in words, and, when a date there
+    reads two ways, the orders of day and month to choose from and the one chosen (or settled by the values)."""
+
+    columns: list[str]
+    note: str
+    options: list[Choice]
+    selected: str
+    zone: str | None
+
+
+def date_question(found: imports.Findings, chosen: str, zone: str | None) -> DateQuestion | None:
+    """The mapping step's word on dates; None when the file has none."""
+    if found.first_date is None:
+        return None
+    settled = found.settled
+    if settled.example is None:
+        first = found.first_date
+        note = f"Dates read one way only: '{first}' is {written_dates.reading(first, written_dates.Order.DMY)}."
+        return DateQuestion(found.date_columns, note, [], "", zone)
+    text = settled.example[1]
+    readings = {order: written_dates.reading(text, order) for order in written_dates.Order}
+    options = [
+        Choice(order.value, f"{written_dates.ORDER_WORDS[order]}: {text} is {read}")
+        for order, read in readings.items()
+        if read != "not a date"
+    ]
+    if settled.order and settled.evidence:
+        row, proof = settled.evidence
+        words = written_dates.ORDER_WORDS[settled.order]
+        note = f"Day and month are {words}: '{proof}' ({found.settled_in}, row {row}) reads no other way."
+    else:
+        options.insert(0, Choice("", "choose the order"))
+        note = (
+            f"No date in the file tells whether '{text}' is {readings[written_dates.Order.DMY]} (day first) or "
+            f"{readings[written_dates.Order.MDY]} (month first): choose."
+        )
+    return DateQuestion(found.date_columns, note, options, chosen or (settled.order or ""), zone)
+
+
+def findings_of(upload: Upload, headers: list[str], fields: list[str]) -> imports.Findings | None:
+    """How the file's values read with the columns as chosen; None while the columns do not make an import."""
+    mapping = {imports.normalize_header(h): f for h, f in zip(headers, fields, strict=True)}
+    try:
+        return imports.findings(upload.path, upload.kind, mapping)
+    except InvalidInput:
+        return None
 
 
 def mapping_of(headers: list[str], kind: str, chosen: list[str]) -> dict[str, str]:
@@ -260,15 +299,29 @@ def problems_of(rejected: ImportRejected) -> list[Problem]:
     return out
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """What the person chose on the mapping step: the field of each column (None: as the headers say) and how
+    day and month are written ("": as the values settle it)."""
+
+    fields: list[str] | None = None
+    date_format: str = ""
+
+
 def mapping_page(
     request: Request,
+    uow: UnitOfWork,
     upload: Upload,
-    chosen: list[str] | None = None,
+    chosen: Chosen = Chosen(),
     status: int = 200,
-    error: str | None = None,
+    error: InvalidInput | None = None,
     problems: list[Problem] | None = None,
 ) -> Response:
     preview = imports.preview(upload.path, upload.filename)
+    fields = chosen.fields or imports.default_fields(preview.headers, upload.kind)
+    found = findings_of(upload, preview.headers, fields)
+    zone = imports.naive_zone(uow, upload.kind)
+    said = (error.problem if error.field == "date_format" else error.detail) if error else None
     return render(
         request,
         "marketing/import_map.html",
@@ -276,8 +329,10 @@ def mapping_page(
         upload=upload,
         kind_name=KIND_NAMES[upload.kind],
         rows=preview.rows,
-        columns=mapped_columns(preview, upload.kind, chosen),
-        error=error,
+        columns=mapped_columns(preview, upload.kind, fields),
+        dates=date_question(found, chosen.date_format, zone) if found else None,
+        countries=found.countries if found else [],
+        error=said.replace(str(upload.path), upload.filename) if said else None,
         problems=(problems or [])[:PROBLEMS_SHOWN],
         more=max(0, len(problems or []) - PROBLEMS_SHOWN),
         kinds=KIND_NAMES,
@@ -296,7 +351,7 @@ def upload_refused(request: Request, kind: str, error: InvalidInput) -> Response
 
 @router.post("/import")
 def import_upload(
-    request: Request, viewer: Posting, kind: Annotated[str, Form()], file: UploadFile | None = None
+    request: Request, viewer: Posting, uow: Uow, kind: Annotated[str, Form()], file: UploadFile | None = None
 ) -> Response:
     viewer.principal.require(Action.MANAGE_CAMPAIGNS)
     try:
@@ -306,7 +361,7 @@ def import_upload(
     except InvalidInput as error:
         return upload_refused(request, kind, error)
     try:
-        return mapping_page(request, upload)
+        return mapping_page(request, uow, upload)
     except InvalidInput as error:  # not a CSV file this can read: nothing to keep
         upload.path.unlink(missing_ok=True)
         return upload_refused(request, kind, error)
@@ -322,21 +377,23 @@ def import_run(
     kind: Annotated[str, Form()],
     filename: Annotated[str, Form()] = "",
     field: Annotated[list[str] | None, Form()] = None,
+    date_format: Annotated[str, Form()] = "",
 ) -> Response:
     viewer.principal.require(Action.MANAGE_CAMPAIGNS)
     upload = upload_of(viewer, token, kind, filename)
-    chosen = field or []
+    fields = field or []
     headers = imports.preview(upload.path, upload.filename).headers
+    chosen = Chosen(fields if len(fields) == len(headers) else None, date_format)
     try:
-        mapping = mapping_of(headers, upload.kind, chosen)
-        report = imports.run(uow, clock, upload.kind, upload.path, mapping, name=upload.filename)
+        mapping = mapping_of(headers, upload.kind, fields)
+        written_as = written_dates.date_format(date_format) if date_format else written_dates.AS_WRITTEN
+        report = imports.run(uow, clock, upload.kind, upload.path, mapping, name=upload.filename, written_as=written_as)
     except ImportRejected as rejected:
         uow.session.rollback()  # the service stored nothing; nothing of this request may land either
-        return mapping_page(request, upload, chosen, 422, problems=problems_of(rejected))
-    except InvalidInput as error:
+        return mapping_page(request, uow, upload, chosen, 422, problems=problems_of(rejected))
+    except InvalidInput as error:  # named by the person's file name in the page, not by ours
         uow.session.rollback()
-        detail = error.detail.replace(str(upload.path), upload.filename)  # name the person's file, not ours
-        return mapping_page(request, upload, chosen if len(chosen) == len(headers) else None, 422, error=detail)
+        return mapping_page(request, uow, upload, chosen, 422, error=error)
     upload.path.unlink(missing_ok=True)
     return render(
         request, "marketing/import_done.html", upload=upload, kind_name=KIND_NAMES[upload.kind], report=report

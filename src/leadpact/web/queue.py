@@ -326,9 +326,10 @@ def reject(
     inforce: Agreement,
     reason: Annotated[str, Form()],
     view: ViewField = "lead",
+    note: Annotated[str | None, Form()] = None,
 ) -> Response:
     def work(lead: Lead, rep: str | None) -> None:
-        sales.reject(uow, clock, inforce, lead, reason, rep)
+        sales.reject(uow, clock, inforce, lead, reason, rep, note)
 
     return _act(request, uow, clock, inforce, viewer, lead_id, view, "reject", work)
 

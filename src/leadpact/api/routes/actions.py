@@ -21,6 +21,7 @@ from leadpact.api.schemas import (
     OpportunityOut,
     QualifyIn,
     ReasonIn,
+    RejectIn,
     StageIn,
 )
 from leadpact.domain.feedback import Given
@@ -56,12 +57,15 @@ def accept(ref: str, caller: Worker, uow: Uow, clock: Now, inforce: Agreement) -
 
 
 @router.post("/reject", summary="Reject a lead with a reason")
-def reject(ref: str, body: ReasonIn, caller: Worker, uow: Uow, clock: Now, inforce: Agreement) -> LeadAfter:
+def reject(ref: str, body: RejectIn, caller: Worker, uow: Uow, clock: Now, inforce: Agreement) -> LeadAfter:
     """Send the lead back with one of the agreement's reject reasons: it is recycled to marketing (and may
-    come back after the reason's cooldown) or disqualified, as the reason says."""
-    return _act(
-        uow, clock, inforce, caller, ref, lambda lead, rep: sales.reject(uow, clock, inforce, lead, body.reason, rep)
-    )
+    come back after the reason's cooldown) or disqualified, as the reason says. An optional note says why in
+    the rep's words; the lead's activity shows it with the stage change."""
+
+    def work(lead: Lead, rep: str | None) -> None:
+        sales.reject(uow, clock, inforce, lead, body.reason, rep, body.note)
+
+    return _act(uow, clock, inforce, caller, ref, work)
 
 
 @router.post("/contact", summary="Log a contact")

@@ -49,8 +49,16 @@
     });
   }
 
-  // a form that changes something for good asks first (data-confirm holds the question)
+  // a form that changes something for good asks first (data-confirm holds the question): HTMX asks before it
+  // sends the form, and the browser before it posts a form HTMX does not send (or when HTMX is not there)
+  document.addEventListener("htmx:confirm", function (event) {
+    var question = event.detail.elt.dataset && event.detail.elt.dataset.confirm;
+    if (!question) { return; }
+    event.preventDefault();
+    if (window.confirm(question)) { event.detail.issueRequest(true); }
+  });
   document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) { return; }  // HTMX sends it, and has asked
     var question = event.target.dataset && event.target.dataset.confirm;
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
