@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import inspect
 import json
+import mailbox
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from leadpact.cli import app
-from leadpact.demo import store
+from leadpact.config import Settings
+from leadpact.demo import nurture, store
 from leadpact.demo.export import export_csv
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoYear, story
@@ -34,7 +36,7 @@ from leadpact.domain.scoring import to_seconds
 from leadpact.services import agreements, dedupe, imports, intake, reports, team
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, empty
-from leadpact.store.tables import Assignment, Base, StageChange
+from leadpact.store.tables import Assignment, Base, NurtureVersion, StageChange
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 
@@ -68,6 +70,10 @@ def fresh_sqlite(template: Path, path: Path) -> Engine:
     return connect(f"sqlite:///{path}")
 
 
+def delivered(path: Path) -> list[mailbox.MaildirMessage]:
+    return list(mailbox.Maildir(path, create=False))
+
+
 @dataclass(frozen=True)
 class Demo:
     """A demo world's database and the year run_demo described."""
@@ -97,14 +103,19 @@ def large_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     engine.dispose()
 
 
-def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history_shows(engine: Engine) -> None:
-    demo = Demo(engine, run_demo(engine, leads=300, seed=7))
+def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history_shows(
+    engine: Engine, tmp_path: Path
+) -> None:
+    mail = tmp_path / "mail"
+    demo = Demo(engine, run_demo(engine, leads=300, seed=7, mail=nurture.delivering_to(mail, Settings())))
     year = demo.year
     assert (year.seed, year.first_day, year.last_day, year.ended_at) == (7, START, END - timedelta(days=1), YEAR_END)
     assert year.leads == scalar(engine, "SELECT COUNT(*) FROM leads") == 300
     assert year.accounts == scalar(engine, "SELECT COUNT(*) FROM accounts") > 0
     assert year.campaigns == scalar(engine, "SELECT COUNT(*) FROM campaigns") > 0
-    assert year.events_recorded == scalar(engine, "SELECT COUNT(*) FROM events") < year.events_sent
+    # the world's events, each id once; the readers of the nurture emails add their own (below)
+    assert year.events_recorded == scalar(engine, "SELECT COUNT(*) FROM events WHERE event_id LIKE 'evt-%'")
+    assert year.events_recorded < year.events_sent
     assert 0 < year.late_events < year.events_sent
     assert year.threshold == 60  # the example agreement's qualification score
     with UnitOfWork(engine) as uow:  # nothing happens after the year's end: reports as of it see everything
@@ -164,16 +175,47 @@ def test_a_small_demo_runs_the_whole_loop_and_describes_it_as_the_stored_history
     worth = rows_by(told["value"])["all"]
     assert worth["expected_value"] == pytest.approx(total["revenue"] / total["leads"])
 
+    # nurture ran through the year: adopted by marketing on its first day, emails sent at nine on working days
+    # into the Maildir, read by some of the people, each reaction an event of the agreement's
+    with UnitOfWork(engine) as uow:
+        adopted = [(v.adopted_by, v.adopted_at) for v in uow.session.scalars(select(NurtureVersion))]
+    assert adopted == [("Maya Brooks", datetime.combine(START, time(), UTC))]
+    nurtured = year.nurtured
+    sent = scalar(engine, "SELECT COUNT(*) FROM nurture_messages WHERE outcome = 'sent'")
+    assert nurtured.sent == sent == len(delivered(mail)) > 0
+    assert nurtured.enrolled == scalar(engine, "SELECT COUNT(*) FROM nurture_enrolments") > 0
+    assert {str(email["Message-ID"]) for email in delivered(mail)} == column(
+        engine, "SELECT message_id FROM nurture_messages WHERE outcome = 'sent'"
+    )
+    assert sent == scalar(
+        engine, "SELECT COUNT(*) FROM nurture_messages WHERE outcome = 'sent' AND sent_at IS NOT NULL"
+    )
+    reacted = grouped(engine, "SELECT type, COUNT(*) FROM events WHERE event_id NOT LIKE 'evt-%' GROUP BY type")
+    assert set(reacted) <= {"email_open", "email_click", "unsubscribe"}
+    assert reacted["email_open"] == nurtured.opened
+    assert reacted["email_click"] == nurtured.clicked > 0
+    assert reacted.get("unsubscribe", 0) == nurtured.unsubscribed
+    assert 0.15 < nurtured.opened / sent < 0.4
+    assert 0.01 < nurtured.clicked / sent < 0.08
+    assert nurtured.unsubscribed / sent < 0.02
+    scored = "SELECT COUNT(*) FROM score_ledger WHERE kind = 'event' AND item LIKE 'email_open:<%'"
+    assert scalar(engine, scored) > 0  # the opens count under the agreement like any event
+    assert nurtured.qualified == scalar(
+        engine, "SELECT COUNT(*) FROM nurture_enrolments WHERE end_reason = 'qualified' AND sent_step > 0"
+    )
+
 
 def test_the_same_seed_gives_the_same_reports_and_another_seed_others(tmp_path: Path, sqlite_template: Path) -> None:
     told = []
-    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+    for name, seed, nurtured in (("a", 3, True), ("b", 3, True), ("c", 4, False)):
         engine = fresh_sqlite(sqlite_template, tmp_path / f"{name}.db")
-        demo = Demo(engine, run_demo(engine, leads=120, seed=seed))
+        mail = nurture.delivering_to(tmp_path / f"{name}-mail", Settings()) if nurtured else None
+        demo = Demo(engine, run_demo(engine, leads=120, seed=seed, mail=mail))
         told.append((demo.year, demo.story()))
         engine.dispose()
     first, again, other = told
     assert first == again
+    assert first[0].nurtured.opened > 0  # the readers of the emails too
     assert first[1]["funnel"].rows != other[1]["funnel"].rows
 
 
@@ -271,18 +313,24 @@ def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_p
         "quinn qualifier, team sdr",
     ):
         assert hint in words
-    nurtured = json.loads(CliRunner().invoke(app, ["--db", url, "nurture", "list", "--json"]).output)
-    enrolled = [(s["name"], s["enrolled"] > 0) for s in nurtured["sequences"]]
-    assert enrolled == [("not-ready", True), ("first-touch", True)]  # adopted at the year's end, and its first pass
+    nurtured = json.loads(CliRunner().invoke(app, ["--db", url, "nurture", "stats", "--json"]).output)
+    assert [s["name"] for s in nurtured] == ["not-ready", "first-touch"]
+    sent = sum(step["sent"] for s in nurtured for step in s["steps"])
+    mail = tmp_path / "demo-mail"  # beside demo.db
+    assert sent == len(delivered(mail)) > 0
+    opened = sum(step["opened"] for s in nurtured for step in s["steps"])
+    assert f"emails sent to the demo's mailbox {mail} (a Maildir), {opened} opened," in words
 
     again = subprocess.run([LEADPACT, "--db", url, "demo", "--leads", "100"], capture_output=True, text=True)
     assert again.returncode == 2
     assert "already holds 100 leads" in again.stderr
+    assert f"{mail} already holds {sent} emails" in " ".join(again.stderr.split())
     assert "--replace" in again.stderr
 
     replaced = CliRunner().invoke(app, ["--db", url, "demo", "--leads", "60", "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert scalar(engine, "SELECT COUNT(*) FROM leads") == 60
+    assert len(delivered(mail)) == scalar(engine, "SELECT COUNT(*) FROM nurture_messages WHERE outcome = 'sent'")
     engine.dispose()
 
 

@@ -22,7 +22,7 @@ PUBLIC_URL_ENV = "LEADPACT_PUBLIC_URL"
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
-    smtp_url: str | None = None  # smtp[s]://[user:pass@]host:port[?starttls=true]; None: emails wait in the outbox
+    smtp_url: str | None = None  # smtp[s]://[user:pass@]host:port[?starttls=true] or maildir:PATH; None: emails wait
     smtp_rate: int = 60  # nurture emails sent per minute at most
     public_url: str = "http://127.0.0.1:8000"  # where a recipient's unsubscribe, pixel and click links go
     mail_from: str = "leadpact@localhost"
@@ -34,10 +34,11 @@ class Settings:
     def resolve(cls, db: str | None, environ: Mapping[str, str] = os.environ) -> Settings:
         """``--db`` wins, then ``LEADPACT_DATABASE_URL``, then the SQLite file ``leadpact.db`` here.
 
-        Delivery comes from the environment: ``LEADPACT_SMTP_URL`` (smtp://host:port), ``LEADPACT_MAIL_FROM``
-        and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or commas; a shortcut for webhook subscriptions that
-        take every topic, signed with ``LEADPACT_WEBHOOK_SECRET``). ``LEADPACT_SECURE_COOKIES=1`` marks
-        the session cookie Secure even when a proxy in front ends HTTPS and forwards plain HTTP.
+        Delivery comes from the environment: ``LEADPACT_SMTP_URL`` (smtp://host:port, or maildir:PATH to deliver
+        into a local Maildir), ``LEADPACT_MAIL_FROM`` and ``LEADPACT_WEBHOOKS`` (URLs separated by spaces or
+        commas; a shortcut for webhook subscriptions that take every topic, signed with
+        ``LEADPACT_WEBHOOK_SECRET``). ``LEADPACT_SECURE_COOKIES=1`` marks the session cookie Secure even when a
+        proxy in front ends HTTPS and forwards plain HTTP.
         Nurture email: ``LEADPACT_SMTP_RATE`` (messages per minute, default 60) and ``LEADPACT_PUBLIC_URL`` (the
         app's address as recipients reach it, for the links in the emails).
         """

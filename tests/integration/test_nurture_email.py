@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from mailbox import Maildir
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, select
 
 from leadpact.app import create_app
 from leadpact.config import Settings
+from leadpact.domain.errors import InvalidInput
 from leadpact.services import auth, intake, mailer, nurture, privacy
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -350,6 +352,26 @@ def test_sending_keeps_to_the_rate_and_without_a_server_the_emails_wait(
     done = send(engine, clock, settings)
     assert (done.sent, done.waiting) == (2, 1)
     assert len(mailbox.mail) == 4
+
+
+def test_a_maildir_url_delivers_each_email_as_a_file_and_records_it_sent_as_a_server_would(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    inforce = setup(engine, clock, ("ann@acme.example", True), ("bea@acme.example", True))
+    advance(engine, clock, inforce)
+    folder = tmp_path / "mail"  # made by the first delivery
+    done = send(engine, clock, Settings(smtp_url=f"maildir:{folder}", public_url=BASE))
+    assert (done.sent, done.failed, done.waiting) == (2, 0, 0)
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.execute(
+            select(NurtureMessage.to_address, NurtureMessage.message_id, NurtureMessage.subject, NurtureMessage.outcome)
+        ).all()
+    files = [(str(m["To"]), str(m["Message-ID"]), str(m["Subject"]), "sent") for m in Maildir(folder)]
+    assert sorted(files) == sorted(tuple(row) for row in rows)
+    assert len(list((folder / "new").iterdir())) == 2  # new mail, for a mail client to show unread
+    refused = pytest.raises(InvalidInput, match="expected smtp://, smtps:// or maildir:PATH, got http://")
+    with refused, mailer.smtp_client("http://mail.example"):
+        pass
 
 
 def test_a_new_suppression_stops_an_email_already_written_right_before_it_is_sent(

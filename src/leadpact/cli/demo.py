@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,14 +28,18 @@ def demo(
     leads: Annotated[int, typer.Option(help="How many leads the world has.")] = 2000,
     seed: Annotated[int, typer.Option(help="The world's seed: the same seed gives the same world and reports.")] = 7,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Empty the database first: every lead, agreement, rep and campaign.")
+        bool,
+        typer.Option(
+            "--replace", help="Empty the database first (every lead, agreement, rep and campaign) and its mailbox."
+        ),
     ] = False,
 ) -> None:
     """Build a year of a realistic B2B world into the database, run it through the whole loop, print its reports.
 
     Accounts, people, campaigns with their costs, a year of engagement, qualifiers who screen the webinar and
     trade-show inquiries, and reps who accept, reject, call late or never, convert, win and lose, all under the
-    example agreement with a screening section. Then the reports as of the year's end:
+    example agreement with a screening section; nurture emails, delivered into a Maildir beside the database
+    (never to a mail server), opened, clicked, unsubscribed from. Then the reports as of the year's end:
     the funnel and costs by source, the SLA by team, reject and lost reasons, and whether the grades predict
     conversion; and commands to explore further: 'lead show EMAIL', 'queue REP', more reports, and
     'agreement backtest FILE' to try a change to the agreement on the year's history.
@@ -44,16 +49,26 @@ def demo(
     engine = connect(state.settings.database_url)
     where = engine.url.render_as_string(hide_password=True)
     try:
-        held = demo_store.holdings(engine)
+        mailbox = demo_store.mailbox_beside(engine)
+        held = [f"{where} already holds {found}"] if (found := demo_store.holdings(engine)) else []
+        if kept := demo_store.emails_in(mailbox):
+            held.append(f"{mailbox} already holds {kept:,} email{'' if kept == 1 else 's'}")
         if held and not replace:
-            raise Conflict(f"{where} already holds {held}; run 'leadpact demo --replace' to empty it, or use --db")
+            raise Conflict(f"{'; '.join(held)}; run 'leadpact demo --replace' to empty it, or use --db")
         if replace:
             empty(engine)
+            demo_store.empty_mailbox(mailbox)
         migrate(engine)
         started = time.perf_counter()
         with Progress(transient=True, console=err) as bar:
             task = bar.add_task("simulating a year", total=None)
-            year = run_demo(engine, leads, seed, lambda done, total: bar.update(task, completed=done, total=total))
+            year = run_demo(
+                engine,
+                leads,
+                seed,
+                lambda done, total: bar.update(task, completed=done, total=total),
+                nurture.delivering_to(mailbox, state.settings),
+            )
         seconds = time.perf_counter() - started
     finally:
         engine.dispose()
@@ -61,10 +76,7 @@ def demo(
         told = with_agreement(lambda uow, inforce: story(uow, inforce, year))
     with unit_of_work() as uow:
         logins = people.add_logins(uow, FixedClock(year.ended_at))
-    with_agreement(  # the two nurture sequences, adopted at the year's end by marketing (Maya Brooks)
-        lambda uow, inforce: nurture.set_up(uow, FixedClock(year.ended_at), inforce, state.settings.public_url)
-    )
-    _print_year(year, where, seconds)
+    _print_year(year, where, seconds, mailbox)
     out.print(f"\nThe reports, as of the year's end ({as_at(year.ended_at)}):")
     for report in told:
         out.print()
@@ -87,7 +99,7 @@ def _print_logins(logins: list[people.Login]) -> None:
         out.print(f"  {login.name:<14} {what}")
 
 
-def _print_year(year: DemoYear, where: str, seconds: float) -> None:
+def _print_year(year: DemoYear, where: str, seconds: float, mailbox: Path) -> None:
     out.print(
         f"A year of leads, {year.first_day} to {year.last_day}, run through the example agreement (with screening) "
         f"into {where} in {seconds:.0f} s (seed {year.seed})."
@@ -98,6 +110,14 @@ def _print_year(year: DemoYear, where: str, seconds: float) -> None:
         f"{year.late_events:,} of them a day or more late."
     )
     out.print(f"{year.owned_accounts} named accounts have an owner, who gets their leads while able to take them.")
+    nurtured = year.nurtured
+    out.print(
+        f"Nurture: {nurtured.enrolled:,} enrolments in the sequences marketing adopted on the first day; "
+        f"{nurtured.sent:,} emails sent to the demo's mailbox {mailbox} (a Maildir), {nurtured.opened:,} opened, "
+        f"{nurtured.clicked:,} clicked, {nurtured.unsubscribed:,} unsubscribed from; {nurtured.qualified:,} leads "
+        "qualified after an email.",
+        soft_wrap=True,
+    )
 
 
 def _command() -> str:

@@ -1,6 +1,7 @@
 """The demo's people who sign in: one of each role, the agreement's two owners, and every rep and manager.
 
-They share one password, printed by ``leadpact demo``: this is a demo world, not a place for real accounts.
+They work there from the year's first day (marketing adopts the nurture sequences then); at its end they share one
+password, printed by ``leadpact demo``: this is a demo world, not a place for real accounts.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ class Login:
     team: str | None
 
 
-def add_logins(uow: UnitOfWork, clock: Clock) -> list[Login]:
-    """Everyone can sign in with ``PASSWORD``; returns the logins, the new people first."""
+def add_staff(uow: UnitOfWork, clock: Clock) -> None:
+    """The people of ``NEW``, at work from now."""
     for name, role, side in NEW:
         team.add_user(uow, clock, name, role, email=f"{name.split()[0].lower()}@acme-robotics.example", side=side)
+
+
+def add_logins(uow: UnitOfWork, clock: Clock) -> list[Login]:
+    """Everyone can sign in with ``PASSWORD``; returns the logins, the people of ``NEW`` first."""
     logins = []
     for user, group in team.reps(uow):
         auth.set_password(uow, clock, user.name, PASSWORD)

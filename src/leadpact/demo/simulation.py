@@ -8,7 +8,10 @@ hours) and one at noon on other days, a day's ticks in one transaction. At each 
    are ingested in one batch (late trade-show scans and retried deliveries included);
 3. on working days the SLA is checked: breaches are recorded and the leads reassigned, as agreed;
 4. every new assignment gets the rep's reaction planned: review, call, qualify, convert, move the deal on,
-   win or lose, each after a delay in the rep's own working hours, or never.
+   win or lose, each after a delay in the rep's own working hours, or never;
+5. with a way to send email, at 09:00 on working days the nurture pass enrols, writes and sends the emails due
+   (``demo.nurture``), and what each person will do with an email that arrived is planned: open it, click,
+   unsubscribe, or nothing.
 
 A planned action runs only if the lead is still where the rep left it: a lead reassigned after a breach,
 withdrawn by late events or taken back by marketing is no longer theirs. The year ends on a fixed day, at its
@@ -20,6 +23,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import json
 import random
 import zlib
 from collections import Counter
@@ -31,7 +35,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from leadpact.demo import reps
+from leadpact.config import Settings
+from leadpact.demo import nurture as emails
+from leadpact.demo import people, reps
 from leadpact.demo import screening as qualifiers
 from leadpact.demo.reps import Rep
 from leadpact.demo.summary import DemoYear, Sent, describe
@@ -50,6 +56,8 @@ from leadpact.services import (
     feedback,
     handoff,
     intake,
+    mailer,
+    nurture,
     opportunities,
     sales,
     screening,
@@ -57,7 +65,7 @@ from leadpact.services import (
 )
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.store.tables import Account, Assignment, Lead, ScreeningEntry
+from leadpact.store.tables import Account, Assignment, Lead, NurtureMessage, ScreeningEntry
 from leadpact.store.unit_of_work import UnitOfWork
 
 Progress = Callable[[int, int], None]
@@ -65,6 +73,8 @@ Progress = Callable[[int, int], None]
 
 WORKING_TICKS = (time(7), time(9), time(11), time(13), time(15), time(17))
 QUIET_TICK = time(12)
+NURTURE_TICK = time(9)
+"""Marketing's emails go out once a working day, at nine."""
 DEAL_STEPS = frozenset({"stage", "won", "lost"})
 NAMED_ACCOUNT_EMPLOYEES = 5_000
 """Accounts this large are named accounts, each owned by a rep."""
@@ -80,9 +90,14 @@ def demo_agreement() -> str:
     return example_agreement().rstrip("\n") + "\n" + qualifiers.SECTION
 
 
-def run_demo(engine: Engine, leads: int = 2000, seed: int = 7, progress: Progress | None = None) -> DemoYear:
-    """Generate the world, run its year through leadpact on ``engine`` (migrated and empty), and describe it."""
-    simulation = Simulation(engine, World(leads, seed))
+def run_demo(
+    engine: Engine, leads: int = 2000, seed: int = 7, progress: Progress | None = None, mail: Settings | None = None
+) -> DemoYear:
+    """Generate the world, run its year through leadpact on ``engine`` (migrated and empty), and describe it.
+
+    ``mail`` is how the nurture emails are sent (``leadpact demo`` delivers them into a Maildir); without it the
+    year runs without nurture."""
+    simulation = Simulation(engine, World(leads, seed), mail)
     simulation.run(progress)
     return simulation.year()
 
@@ -103,15 +118,18 @@ class _Due:
 class Simulation:
     """The world's year, tick by tick, with the reps' plans in a queue ordered by time."""
 
-    def __init__(self, engine: Engine, world: World) -> None:
+    def __init__(self, engine: Engine, world: World, mail: Settings | None) -> None:
         self.engine = engine
         self.world = world
+        self.mail = mail
         self.rng = random.Random(f"sales-{world.seed}")
         self.feedback_rng = random.Random(f"feedback-{world.seed}")  # its own stream: the sales year stays as it was
         self.screening_rng = random.Random(f"screening-{world.seed}")  # the qualifiers' own stream, likewise
+        self.nurture_rng = random.Random(f"nurture-{world.seed}")  # the email readers' own stream, likewise
         self.clock = FixedClock(from_seconds(seconds(world.start)))
         self.inforce = self._set_up()
         agreement = self.inforce.agreement
+        self.zone = ZoneInfo(agreement.timezone)
         self.ticks = _ticks(agreement, world.start, world.end)
         self.reps = {r.name: r for r in reps.REPS}
         self.calendars = {r.name: reps.calendar_of(r, agreement) for r in reps.REPS}
@@ -139,7 +157,8 @@ class Simulation:
     # --- setting up -----------------------------------------------------------------------------------
 
     def _set_up(self) -> InForce:
-        """Adopt the example agreement with a screening section, signed by its owners, and staff the teams."""
+        """Adopt the example agreement with a screening section, signed by its owners, staff the teams, and have
+        marketing adopt the example nurture sequences when there is a way to send them."""
         text = demo_agreement()
         with UnitOfWork(self.engine) as uow:
             parsed = parse_agreement(text, "agreement.yaml")
@@ -152,8 +171,12 @@ class Simulation:
             for team_name, manager in reps.MANAGERS.items():
                 team.add_user(uow, self.clock, manager, "manager")
                 team.set_manager(uow, self.clock, team_name, manager)
+            people.add_staff(uow, self.clock)
         with UnitOfWork(self.engine) as uow:
-            return agreements.in_force(uow)
+            inforce = agreements.in_force(uow)
+            if self.mail is not None:
+                emails.adopt(uow, self.clock, inforce)
+            return inforce
 
     def _rep_ids(self) -> dict[str, int]:
         with UnitOfWork(self.engine) as uow:
@@ -219,6 +242,8 @@ class Simulation:
             handoff.check_sla(uow, self.clock, self.inforce)
         self._take_screenings(uow, at)
         self._react(uow, at)
+        if self.mail is not None and self.clock.at.astimezone(self.zone).time() == NURTURE_TICK:
+            self._nurture(uow, at, self.mail)
 
     def year(self) -> DemoYear:
         """The year's facts, ended at its last tick: nothing happens after it."""
@@ -243,13 +268,15 @@ class Simulation:
                 self.lead_ids[person.number] = lead.id
                 self.by_lead[lead.id] = person
                 self._name_account(uow, person, lead)
+                emails.sign_up(uow, lead)
         batch = []
         for number, n in self.arrivals[index]:
             touch = self.by_number[number].touches[n]
             campaign = self.campaign_ids.get(touch.campaign) if touch.campaign else None
-            batch.append(
-                engagement.NewEvent.of(touch.event_id, self.lead_ids[number], touch.type, touch.occurred_at, campaign)
-            )
+            lead_id = self.lead_ids[number]
+            batch.append(engagement.NewEvent.of(touch.event_id, lead_id, touch.type, touch.occurred_at, campaign))
+            if touch.type == emails.UNSUBSCRIBE:
+                emails.withdraw(uow, uow.session.get_one(Lead, lead_id), from_seconds(touch.occurred_at))
         if batch:
             engagement.ingest(uow, self.clock, self.inforce, batch)
 
@@ -286,6 +313,19 @@ class Simulation:
                     self._after(now, rep, rep.style.review_hours, "review", lead_id, assignment_id)
             elif self.rng.random() >= rep.style.never_calls:
                 self._after(now, rep, rep.style.call_hours, "call", lead_id, assignment_id)
+
+    def _nurture(self, uow: UnitOfWork, now: int, mail: Settings) -> None:
+        """The worker's nurture pass; then what each person will do with the emails that just arrived."""
+        nurture.advance(uow, self.clock, self.inforce, mail.public_url)
+        mailer.send_due(uow, self.clock, mail)
+        arrived = uow.session.execute(
+            select(NurtureMessage.id, NurtureMessage.lead_id, NurtureMessage.targets)
+            .where(NurtureMessage.sent_at == self.clock.now())
+            .order_by(NurtureMessage.id)
+        )
+        for message_id, lead_id, targets in arrived.all():
+            for reaction in emails.reactions(self.nurture_rng, self.by_lead[lead_id], json.loads(targets)):
+                self._plan(now + reaction.after, reaction.kind, "", lead_id, message_id, reaction.link)
 
     # --- the qualifiers ---------------------------------------------------------------------------------
 
@@ -353,6 +393,10 @@ class Simulation:
                 continue
             if due.kind == "screen":
                 self._screen(uow, due)
+                continue
+            if due.kind in emails.REACTIONS:
+                token = uow.session.get_one(NurtureMessage, due.ref).token
+                emails.react(uow, self.clock, token, due.kind, due.value)
                 continue
             if due.kind in DEAL_STEPS and (due.at, due.seq) < self.deferred.get(due.ref, (0, 0)):
                 # an earlier step of this deal waits for its rep to be back: this one follows it

@@ -7,8 +7,9 @@ report gives:
 - what the world sent, which the database cannot tell: its seed, its days and the moment its year ends,
   its leads, the events it delivered (a retried delivery counts each time) and how many arrived a day or
   more late;
-- what the database holds that no report counts: the accounts, the campaigns, the events recorded (each
-  event id once);
+- what the database holds that no report counts: the accounts, the campaigns, the world's events recorded
+  (each event id once), and what the nurture emails did (``services.nurture.stats``), their readers' opens,
+  clicks and unsubscribes recorded as events of their own;
 - what the hints name: the rep with the most open leads (the most leads, when none is open), that rep's
   first such lead, the customer of the biggest deal won, and the agreement's qualification score, which a
   backtest may try raised.
@@ -24,8 +25,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from leadpact.demo.world import EVENT_IDS
 from leadpact.domain.report import Report
-from leadpact.services import reports
+from leadpact.services import nurture, reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
 from leadpact.store.tables import Account, Assignment, Campaign, Event, Lead, Opportunity, User
@@ -61,6 +63,19 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Nurtured:
+    """The year's nurture: enrolments in the sequences, emails sent, opened, clicked and unsubscribed from, and the
+    leads that qualified after an email."""
+
+    enrolled: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    unsubscribed: int = 0
+    qualified: int = 0
+
+
+@dataclass(frozen=True)
 class DemoYear:
     """The year's facts no report gives, and names to look around with."""
 
@@ -80,6 +95,7 @@ class DemoYear:
     threshold: float  # the score that qualifies a lead under the agreement the year ran under
     owned_accounts: int = 0  # named accounts with an owner
     example_account: str | None = None  # the owned account with the most leads
+    nurtured: Nurtured = Nurtured()
 
 
 def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
@@ -94,7 +110,9 @@ def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
         accounts=_rows(uow, Account),
         campaigns=_rows(uow, Campaign),
         events_sent=sent.events,
-        events_recorded=_rows(uow, Event),
+        events_recorded=int(
+            uow.session.scalar(select(func.count()).where(Event.event_id.startswith(EVENT_IDS, autoescape=True))) or 0
+        ),
         late_events=sent.late,
         example_rep=rep,
         example_lead=lead,
@@ -109,6 +127,7 @@ def describe(uow: UnitOfWork, inforce: InForce, sent: Sent) -> DemoYear:
             .order_by(func.count().desc(), Account.domain)
             .limit(1)
         ),
+        nurtured=_nurtured(uow),
     )
 
 
@@ -118,7 +137,15 @@ def story(uow: UnitOfWork, inforce: InForce, year: DemoYear) -> tuple[Report, ..
         return tuple(report(name, **options) for name, options in STORY)
 
 
-def _rows(uow: UnitOfWork, table: type[Account | Campaign | Event]) -> int:
+def _nurtured(uow: UnitOfWork) -> Nurtured:
+    if nurture.in_force(uow) is None:
+        return Nurtured()
+    sequences = nurture.stats(uow)
+    totals = {k: sum(s.total(k) for s in sequences) for k in ("sent", "opened", "clicked", "unsubscribed", "qualified")}
+    return Nurtured(enrolled=sum(s.enrolled for s in sequences), **totals)
+
+
+def _rows(uow: UnitOfWork, table: type[Account | Campaign]) -> int:
     return int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
 
 

@@ -49,6 +49,8 @@ END = date(2026, 11, 21)
 EMEA = frozenset({"DE", "FR", "GB", "NL", "ES", "IT", "SE", "PL", "CH"})
 OUTBOUND = "outbound"
 """The source of the people sales prospects itself."""
+EVENT_IDS = "evt-"
+"""How the ids of the world's events begin."""
 DUPLICATE_SHARE = 0.01
 """The share of people who come back as a second lead under a tagged address, a duplicate to find and merge."""
 OUTBOUND_SHARE = 0.05
@@ -551,7 +553,7 @@ class _Behaviour:
                 arrives += rng.randint(1, 3) * DAY
             if arrives >= end:
                 continue
-            touch = Touch(f"evt-{number}-{n}", kind, at, campaign, arrives)
+            touch = Touch(f"{EVENT_IDS}{number}-{n}", kind, at, campaign, arrives)
             out.append(touch)
             if rng.random() < 0.01:  # a webhook retried: the same event id again
                 out.append(Touch(touch.event_id, kind, at, campaign, arrives + rng.randint(300, 5400)))
@@ -565,7 +567,7 @@ def _duplicate(rng: random.Random, person: Person, number: int, end: int) -> Per
     if person.domain is None or not person.email.endswith(f"@{person.domain}") or created + DAY >= end:
         return None
     local, domain = person.email.split("@")
-    touch = Touch(f"evt-{number}-0", "whitepaper_download", created, person.campaign, created)
+    touch = Touch(f"{EVENT_IDS}{number}-0", "whitepaper_download", created, person.campaign, created)
     tag = rng.choice(("webinar", "news", "events"))
     return dataclasses.replace(
         person, number=number, email=f"{local}+{tag}@{domain}", created_at=created, arrives_at=created, touches=(touch,)

@@ -1,4 +1,5 @@
-"""Sending the nurture outbox over SMTP, and what comes back: opens, clicks, unsubscribes and bounces.
+"""Sending the nurture outbox over SMTP (or into a local Maildir), and what comes back: opens, clicks, unsubscribes
+and bounces.
 
 Each email waits in ``nurture_messages``, written with the decision to send it. The worker claims a message (a
 committed claim, so a second worker passes it by), checks the exits right before sending (the lead qualified,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import html
 import json
+import mailbox
 import smtplib
 import ssl
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import func, or_, select, update
@@ -51,6 +54,7 @@ PIXEL = (
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
 """A transparent 1x1 GIF."""
+MAILDIR = "maildir:"
 
 
 @dataclass
@@ -63,13 +67,40 @@ class Sent:
     errors: list[str] = field(default_factory=list)
 
 
+class Transport(Protocol):
+    """Where emails are handed over: an SMTP connection, or a local Maildir."""
+
+    def send_message(
+        self, msg: EmailMessage, from_addr: str | None = None, to_addrs: list[str] | None = None
+    ) -> object: ...
+
+
+@dataclass(frozen=True)
+class Maildir:
+    """A local Maildir (``maildir:PATH``, created when missing) taking the place of a server: each email is
+    delivered as a file of its own, for a mail client or a person to open. Nothing leaves the machine."""
+
+    path: str
+
+    def send_message(
+        self, msg: EmailMessage, from_addr: str | None = None, to_addrs: list[str] | None = None
+    ) -> object:
+        return mailbox.Maildir(self.path, create=True).add(msg)
+
+
 @contextmanager
-def smtp_client(url: str) -> Iterator[smtplib.SMTP]:
+def smtp_client(url: str) -> Iterator[Transport]:
     """A logged-in connection to the server ``url`` names: ``smtp://user:pass@host:587?starttls=true`` upgrades
-    with STARTTLS, ``smtps://`` speaks TLS from the start; ``cafile=PATH`` trusts that certificate authority too."""
+    with STARTTLS, ``smtps://`` speaks TLS from the start; ``cafile=PATH`` trusts that certificate authority too.
+    ``maildir:PATH`` delivers into that local Maildir instead."""
+    if url.startswith(MAILDIR) and url != MAILDIR:
+        yield Maildir(url.removeprefix(MAILDIR))
+        return
     where = urlsplit(url)
     if where.scheme not in ("smtp", "smtps"):
-        raise InvalidInput(f"expected smtp:// or smtps://, got {where.scheme or 'no scheme'}://", "LEADPACT_SMTP_URL")
+        raise InvalidInput(
+            f"expected smtp://, smtps:// or maildir:PATH, got {where.scheme or 'no scheme'}://", "LEADPACT_SMTP_URL"
+        )
     options = {k: v[-1] for k, v in parse_qs(where.query).items()}
     context = ssl.create_default_context(cafile=options.get("cafile"))
     host, port = where.hostname or "127.0.0.1", where.port
