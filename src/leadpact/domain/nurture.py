@@ -20,9 +20,10 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -43,6 +44,12 @@ _MADE_LINK = re.compile(r"https?://[^\s<>\"']*\{[{%]")
 """A link with a template expression in it: its target would not be known before it is written."""
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """A step's template, compiled once: every email of the step renders the same source."""
+    return _env.from_string(source)
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,8 @@ def render(step: Step, values: Mapping[str, object], custom: Mapping[str, str], 
     context: dict[str, object] = {name: _text(values.get(name)) for name in FIELDS}
     context["fields"] = defaultdict(str, custom)  # a custom field the lead lacks is empty, as a field is
     try:
-        subject = _env.from_string(step.subject).render(context)
-        body = _env.from_string(step.body).render(context)
+        subject = _compiled(step.subject).render(context)
+        body = _compiled(step.body).render(context)
     except (UndefinedError, SecurityError) as exc:
         raise InvalidInput(f"step {step.number} cannot be written: {exc}", "template") from exc
     targets = set(step.targets)
