@@ -182,19 +182,7 @@ def _month_rows(ctx: Context, t: Table, bounds: tuple[int, int] | None) -> dict[
 
 
 def _empty_month(month: str) -> Row:
-    keys = (
-        "cur_mql",
-        "cur_screened",
-        "cur_opportunity",
-        "cur_won",
-        "cand_mql",
-        "cand_screened",
-        "cand_opportunity",
-        "cand_won",
-        "recorded_mql",
-    )
-    extra = ("added", "added_never_converted", "dropped", "won_deals", "won_revenue", "cur_revenue", "cand_revenue")
-    return {"month": month, **dict.fromkeys(keys, 0), **dict.fromkeys(extra, 0)}
+    return {"month": month, **dict.fromkeys(SUMMED, 0)}
 
 
 def _recall_rows(ctx: Context, t: Table, rows: dict[str, Row], bounds: tuple[int, int] | None) -> None:
