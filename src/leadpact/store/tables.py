@@ -660,3 +660,30 @@ class FeedbackRequest(Base):
 
 
 # --- accounts (issue 13 part 5b: its tables go here) ---
+
+
+# --- the app people use every day (issue 14) ---
+
+
+class StoreClock(Base):
+    """The store's own "now" when one is set (a demo world built up to a past moment): at most one row. The clock
+    reads ``starts_at`` at the real moment ``set_at`` and runs on in real time from there, for the command line and
+    the served app alike."""
+
+    __tablename__ = "store_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    set_by: Mapped[str] = mapped_column(String(200))  # who set it, as the audit names them
+
+
+class SavedFilter(Base):
+    """A person's named filter of the leads list, kept as the list's query string."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filters_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
