@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
+from leadpact.domain.countries import country_code
 from leadpact.services import browse, intake
 
 
@@ -24,6 +25,18 @@ Moment = Annotated[datetime, AfterValidator(_utc)]
 
 Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
 """Text with the spaces around it dropped; each field's limit is the database column's."""
+
+
+def _country(text: str) -> str:
+    code = country_code(text)
+    if code is None:
+        raise ValueError(f"'{text}' is not a country (a code like DE or a name like Germany)")
+    return code
+
+
+Country = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_country)]
+"""A country as its alpha-2 code or its name, read as imports read it (``Germany``, ``DE``, ``U.S.A.``); stored as
+the code."""
 
 
 class Body(BaseModel):
@@ -67,8 +80,8 @@ class LeadIn(Body):
     )
     industry: Stripped | None = Field(None, max_length=100, examples=["manufacturing"])
     employees: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
-        None, description="Two-letter country code.", examples=["US"]
+    country: Country | None = Field(
+        None, description="The country: its two-letter code or its name, stored as the code.", examples=["US"]
     )
     source: Stripped | None = Field(None, max_length=50, examples=["website"])
     campaign: Stripped | None = Field(
@@ -88,7 +101,7 @@ class LeadIn(Body):
             domain=self.domain,
             industry=self.industry,
             employees=self.employees,
-            country=self.country.upper() if self.country else None,
+            country=self.country,
             source=self.source,
             campaign=self.campaign,
             custom=dict(self.custom),
