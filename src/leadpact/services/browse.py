@@ -8,6 +8,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.errors import InvalidInput
+from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import engagement_at, to_seconds
 from leadpact.services.agreements import InForce
 from leadpact.store.tables import Account, Campaign, CampaignCost, Lead, User
@@ -37,6 +40,31 @@ class LeadFilter:
     owner: str | None = None
     search: str | None = None  # text in the email, the name or the company
     priority: str | None = None  # the band as of the moment asked about
+    campaign: str | None = None  # the name of the campaign that brought the lead (its first touch)
+
+
+SORTABLE = ("email", "company", "title", "source", "stage", "grade", "priority", "score", "owner")
+"""The columns the list sorts by: only these, so a query string names nothing else of the lead."""
+
+
+@dataclass(frozen=True)
+class Order:
+    """How the list is sorted: one of ``SORTABLE``, either way. Ties always stay in id order, and a lead with no
+    value in the column comes last either way, so every page holds the same leads however often it is asked for."""
+
+    column: str = "score"
+    descending: bool = True
+
+
+def order_of(column: str, direction: str) -> Order:
+    """The order a list's query string asks for (``asc`` or ``desc``); the highest score first when it names none."""
+    if not column:
+        return Order()
+    if column not in SORTABLE:
+        raise InvalidInput(f"'{column}' is not a column the list sorts by; use one of: {', '.join(SORTABLE)}", "sort")
+    if direction not in ("", "asc", "desc"):
+        raise InvalidInput(f"'{direction}' is not a direction; use asc or desc", "dir")
+    return Order(column, direction == "desc" if direction else column == "score")
 
 
 @dataclass
@@ -51,9 +79,27 @@ def list_leads(uow: UnitOfWork, inforce: InForce, now: datetime, where: LeadFilt
 
 
 def page_of_leads(
-    uow: UnitOfWork, inforce: InForce, now: datetime, where: LeadFilter, limit: int = 50, offset: int = 0
+    uow: UnitOfWork,
+    inforce: InForce,
+    now: datetime,
+    where: LeadFilter,
+    limit: int = 50,
+    offset: int = 0,
+    order: Order = Order(),
 ) -> LeadPage:
-    """One page of the leads matching the filter, highest score first (ties by id, so pages never overlap)."""
+    """One page of the leads matching the filter, in the order asked for (the highest score first by default)."""
+    rows = matching(uow, inforce, now, where, order)
+    return LeadPage(rows[offset : offset + limit], len(rows))
+
+
+def matching(
+    uow: UnitOfWork, inforce: InForce, now: datetime, where: LeadFilter, order: Order = Order()
+) -> list[LeadRow]:
+    """Every lead matching the filter, in order.
+
+    The score decays with time, so it (and the priority band it falls in) is worked out here as of ``now`` for
+    every lead the other filters leave, and the rows are sorted here too: one way for every column.
+    """
     agreement = inforce.agreement
     query = (
         select(Lead, User.name, Account.domain)
@@ -70,6 +116,10 @@ def page_of_leads(
         query = query.where(Lead.source == where.source)
     if where.owner:
         query = query.where(User.name == where.owner)
+    if where.campaign:
+        query = query.where(
+            Lead.campaign_id == select(Campaign.id).where(Campaign.name == where.campaign).scalar_subquery()
+        )
     if where.search:
         text = where.search.lower()  # % and _ are searched for as themselves, never as wildcards
         name = func.coalesce(Lead.first_name, "") + " " + func.coalesce(Lead.last_name, "")
@@ -100,8 +150,32 @@ def page_of_leads(
                 account,
             )
         )
-    rows.sort(key=lambda r: -r.score)  # stable: equal scores stay in id order
-    return LeadPage(rows[offset : offset + limit], len(rows))
+    return in_order(rows, order, agreement)
+
+
+def in_order(rows: list[LeadRow], order: Order, agreement: Agreement) -> list[LeadRow]:
+    """The rows (in id order) sorted by the order's column; stage, grade and priority read in their own order
+    (inquiry to customer, the agreement's grades and bands best first), text whatever its case.
+
+    Python's sort is stable either way round, so leads of equal value keep their id order.
+    """
+    ranks: dict[str, dict[str, int]] = {
+        "stage": {stage.value: i for i, stage in enumerate(Stage)},
+        "grade": {g.grade: i for i, g in enumerate(agreement.grades)},
+        "priority": {b.band: i for i, b in enumerate(agreement.priority)},
+    }
+
+    def value(row: LeadRow) -> str | float | None:
+        found: str | float | None = getattr(row, order.column)
+        if not isinstance(found, str):
+            return found  # the score, or nothing in the column
+        rank = ranks.get(order.column)
+        return found.casefold() if rank is None else rank.get(found, len(rank))
+
+    keyed = [(value(row), row) for row in rows]
+    present = [(key, row) for key, row in keyed if key is not None]
+    present.sort(key=lambda pair: pair[0], reverse=order.descending)
+    return [row for _, row in present] + [row for key, row in keyed if key is None]
 
 
 @dataclass
@@ -127,7 +201,12 @@ def campaigns(uow: UnitOfWork, name: str | None = None) -> list[CampaignRow]:
         .group_by(CampaignCost.campaign_id)
         .subquery()
     )
-    leads = select(Lead.campaign_id, func.count(Lead.id).label("leads")).group_by(Lead.campaign_id).subquery()
+    leads = (
+        select(Lead.campaign_id, func.count(Lead.id).label("leads"))
+        .where(Lead.merged_into.is_(None))  # as the funnel counts them: a merged duplicate is its survivor
+        .group_by(Lead.campaign_id)
+        .subquery()
+    )
     query = (
         select(Campaign, costs.c.cost, costs.c.days, leads.c.leads)
         .outerjoin(costs, costs.c.campaign_id == Campaign.id)

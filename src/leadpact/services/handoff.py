@@ -169,6 +169,14 @@ def assign(
     return None
 
 
+def hand_to(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, team: Team, rep: User) -> None:
+    """Give a lead with sales to the rep a manager chose, dealt as routing deals one: its assignment ends
+    ("reassigned") and the rep's starts with a new SLA clock; a lead the former rep had accepted stays accepted."""
+    current = end_assignment(uow, lead, clock.now(), "reassigned")
+    accepted = current is not None and current.accepted_at is not None
+    _deal(uow, clock, lead, inforce, _Choice(team, rep, [rep], {}), accepted)
+
+
 def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _Choice, accepted: bool) -> User:
     """Give the lead to the chosen rep and start the SLA clock."""
     now = clock.now()

@@ -1,9 +1,12 @@
 """The campaigns page: each campaign with what it cost and the leads it brought; marketing adds campaigns and
-records a day's cost."""
+records a day's cost. Each campaign has a page of its own: its costs by month, the leads it brought (the leads
+list filtered by it), how far they got and what it returned, all as the reports count them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -16,6 +19,7 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web.dates import parse_day, today
+from leadpact.web.panels import funnel_panel
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewer, Viewing
 
@@ -57,6 +61,32 @@ def campaigns_page(
 def campaign_list(request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement) -> Response:
     may_read_campaigns(viewer)
     return campaigns_page(request, uow, inforce, clock)
+
+
+TOP_LEADS = 10
+"""The campaign's leads its page lists, highest score first; the leads list has them all."""
+
+
+@router.get("/campaigns/{campaign_id:int}")
+def campaign_page(
+    request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement, campaign_id: int
+) -> Response:
+    may_read_campaigns(viewer)
+    found = campaigns.performance(uow, clock, inforce, campaign_id)
+    name = found.campaign.name
+    # the dashboard's funnel panel, of this campaign's leads: its row of the funnel by campaign is their total
+    funnel = funnel_panel(replace(found.funnel, rows=({**found.reached, "group": "all"},))) if found.reached else None
+    top = browse.page_of_leads(uow, inforce, clock.now(), browse.LeadFilter(campaign=name), TOP_LEADS)
+    return render(
+        request,
+        "marketing/campaign.html",
+        found=found,
+        returned=found.returned,
+        funnel=funnel,
+        top=top,
+        leads_link="/leads?" + urlencode({"campaign": name}),
+        today=today(inforce, clock),
+    )
 
 
 def campaign_input(name: str, channel: str, started_on: str, ended_on: str) -> campaigns.CampaignInput:

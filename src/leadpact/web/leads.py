@@ -1,7 +1,12 @@
 """The leads list and the CSV import.
 
-The list finds leads by text (email, name or company) and filters them by stage, grade, priority, source and
-owner, a page at a time, through ``services.browse``; each row links to the lead's own page.
+The list finds leads by text (email, name or company) and filters them by stage, grade, priority, source, owner
+and campaign, sorted by any of its columns, a page at a time, through ``services.browse``; each row links to the
+lead's own page. Everything it shows is in its query string, so a link, the browser's back button and a saved
+filter (``services.saved_filters``, the query string under a name of the person's choosing) all show the same
+list. The CSV export writes every lead of the filtered list in its order, not only the page. The leads ticked on
+a page can be disqualified, enrolled in a nurture sequence or given to another rep at once
+(``services.bulk_actions``), after the browser asks to confirm; the list then says what happened to each.
 
 An import takes two steps. The upload keeps the file in a temporary file named by a random token, which the
 next step carries in a hidden field (never a path: the client names no file on the server), and shows each
@@ -16,28 +21,34 @@ mapping or uploads the file again.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from leadpact.domain import written_dates
-from leadpact.domain.errors import ImportRejected, InvalidInput
+from leadpact.domain.errors import ImportRejected, InvalidInput, NotFound, NotPermitted
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.permissions import Action, Role
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import browse, imports, team
+from leadpact.http.errors import status_of
+from leadpact.services import audit, browse, bulk_actions, imports, nurture, saved_filters, team
 from leadpact.services.agreements import InForce
+from leadpact.services.clock import Clock
 from leadpact.services.imports import IGNORE
 from leadpact.store.unit_of_work import UnitOfWork
+from leadpact.web.dates import today
 from leadpact.web.render import render
 from leadpact.web.session import Posting, Viewer, Viewing
 
@@ -60,6 +71,91 @@ KIND_NAMES = {
 
 # --- the leads list ---------------------------------------------------------------------------------------
 
+FILTERS = ("q", "stage", "grade", "priority", "source", "owner", "campaign")
+"""The list's filters as its query string names them (``q``: text in the email, the name or the company)."""
+COLUMNS = (
+    ("email", "lead"),
+    ("company", "company"),
+    ("title", "title"),
+    ("source", "source"),
+    ("stage", "stage"),
+    ("grade", "grade"),
+    ("priority", "priority"),
+    ("score", "score"),
+    ("owner", "owner"),
+)
+"""The list's columns, each sortable: (what ``sort`` names, its heading)."""
+EXPORTED = ("id", "email", "company", "title", "source", "stage", "grade", "priority", "score", "owner", "account")
+"""The columns of the CSV export: the list's, with each lead's id and its account's domain."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP's list): a text cell starting so gets a quote."""
+EXPORT_CHUNK = 500
+"""Rows written to the client at a time."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the list's query string asks for: the filters (each "" when not set), the order, the page."""
+
+    filters: dict[str, str]
+    order: browse.Order
+    page: int = 1
+
+    @property
+    def where(self) -> browse.LeadFilter:
+        f = self.filters
+        return browse.LeadFilter(
+            stage=f["stage"] or None,
+            grade=f["grade"] or None,
+            source=f["source"] or None,
+            owner=f["owner"] or None,
+            search=f["q"].strip() or None,
+            priority=f["priority"] or None,
+            campaign=f["campaign"] or None,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.filters.values())
+
+    def query(self, page: int = 1, order: browse.Order | None = None) -> str:
+        """The query string of this listing (of the page and order given): what a saved filter keeps, with no
+        page, and what every link of the list carries."""
+        order = order or self.order
+        pairs = [(key, value) for key, value in self.filters.items() if value]
+        if order != browse.Order():
+            pairs += [("sort", order.column), ("dir", "desc" if order.descending else "asc")]
+        if page > 1:
+            pairs.append(("page", str(page)))
+        return urlencode(pairs)
+
+    def link(self, page: int = 1, order: browse.Order | None = None) -> str:
+        query = self.query(page, order)
+        return f"/leads?{query}" if query else "/leads"
+
+    def sorted_by(self, column: str) -> str | None:
+        """How the list is sorted by the column, as ``aria-sort`` says it; None when it is sorted by another."""
+        if self.order.column != column:
+            return None
+        return "descending" if self.order.descending else "ascending"
+
+    def sort_link(self, column: str) -> str:
+        """The list sorted by the column: the other way round when it already is, else the column's own way
+        (the highest score first, anything else from A)."""
+        descending = not self.order.descending if self.order.column == column else column == "score"
+        return self.link(order=browse.Order(column, descending))
+
+
+def listing_of(params: Mapping[str, str]) -> Listing:
+    """The listing a query string asks for; an unknown column to sort by is refused, a page that is no number is
+    the first."""
+    page = params.get("page", "")
+    return Listing(
+        {key: params.get(key, "") for key in FILTERS},
+        browse.order_of(params.get("sort", ""), params.get("dir", "")),
+        max(int(page), 1) if page.isascii() and page.isdigit() else 1,
+    )
+
 
 @dataclass(frozen=True)
 class Choices:
@@ -70,6 +166,7 @@ class Choices:
     priorities: list[str]
     sources: list[str]
     owners: list[str]
+    campaigns: list[str]
 
 
 def choices(uow: UnitOfWork, inforce: InForce) -> Choices:
@@ -80,55 +177,193 @@ def choices(uow: UnitOfWork, inforce: InForce) -> Choices:
         priorities=[b.band for b in agreement.priority],
         sources=browse.lead_sources(uow),
         owners=[user.name for user, _ in team.reps(uow) if user.role == Role.REP],
+        campaigns=[c.name for c in browse.campaigns(uow)],
     )
 
 
-def page_link(params: dict[str, str], page: int) -> str:
-    return "/leads?" + urlencode({**params, "page": str(page)})
+@dataclass(frozen=True)
+class BulkChoice:
+    value: str  # what the form sends: "disqualify:spam", "enroll:not-ready", "reassign:alice"
+    label: str
 
 
-@router.get("/leads")
-def lead_list(
+def bulk_choices(uow: UnitOfWork, inforce: InForce, viewer: Viewer) -> list[tuple[str, list[BulkChoice]]]:
+    """What the viewer may do to the leads chosen, in groups: only what their role allows (the service checks
+    again)."""
+    groups: list[tuple[str, list[BulkChoice]]] = []
+    if viewer.may(Action.CAPTURE):
+        reasons = [name for name, r in inforce.agreement.reject_reasons.items() if r.disqualify]
+        groups.append(("Disqualify as", [BulkChoice(f"disqualify:{r}", r.replace("_", " ")) for r in reasons]))
+    found = nurture.in_force(uow)
+    if viewer.may(Action.MANAGE_CAMPAIGNS) and found is not None:
+        names = list(found[1].sequences)
+        groups.append(("Enrol in the nurture sequence", [BulkChoice(f"enroll:{n}", n) for n in names]))
+    if viewer.may(Action.MANAGE_TEAM):
+        reps = [
+            BulkChoice(f"reassign:{user.name}", f"{user.name} ({group.name})")
+            for user, group in team.reps(uow)
+            if user.role == Role.REP and user.disabled_at is None and group is not None
+        ]
+        groups.append(("Reassign to", reps))
+    return [(label, options) for label, options in groups if options]
+
+
+def list_page(
     request: Request,
-    viewer: Viewing,
-    uow: Uow,
-    clock: Now,
-    inforce: Agreement,
-    q: str = "",
-    stage: str = "",
-    grade: str = "",
-    priority: str = "",
-    source: str = "",
-    owner: str = "",
-    page: int = 1,
+    viewer: Viewer,
+    uow: UnitOfWork,
+    clock: Clock,
+    inforce: InForce,
+    listing: Listing,
+    status: int = 200,
+    outcome: bulk_actions.Outcome | None = None,
+    error: str | None = None,
 ) -> Response:
-    viewer.principal.require(Action.READ_LEADS)
-    where = browse.LeadFilter(
-        stage=stage or None,
-        grade=grade or None,
-        source=source or None,
-        owner=owner or None,
-        search=q.strip() or None,
-        priority=priority or None,
+    found = browse.page_of_leads(
+        uow, inforce, clock.now(), listing.where, PAGE_SIZE, (listing.page - 1) * PAGE_SIZE, listing.order
     )
-    page = max(page, 1)
-    found = browse.page_of_leads(uow, inforce, clock.now(), where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    filters = {"q": q, "stage": stage, "grade": grade, "priority": priority, "source": source, "owner": owner}
-    params = {k: v for k, v in filters.items() if v}
     pages = max(1, -(-found.total // PAGE_SIZE))
+    page = listing.page
     return render(
         request,
         "marketing/leads.html",
+        status=status,
         found=found,
-        filters=filters,
+        listing=listing,
+        filters=listing.filters,
+        columns=COLUMNS,
         choices=choices(uow, inforce),
+        bulk=bulk_choices(uow, inforce, viewer),
+        saved=saved_filters.saved(uow, viewer.principal.user_id) if viewer.principal.user_id is not None else [],
         page=page,
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
-        previous=page_link(params, page - 1) if page > 1 else None,
-        next=page_link(params, page + 1) if page < pages else None,
-        filtered=bool(params),
+        previous=listing.link(page - 1) if page > 1 else None,
+        next=listing.link(page + 1) if page < pages else None,
+        filtered=listing.filtered,
+        outcome=outcome,
+        error=error,
     )
+
+
+@router.get("/leads")
+def lead_list(request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement) -> Response:
+    viewer.principal.require(Action.READ_LEADS)
+    return list_page(request, viewer, uow, clock, inforce, listing_of(request.query_params))
+
+
+def safe_cell(value: object) -> object:
+    """A value as the export writes it: text a spreadsheet would run as a formula (``=HYPERLINK(...)`` in a company
+    name from a web form) starts with a quote, which shows it as the text it is. Numbers are the list's own."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows: list[browse.LeadRow]) -> Iterator[str]:
+    """The export, a header line and then the rows, a chunk of lines at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORTED)
+    for i, row in enumerate(rows, 1):
+        values = {**asdict(row), "score": round(row.score, 2)}
+        writer.writerow([safe_cell(values[key]) for key in EXPORTED])
+        if i % EXPORT_CHUNK == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+@router.get("/leads.csv")
+def lead_export(request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement) -> Response:
+    """Every lead of the filtered list (not only a page), in its order, as a CSV file; kept in the audit trail,
+    as every export of personal data is."""
+    viewer.principal.require(Action.READ_LEADS)
+    listing = listing_of(request.query_params)
+    rows = browse.matching(uow, inforce, clock.now(), listing.where, listing.order)
+    shown = {key: value for key, value in listing.filters.items() if value and key != "q"}  # a search may be a name
+    audit.record(
+        uow,
+        clock.now(),
+        "lead.export",
+        "leads list",
+        rows=len(rows),
+        filters=shown,
+        searched=bool(listing.filters["q"]),
+        order=f"{listing.order.column} {'descending' if listing.order.descending else 'ascending'}",
+    )
+    name = f"leads-{today(inforce, clock)}.csv"
+    return StreamingResponse(
+        csv_lines(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def posted_listing(text: str) -> Listing:
+    """The listing a form came from, as its hidden field carries the list's query string."""
+    return listing_of(dict(parse_qsl(text)))
+
+
+@router.post("/leads/filters")
+def save_filter(
+    request: Request,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    name: Annotated[str, Form()] = "",
+    listing: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep the list's filters and order under a name, then show the list as saved (the name marked current)."""
+    viewer.principal.require(Action.READ_LEADS)
+    shown = posted_listing(listing)
+    try:
+        saved_filters.save(uow, clock, signed_in_user(viewer), name, shown.query())
+    except InvalidInput as error:
+        return list_page(request, viewer, uow, clock, inforce, shown, status_of(error), error=error.detail)
+    return RedirectResponse(shown.link(), status_code=303)
+
+
+@router.post("/leads/filters/{filter_id:int}/delete")
+def forget_filter(viewer: Posting, uow: Uow, filter_id: int, listing: Annotated[str, Form()] = "") -> Response:
+    viewer.principal.require(Action.READ_LEADS)
+    saved_filters.forget(uow, signed_in_user(viewer), filter_id)
+    return RedirectResponse(posted_listing(listing).link(), status_code=303)
+
+
+def signed_in_user(viewer: Viewer) -> int:
+    if viewer.principal.user_id is None:
+        raise NotPermitted("saved filters belong to a person signed in")
+    return viewer.principal.user_id
+
+
+BULK = {"disqualify": bulk_actions.disqualify, "enroll": bulk_actions.enroll, "reassign": bulk_actions.reassign}
+
+
+@router.post("/leads/bulk")
+def bulk_action(
+    request: Request,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    do: Annotated[str, Form()] = "",
+    lead: Annotated[list[int] | None, Form()] = None,
+    listing: Annotated[str, Form()] = "",
+) -> Response:
+    """Do one thing to the leads chosen on the list, then show the list again with what happened to each."""
+    viewer.principal.require(Action.READ_LEADS)
+    shown = posted_listing(listing)
+    kind, _, choice = do.partition(":")
+    try:
+        if kind not in BULK or not choice:
+            raise InvalidInput("choose what to do with the leads chosen", "do")
+        outcome = BULK[kind](uow, clock, inforce, viewer.principal, lead or [], choice)
+    except (InvalidInput, NotFound) as error:  # refused before any lead changed
+        return list_page(request, viewer, uow, clock, inforce, shown, status_of(error), error=error.detail)
+    return list_page(request, viewer, uow, clock, inforce, shown, outcome=outcome)
 
 
 # --- the CSV import ---------------------------------------------------------------------------------------

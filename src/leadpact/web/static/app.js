@@ -1,5 +1,5 @@
 // leadpact's few lines of script: the form token on HTMX requests, live SLA countdowns, charts, a question
-// before a change that cannot be undone, and a workshop grade given with one key.
+// before a change that cannot be undone, a workshop grade given with one key, and a box that ticks a page's boxes.
 (function () {
   "use strict";
   var serverNow = document.querySelector('meta[name="server-now"]');
@@ -60,8 +60,37 @@
   document.addEventListener("submit", function (event) {
     if (event.defaultPrevented) { return; }  // HTMX sends it, and has asked
     var question = event.target.dataset && event.target.dataset.confirm;
-    if (question && !window.confirm(question)) { event.preventDefault(); }
+    if (question && !window.confirm(asked(event.target, question))) { event.preventDefault(); }
   });
+
+  // a question may name what the form holds: {name} reads as the option chosen in the form's select of that
+  // name (with its group's label), or as how many of its boxes of that name are ticked
+  function asked(form, question) {
+    return question.replace(/\{(\w+)\}/g, function (whole, name) {
+      var field = form.elements[name];
+      if (!field) { return whole; }
+      if (field.tagName === "SELECT") {
+        var option = field.options[field.selectedIndex];
+        var group = option && option.parentElement.tagName === "OPTGROUP" ? option.parentElement.label + " " : "";
+        return option ? group + option.text : "";
+      }
+      var boxes = field.length === undefined ? [field] : Array.prototype.slice.call(field);
+      return String(boxes.filter(function (box) { return box.checked; }).length);
+    });
+  }
+
+  // a box that ticks every box of a name (data-tick-all-of) on the page; shown only where this script runs
+  function tickAll() {
+    document.querySelectorAll("[data-tick-all-of]").forEach(function (all) {
+      var label = all.closest("[data-tick-all]");
+      if (label) { label.hidden = false; }
+      all.addEventListener("change", function () {
+        document.querySelectorAll('input[type="checkbox"][name="' + all.dataset.tickAllOf + '"]').forEach(function (box) {
+          box.checked = all.checked;
+        });
+      });
+    });
+  }
 
   // a workshop's grading form (data-grade-keys): a grade's key (data-key, either case) gives that grade, unless
   // the key is typed into a field; the keys are shown only where this script runs to make them work
@@ -90,8 +119,19 @@
     window.addEventListener("pageshow", function () { sent = false; });  // back to the page from the history
   }
 
+  // what polls the server (data-poll: the queue's news, the navigation's count) asks nothing while the tab is
+  // hidden, and asks at once when it is shown again (the "poll" event of its hx-trigger)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && event.detail.elt.hasAttribute("data-poll")) { event.preventDefault(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) { return; }
+    document.querySelectorAll("[data-poll]").forEach(function (el) { window.htmx.trigger(el, "poll"); });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     gradeKeys();
+    tickAll();
     tick();
     setInterval(tick, 1000);
     charts(document);
