@@ -33,7 +33,7 @@ from leadpact.demo.summary import DemoYear, story
 from leadpact.demo.world import END, START, World
 from leadpact.domain.report import Report, Row
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import agreements, dedupe, imports, intake, reports, team
+from leadpact.services import activity, agreements, dedupe, imports, intake, reports, store_clock, team
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect, empty
 from leadpact.store.tables import Assignment, Base, NurtureVersion, StageChange
@@ -303,6 +303,13 @@ def test_the_cli_prints_the_reports_and_refuses_a_database_that_holds_data(tmp_p
     spent = money(engine, "SELECT SUM(amount) FROM campaign_costs")
     assert totals[1][1] == f"${spent:,.0f}"  # the costs' last row: every cost, up to the year's end
     words = " ".join(result.output.split())  # long lines may wrap
+    with UnitOfWork(engine) as uow:
+        last = activity.latest(uow)
+    clock = store_clock.read(engine)  # every command and the served app work on the world's last moment
+    assert clock is not None
+    assert clock.starts_at == last
+    assert f"The store's clock now reads {last:%Y-%m-%dT%H:%M}" in words
+    assert f"leadpact --db {url} serve' runs the web app" in words
     for hint in (
         f"leadpact --db {url} queue ",
         f"leadpact --db {url} report sla --by rep --at 2026-11-21T00:00:00Z",

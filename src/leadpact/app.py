@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadpact.api import docs
@@ -22,6 +23,8 @@ from leadpact.config import Settings
 from leadpact.http import errors
 from leadpact.http.middleware import BodyLimit, SecurityHeaders
 from leadpact.services.clock import Clock, SystemClock
+from leadpact.services.report_cache import ReportCache
+from leadpact.services.store_clock import StoreTime
 from leadpact.store.database import connect
 from leadpact.web import PAGES, STATIC
 from leadpact.web.render import error_page
@@ -50,10 +53,19 @@ TAGS = [
 ]
 
 
+def favicon() -> FileResponse:
+    """The icon the pages link, also where browsers look for one unasked."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
 def create_app(settings: Settings, clock: Clock | None = None, worker_every: float | None = None) -> FastAPI:
-    """The app on ``settings``' database; with ``worker_every`` seconds, the worker runs beside it."""
+    """The app on ``settings``' database; with ``worker_every`` seconds, the worker runs beside it.
+
+    ``clock`` (real time unless given) is the app's real time: while the database runs on a store clock
+    (``services.store_clock``), the app's "now" runs on from that clock's start.
+    """
     engine = connect(settings.database_url)
-    clock = clock or SystemClock()
+    clock = StoreTime(engine, clock or SystemClock())
     worker = Worker(engine, clock, settings, worker_every) if worker_every else None
     recorder = Recorder(engine, clock)
 
@@ -83,6 +95,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     app.state.clock = clock
     app.state.settings = settings
     app.state.recorder = recorder
+    app.state.report_cache = ReportCache()  # the dashboard's reports, kept while the store does not change
     app.state.capture_limit = Window(CAPTURE_LIMIT, CAPTURE_WINDOW)
     errors.install(app, error_page)
     app.include_router(docs.router)
@@ -91,6 +104,7 @@ def create_app(settings: Settings, clock: Clock | None = None, worker_every: flo
     for page in PAGES:
         app.include_router(page, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)  # asked for by browsers whatever a page links
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # the outermost: every answer carries them, a refused body's too
     return app

@@ -72,6 +72,7 @@ TESTED: Mapping[str, str] = {
     "webhook add": ADMIN,
     "webhook list": ADMIN,
     "webhook remove": ADMIN,
+    **{f"clock {n}": f"{CLI}/test_clock.py" for n in ("show", "set", "clear")},
 }
 """Each command, as typed after 'leadpact', and the test module that runs it."""
 

@@ -34,6 +34,7 @@ from leadpact.services import (
     sales,
     screening,
     signoff,
+    store_clock,
     team,
     webhooks,
     workshops,
@@ -81,6 +82,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
                 "qualify": lambda: sales.qualify(uow, clock, inforce, lead, answers),
                 "convert": lambda: opportunities.convert(uow, clock, inforce, lead, 5.0, date(2026, 6, 1)),
                 "stage": lambda: opportunities.move_stage(uow, clock, inforce, lead, "proposal"),
+                "revise": lambda: opportunities.revise(uow, clock, lead, 7.0, date(2026, 7, 1)),
                 "won": lambda: opportunities.win(uow, clock, inforce, lead),
                 "lost": lambda: opportunities.lose(uow, clock, inforce, lead, "price"),
                 "reject": lambda: sales.reject(uow, clock, inforce, lead, "not_ready"),
@@ -90,7 +92,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
                 work[step]()
 
     act("won@acme.example", "accept", "contact", "feedback", "qualify", "convert", "stage", "won")
-    act("lost@acme.example", "accept", "qualify", "convert", "stage", "lost")
+    act("lost@acme.example", "accept", "qualify", "convert", "stage", "revise", "lost")
     act("spam@acme.example", "disqualify")
     hand_off(engine, clock, inforce, "back@acme.example")
     act("back@acme.example", "reject")
@@ -122,6 +124,8 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         privacy.erase(uow, clock, "spam@acme.example", "asked")
         nurture.adopt(uow, clock, inforce, (EXAMPLES / "nurture.yaml").read_text(), "nurture.yaml", "dana")
         nurture.enroll(uow, clock, inforce, "not-ready", ["back@acme.example"])
+        store_clock.set_to(uow, clock, clock.now())
+        store_clock.clear(uow, clock)
     with UnitOfWork(engine, ROOT) as uow:
         users = {u.name: u.id for u, _ in team.reps(uow)}
         dana = Principal(Role.MANAGER, "dana", users["dana"], "marketing")

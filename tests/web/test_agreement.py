@@ -132,7 +132,7 @@ def test_a_rep_reads_the_agreement_but_cannot_propose_or_sign(browser: Browser, 
     alice = sign_in(browser, site, "alice")
     alice.goto(f"{site.url}/agreement")
     expect(alice.get_by_role("heading", name="Acme Robotics lead agreement")).to_be_visible()
-    expect(alice.get_by_role("row", name=re.compile("senior-title"))).to_contain_text("20 points when title matches")
+    expect(alice.get_by_role("row", name=re.compile("Senior title"))).to_contain_text("20 points when title mentions")
     expect(alice.get_by_text("accepts a lead within 4h and first contacts it within 1d")).to_be_visible()
     expect(alice.get_by_role("link", name="Upload a candidate")).to_have_count(0)
     expect(alice.get_by_role("heading", name="Candidates")).to_have_count(0)

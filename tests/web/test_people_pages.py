@@ -63,7 +63,7 @@ def test_an_admin_adds_a_person_who_signs_in_with_the_password_shown_once(web: W
     root = web.person("root", "admin", "/admin/people")
     page = root.client.get("/admin/people")
     assert page.status_code == 200
-    assert "root root@acme.example admin — 2026-03-02 15:00 UTC signs in" in words(page)
+    assert "root root@acme.example admin — 2 Mar 2026 09:00 CST signs in" in words(page)
     added = root.post("/admin/people", {"name": "ivy", "role": "manager", "side": "sales", "email": "ivy@acme.example"})
     assert added.status_code == 201
     assert "ivy (manager) is added." in words(added)

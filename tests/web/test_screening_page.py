@@ -34,7 +34,7 @@ def test_a_qualifier_calls_answers_and_passes_a_lead_from_the_queue(site: Site, 
     page = sign_in(browser, site, "quinn", WIDE)
     expect(page.get_by_role("heading", name="Screening")).to_be_visible()  # a qualifier lands on the queue
     row = page.locator(f"#lead-{ann}")
-    expect(row).to_contain_text("call by 2026-03-02 19:00 UTC")  # 4 working hours after 09:00 in Chicago
+    expect(row).to_contain_text("call by 2 Mar 2026 13:00 CST")  # 4 working hours after 09:00 in Chicago
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # the form fits beside the lead
 
     row.get_by_label("Call").select_option("reached")

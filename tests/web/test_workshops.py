@@ -158,7 +158,7 @@ def test_the_report_page_shows_kappa_in_words_the_disagreements_and_the_suggeste
     assert ('data-testid="worse"' in page.text) == worse
     assert "Propose it as a candidate" in words
     title = next(r for r in found.refit.rules if r.rule == "senior-title")
-    assert f"senior-title {title.points:g} {title.suggested:g}" in words
+    assert f"Senior title {title.points:g} {title.suggested:g}" in words
 
     download = dana.client.get("/workshops/q3/suggested.yaml")
     assert download.status_code == 200

@@ -14,6 +14,7 @@ from leadpact.cli import (
     accounts,
     agreement,
     audit,
+    clock,
     dedupe,
     demo,
     forms,
@@ -34,7 +35,7 @@ from leadpact.cli import (
     webhooks,
     workshop,
 )
-from leadpact.cli.common import err, state, worded
+from leadpact.cli.common import err, out, state, width, worded
 from leadpact.config import DATABASE_ENV, Settings
 from leadpact.domain.errors import LeadpactError
 
@@ -64,6 +65,7 @@ app.add_typer(forms.form_app, name="form")
 app.add_typer(webhooks.webhook_app, name="webhook")
 app.add_typer(nurture.nurture_app, name="nurture")
 app.add_typer(screening.screening_app, name="screening")
+app.add_typer(clock.clock_app, name="clock")
 
 
 @app.callback()
@@ -78,6 +80,7 @@ def root(
     ] = None,
 ) -> None:
     state.settings = Settings.resolve(db)
+    out.width = width()  # as the command runs: the terminal, or COLUMNS, may have changed since the import
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ import dataclasses
 import getpass
 import json
 import os
+import shutil
 import socket
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -19,7 +19,7 @@ from rich.console import Console
 from leadpact.config import Settings
 from leadpact.domain.audit import Actor
 from leadpact.domain.errors import InvalidInput, LeadpactError
-from leadpact.services import agreements
+from leadpact.services import agreements, store_clock
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock, FixedClock, SystemClock, parse_moment
 from leadpact.store.database import connect, current_revision
@@ -28,10 +28,17 @@ from leadpact.store.unit_of_work import UnitOfWork
 T = TypeVar("T")
 
 
-# Piped output is not squeezed to 80 columns: tables stay readable in files and CI logs.
-out = Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
-wide = out if sys.stdout.isatty() else Console(markup=False, highlight=False, width=1000)
-"""Report tables piped to a file keep every column whole."""
+PIPED_WIDTH = 160
+"""The width of output piped to a file or a CI log, unless COLUMNS says otherwise: not squeezed to 80 columns."""
+
+
+def width() -> int:
+    """How wide the output is: COLUMNS when set, else the terminal's width, else (piped) ``PIPED_WIDTH``."""
+    return shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
+
+
+out = Console(markup=False, highlight=False, width=width())
+"""The standard output; a command sets its width again as it starts (``cli.root``), from the environment then."""
 err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 At = Annotated[
@@ -60,7 +67,23 @@ state = State()
 
 
 def clock_for(at: str | None) -> Clock:
-    return FixedClock(parse_moment(at, "at")) if at else SystemClock()
+    """The moment ``--at`` names; else the store's clock while one is set (said on stderr, so ``--json`` output
+    stays clean); else real time."""
+    if at:
+        return FixedClock(parse_moment(at, "at"))
+    engine = connect(state.settings.database_url)
+    try:
+        setting = store_clock.read(engine)
+    finally:
+        engine.dispose()
+    if setting is None:
+        return SystemClock()
+    clock = setting.clock(SystemClock())
+    err.print(
+        f"note: this store runs on a demo clock: it is now {clock.now():%Y-%m-%d %H:%M} UTC here; "
+        "'leadpact clock clear' returns it to real time"
+    )
+    return clock
 
 
 @contextmanager

@@ -17,7 +17,9 @@ from leadpact.demo import store as demo_store
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoYear, story
 from leadpact.domain.errors import Conflict, InvalidInput
-from leadpact.services.clock import FixedClock
+from leadpact.services import store_clock
+from leadpact.services.clock import FixedClock, SystemClock
+from leadpact.services.store_clock import Setting
 from leadpact.store.database import DEFAULT_URL, connect, empty, migrate
 
 commands = typer.Typer()
@@ -43,6 +45,9 @@ def demo(
     the funnel and costs by source, the SLA by team, reject and lost reasons, and whether the grades predict
     conversion; and commands to explore further: 'lead show EMAIL', 'queue REP', more reports, and
     'agreement backtest FILE' to try a change to the agreement on the year's history.
+
+    The store's clock is set to the world's last moment: every command and 'leadpact serve' work on the world as
+    if its year were ending now, until 'leadpact clock clear'.
     """
     if leads < 1:
         raise InvalidInput("--leads: a world needs at least 1 lead")
@@ -76,6 +81,7 @@ def demo(
         told = with_agreement(lambda uow, inforce: story(uow, inforce, year))
     with unit_of_work() as uow:
         logins = people.add_logins(uow, FixedClock(year.ended_at))
+        clock = store_clock.set_to(uow, SystemClock(), store_clock.start_of(uow, store_clock.LATEST))
     _print_year(year, where, seconds, mailbox)
     out.print(f"\nThe reports, as of the year's end ({as_at(year.ended_at)}):")
     for report in told:
@@ -83,15 +89,19 @@ def demo(
         # a report's further sections are left to 'leadpact report', which the hints name: one screen or two here
         print_report(dataclasses.replace(report, sections=()), heading=False)
     _print_hints(year)
-    _print_logins(logins)
+    _print_logins(logins, clock)
 
 
-def _print_logins(logins: list[people.Login]) -> None:
+def _print_logins(logins: list[people.Login], clock: Setting) -> None:
     command = _command()
     out.print(
-        f"\nServe it: '{command} serve --clock-start latest' runs the web app, the API and the worker as if the "
-        "year were ending now; open http://127.0.0.1:8000 and sign in with the password "
-        f"'{people.PASSWORD}' as any of:"
+        f"\nThe store's clock now reads {as_at(clock.starts_at)}, the world's last activity, and runs on from there: "
+        f"every command and the served app work on the world as if its year were ending now ('{command} clock "
+        "clear' returns them to real time)."
+    )
+    out.print(
+        f"Serve it: '{command} serve' runs the web app, the API and the worker; open http://127.0.0.1:8000 and sign "
+        f"in with the password '{people.PASSWORD}' as any of:"
     )
     for login in logins:
         what = login.role + (f", {login.side} side: signs the agreement" if login.side else "")

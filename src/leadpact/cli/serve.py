@@ -8,24 +8,11 @@ import typer
 
 from leadpact.cli.common import as_at, err, out, state, unit_of_work
 from leadpact.config import WEBHOOK_SECRET_ENV, WEBHOOKS_ENV
-from leadpact.domain.errors import InvalidInput
-from leadpact.services import activity, webhooks
-from leadpact.services.clock import Clock, RunningClock, SystemClock, parse_moment
+from leadpact.services import store_clock, webhooks
+from leadpact.services.clock import SystemClock
 from leadpact.store.database import connect
-from leadpact.store.unit_of_work import UnitOfWork
 
 commands = typer.Typer()
-
-
-def _clock_start(uow: UnitOfWork, text: str | None) -> Clock:
-    if text is None:
-        return SystemClock()
-    if text != "latest":
-        return RunningClock(parse_moment(text, "clock_start"))
-    latest = activity.latest(uow)
-    if latest is None:
-        raise InvalidInput("--clock-start latest: the database records no activity yet")
-    return RunningClock(latest)
 
 
 @commands.command()
@@ -36,8 +23,9 @@ def serve(
         str | None,
         typer.Option(
             "--clock-start",
-            help="Run the clock from this moment (ISO 8601) instead of now, or from 'latest', the last activity "
-            "the database records: a demo world is served as if its year were ending now.",
+            help="Set the store's clock to this moment (ISO 8601), or to 'latest', the last activity the database "
+            "records, as 'leadpact clock set' does: the app and every command then run on it (a demo world as if "
+            "its year were ending now) until 'leadpact clock clear'. 'leadpact demo' sets it already.",
         ),
     ] = None,
     worker_seconds: Annotated[
@@ -63,15 +51,21 @@ def serve(
 
     from leadpact.app import create_app
 
+    real = SystemClock()
     with unit_of_work() as uow:  # refuses a database that is not set up
-        clock = _clock_start(uow, clock_start)
+        if clock_start is not None:
+            store_clock.set_to(uow, real, store_clock.start_of(uow, clock_start, "clock_start"))
+        setting = store_clock.current(uow)
         subscribed = len(webhooks.subscriptions(uow))
     settings = state.settings
-    application = create_app(settings, clock, worker_every=worker_seconds or None)
+    application = create_app(settings, real, worker_every=worker_seconds or None)
     where = connect(settings.database_url).url.render_as_string(hide_password=True)
     out.print(f"leadpact on {where}: http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    if clock_start:
-        out.print(f"The clock runs from {as_at(clock.now())}.")
+    if setting is not None:
+        out.print(
+            f"The clock runs from {as_at(setting.clock(real).now())}: the store's clock, set by {setting.set_by}; "
+            "'leadpact clock clear' returns the app and every command to real time, also while it runs."
+        )
     if worker_seconds:
         channels = [*settings.webhooks, *([settings.smtp_url] if settings.smtp_url else [])]
         if subscribed:

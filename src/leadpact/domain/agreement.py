@@ -48,6 +48,7 @@ class FitRule:
     id: str
     condition: Condition
     points: float
+    title: str | None = None  # what people read the rule as; none: its id in words (``wording.rule_title``)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ _FLOAT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([hd])$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+TITLE_LENGTH = 80
 
 
 class _Reader:
@@ -460,6 +461,7 @@ class _Parser:
             self.r.each(m["rules"], "fit.rules", lambda n, p: self.fit_rule(n, p, questions)) if ("rules" in m) else []
         )
         self.unique([rule.id for rule in rules], m.get("rules"), "fit.rules", "rule id")
+        self.unique([rule.title for rule in rules if rule.title], m.get("rules"), "fit.rules", "rule title")
         grades = self.r.each(m["grades"], "fit.grades", self.grade) if "grades" in m else []
         if "grades" in m:
             self.check_bounded_list(m["grades"], "fit.grades", [g.fit_at_least for g in grades], "fit_at_least")
@@ -480,15 +482,27 @@ class _Parser:
             self.r.fail(node, path, f"entries must be in descending order of {key}")
 
     def fit_rule(self, node: yaml.Node, path: str, questions: dict[str, tuple[str, ...]]) -> FitRule | None:
-        m = self.r.mapping(node, path, required=("id", "field", "points"), optional=tuple(o.value for o in Op))
+        m = self.r.mapping(node, path, required=("id", "field", "points"), optional=("title", *(o.value for o in Op)))
         if m is None:
             return None
         rule_id = self.r.name(m["id"], f"{path}.id") if "id" in m else None
+        title = self.title(m["title"], f"{path}.title") if "title" in m else None
         points = self.r.number(m["points"], f"{path}.points") if "points" in m else None
         condition = self.condition(m, node, path, questions)
-        if rule_id is None or points is None or condition is None:
+        if rule_id is None or points is None or condition is None or ("title" in m and title is None):
             return None
-        return FitRule(id=rule_id, condition=condition, points=points)
+        return FitRule(id=rule_id, condition=condition, points=points, title=title)
+
+    def title(self, node: yaml.Node, path: str) -> str | None:
+        """A rule's title: one line that people read it as, where its id is for the file."""
+        value = self.r.text(node, path)
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or "\n" in value or len(value) > TITLE_LENGTH:
+            self.r.fail(node, path, f"a title is one line of 1 to {TITLE_LENGTH} characters")
+            return None
+        return value
 
     def grade(self, node: yaml.Node, path: str) -> Grade | None:
         m = self.r.mapping(node, path, required=("grade",), optional=("fit_at_least",))

@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "lead.qualify": "recorded the qualification answers",
     "lead.convert": "converted a lead to an opportunity",
     "lead.stage": "moved an opportunity to another stage",
+    "lead.revise": "changed an opportunity's amount or expected close date",
     "lead.won": "closed an opportunity as won",
     "lead.lost": "closed an opportunity as lost",
     "feedback.record": "recorded sales feedback",
@@ -71,5 +72,7 @@ ACTIONS: dict[str, str] = {
     "sign_in.throttled": "was throttled after wrong passwords",
     "nurture.adopt": "adopted a version of the nurture sequences",
     "nurture.enroll": "enrolled leads in a nurture sequence",
+    "clock.set": "set the store's clock",
+    "clock.clear": "cleared the store's clock",
 }
 """Every action the trail records, in the words the admin's page uses."""

@@ -11,6 +11,8 @@ arrived as text from a CSV file. A condition on an empty field is false, except 
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -202,7 +204,7 @@ def describe_condition(condition: Condition) -> str:
         case Op.NOT_IN:
             return f"{field} is none of [{', '.join(str(v) for v in _many(value))}]"
         case Op.MATCHES:
-            return f"{field} matches {value}"
+            return describe_pattern(field, str(value))
         case Op.BETWEEN:
             low, high = _many(value)
             return f"{field} between {float(low):g} and {float(high):g}"
@@ -216,6 +218,147 @@ def describe_condition(condition: Condition) -> str:
             return f"{field} is {'' if value else 'not '}empty"
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(op)
+
+
+FLAG_IGNORE_CASE = "(?i)"
+WORD_BOUNDARY = r"\b"
+MAX_WORDS = 12
+"""A pattern that stands for more words or phrases than this reads as the pattern itself."""
+_LITERAL = re.compile(r"[^\W_]|[ '&/,@-]")
+_ESCAPED = frozenset(".-&/' ,")
+_SEPARATORS = frozenset(" -_.")
+_SMALL_WORDS = frozenset({"a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to"})
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A pattern that is a choice of words or phrases: how it is placed in the field (``verb``), the words, and
+    whether their case counts."""
+
+    verb: str
+    words: tuple[str, ...]
+    ignore_case: bool
+
+
+def describe_pattern(field: str, source: str) -> str:
+    r"""A regular expression in words when it is a choice of words or phrases: ``(?i)\b(vp|head)\b`` on title reads
+    "title mentions VP or Head"; a pattern that is more than that reads as itself."""
+    read = _words(source)
+    if read is None:
+        return f"{field} matches the pattern {source}"
+    whole = read.verb in ("mentions", "is")
+    shown = dict.fromkeys(_styled(w, whole and read.ignore_case) for w in read.words)
+    case = "" if read.ignore_case or not any(c.isalpha() for w in shown for c in w) else " (case as written)"
+    return f"{field} {read.verb} {_listed(list(shown))}{case}"
+
+
+def _words(source: str) -> _Words | None:
+    """The words a pattern stands for, or None when it stands for more than a choice of words."""
+    rest = source
+    ignore_case = rest.startswith(FLAG_IGNORE_CASE)
+    rest = rest.removeprefix(FLAG_IGNORE_CASE)
+    start, rest = rest.startswith("^"), rest.removeprefix("^")
+    end = rest.endswith("$") and not rest.endswith("\\$")
+    rest = rest.removesuffix("$") if end else rest
+    bounded, inner = _bounded(rest)
+    if bounded and "|" in inner and _ungrouped(inner) == inner:
+        bounded, inner = False, rest  # \bvp\b|\bhead\b: each alternative has its own bounds
+    rest = _ungrouped(inner)
+    if "(" in rest or ")" in rest:
+        return None
+    alternatives = [_bounded(alternative) for alternative in rest.split("|")]
+    if not bounded and any(b for b, _ in alternatives):
+        bounded = all(b for b, _ in alternatives)
+        if not bounded:
+            return None  # some alternatives whole words, others not: no one verb says it
+    words: list[str] = []
+    for _, alternative in alternatives:
+        expanded = _expanded(alternative)
+        if expanded is None:
+            return None
+        words += expanded
+    if len(words) > MAX_WORDS:
+        return None
+    if start and end:
+        verb = "is"
+    elif start or end:
+        if bounded:
+            return None
+        verb = "starts with" if start else "ends with"
+    else:
+        verb = "mentions" if bounded else "contains"
+    return _Words(verb, tuple(words), ignore_case)
+
+
+def _bounded(text: str) -> tuple[bool, str]:
+    """Whether ``text`` is bounded by ``\b`` at both ends, and what is between."""
+    size = len(WORD_BOUNDARY)
+    if len(text) > 2 * size and text.startswith(WORD_BOUNDARY) and text.endswith(WORD_BOUNDARY):
+        return True, text[size:-size]
+    return False, text
+
+
+def _ungrouped(text: str) -> str:
+    """``text`` without one group around the whole of it, ``(...)`` or ``(?:...)``."""
+    inner = text.removeprefix("(?:") if text.startswith("(?:") else text.removeprefix("(")
+    if inner == text or not inner.endswith(")"):
+        return text
+    inner = inner[:-1]
+    return inner if "(" not in inner and ")" not in inner else text
+
+
+def _expanded(text: str) -> list[str] | None:
+    r"""The words one alternative stands for: letters, digits, spaces and plain punctuation, a class of letters
+    (``c[eio]o``), a class of separators or ``\s`` (a space), each maybe optional (``?``); None for anything more."""
+    parts: list[tuple[str, ...]] = []
+    at = 0
+    while at < len(text):
+        part, at = _part(text, at)
+        if part is None:
+            return None
+        if text[at : at + 1] == "?":
+            part, at = ("", *part), at + 1
+        parts.append(part)
+    if not parts or math.prod(len(p) for p in parts) > MAX_WORDS:
+        return None
+    words = ["".join(chosen) for chosen in itertools.product(*parts)]
+    return None if any(not w.strip() for w in words) else words
+
+
+def _part(text: str, at: int) -> tuple[tuple[str, ...] | None, int]:
+    """The choice of characters at ``at`` and where the next begins; None when it is more than a plain choice."""
+    char = text[at]
+    if char == "\\":
+        escaped = text[at + 1 : at + 2]
+        if escaped == "s":
+            after = at + 2
+            return (" ",), after + 1 if text[after : after + 1] in ("+", "*") else after
+        return ((escaped,), at + 2) if escaped and escaped in _ESCAPED else (None, at)
+    if char == "[":
+        close = text.find("]", at)
+        inside = text[at + 1 : close] if close > at else ""
+        if inside and all(c.isalnum() for c in inside):
+            return tuple(inside), close + 1
+        if inside and all(c in _SEPARATORS for c in inside):
+            return (" ",), close + 1
+        return None, at
+    return ((char,), at + 1) if _LITERAL.fullmatch(char) else (None, at)
+
+
+def _styled(word: str, as_title_words: bool) -> str:
+    """A word or phrase as the pattern gives it; matched without regard to case and written all in lower case, as a
+    title would write it: VP, Vice President, Head of Sales."""
+    word = " ".join(word.split())
+    if not as_title_words or any(c.isupper() for c in word):
+        return word
+    if word.isalpha() and len(word) <= 3:
+        return word.upper()  # vp, ceo: an abbreviation
+    tokens = word.split(" ")
+    return " ".join(t if i and t in _SMALL_WORDS else t[:1].upper() + t[1:] for i, t in enumerate(tokens))
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _one(value: Value) -> Scalar:

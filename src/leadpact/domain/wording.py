@@ -1,10 +1,11 @@
 """The agreement in plain words, written once: the CLI's ``agreement show``, the agreement page and the diff of
-two versions all say a rule the same way. (A fit condition's words are with the condition, in ``conditions``; a
-health bound's with the bound, in ``health``.)
+two versions all say a rule the same way, and name a fit rule by its title, not the id the file keys it by. (A fit
+condition's words are with the condition, in ``conditions``; a health bound's with the bound, in ``health``.)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from leadpact.domain import feedback, screening
@@ -49,6 +50,26 @@ def describe_reason(reason: RejectReason) -> str:
     if reason.disqualify:
         return "disqualifies"
     return f"recycles after {number(reason.recycle_after_days)} days"
+
+
+def words_of(name: str) -> str:
+    """A name the agreement file gives (``senior-title``, ``vp_title``) in words: Senior title, VP title. A part
+    with no vowel (vp, hr, b2b) is taken for an abbreviation."""
+    parts = [part if re.search("[aeiouy]", part) else part.upper() for part in re.split("[-_]+", name) if part]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def rule_title(rule: FitRule) -> str:
+    """A fit rule as people read it: the title the agreement gives it, else its id in words."""
+    return rule.title or words_of(rule.id)
+
+
+def title_of(agreement: Agreement | None, rule_id: str) -> str:
+    """The title of the agreement's fit rule ``rule_id``; a rule it no longer has (a lead's points from an earlier
+    version) by its id in words."""
+    rule = next((r for r in agreement.fit_rules if r.id == rule_id), None) if agreement else None
+    return rule_title(rule) if rule else words_of(rule_id)
 
 
 def describe_fit_rule(rule: FitRule) -> str:
@@ -104,7 +125,7 @@ def parts(a: Agreement) -> list[Part]:
         Part(
             "Fit rules",
             "Each rule adds its points at most once, from what is known about the lead and its company.",
-            tuple((r.id, describe_fit_rule(r)) for r in a.fit_rules),
+            tuple((rule_title(r), describe_fit_rule(r)) for r in a.fit_rules),
             "rule",
         ),
         Part(

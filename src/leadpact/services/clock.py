@@ -1,5 +1,6 @@
-"""Where services get "now" from: the real clock, or a fixed moment for reproducible results (``--at``); and how a
-moment or a date given as text is read."""
+"""Where services get "now" from: the real clock, a fixed moment for reproducible results (``--at``), or real time
+running on from a chosen moment (the store's clock, ``services.store_clock``); and how a moment or a date given as
+text is read."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ class FixedClock:
         return self.at
 
 
-def parse_moment(text: str, field: str) -> datetime:
-    """An ISO 8601 moment given for ``field``; one without a zone is taken as UTC."""
+def parse_moment(text: str, field: str | None) -> datetime:
+    """An ISO 8601 moment given for ``field`` (None: a command's argument, which its error need not name); one without
+    a zone is taken as UTC."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
@@ -48,11 +50,14 @@ def parse_date(text: str, field: str) -> date:
         raise InvalidInput(f"'{text}' is not a date like 2026-01-31", field) from exc
 
 
+@dataclass(frozen=True)
 class RunningClock:
-    """Real time flowing from a chosen start: a world built up to a past moment is served as if it were now."""
+    """Real time running on from ``starts_at``, which the clock read at the real moment ``set_at``: a world built up
+    to a past moment is worked on as if it were now."""
 
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
+    starts_at: datetime
+    set_at: datetime
+    real: Clock
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return self.starts_at + (self.real.now() - self.set_at)
