@@ -18,6 +18,7 @@ from leadpact.services import (
     agreements,
     audit,
     auth,
+    bulk_actions,
     campaigns,
     dedupe,
     feedback,
@@ -96,6 +97,7 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
     act("spam@acme.example", "disqualify")
     hand_off(engine, clock, inforce, "back@acme.example")
     act("back@acme.example", "reject")
+    moved = hand_off(engine, clock, inforce, "moved@acme.example")
     with UnitOfWork(engine, ROOT) as uow:
         team.add_user(uow, clock, "dana", "manager", side="marketing")
         team.add_user(uow, clock, "sam", "manager", side="sales")
@@ -110,6 +112,8 @@ def test_every_kind_of_change_made_by_someone_is_kept_with_who_and_from_where(
         team.set_max_open(uow, clock, "ann", 20)
         accounts.set_owner(uow, clock, "acme.example", "ann")
         team.set_manager(uow, clock, "americas", "dana")
+        team.add_user(uow, clock, "bob", "rep", team="americas", capacity=1)
+        bulk_actions.reassign(uow, clock, inforce, Principal(Role.ADMIN, "root"), [moved], "bob")
         _, token = auth.create_token(uow, clock, "crm", "marketing")
         auth.revoke_token(uow, clock, token.id)
         hook, _ = webhooks.add(uow, clock, "https://crm.acme.example/hook", [])

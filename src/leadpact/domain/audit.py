@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "feedback.record": "recorded sales feedback",
     "dedupe.merge": "merged a duplicate lead or account into another",
     "lead.disqualify": "disqualified an inquiry",
+    "lead.reassign": "gave a lead to another rep",
     "screening.call": "logged a screening call",
     "screening.answer": "recorded a lead's answers in screening",
     "screening.pass": "passed a screened lead to sales",

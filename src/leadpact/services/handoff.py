@@ -19,7 +19,7 @@ from leadpact.domain.errors import Conflict
 from leadpact.domain.lifecycle import Move, Stage, withdrawn_stage
 from leadpact.domain.routing import Member, owner_takes, pick_member, team_for
 from leadpact.domain.scoring import engagement_at, from_seconds, to_seconds
-from leadpact.services import lifecycle, nurture, outbox
+from leadpact.services import audit, lifecycle, nurture, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.facts import facts_of
@@ -175,6 +175,7 @@ def hand_to(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, team: T
     current = end_assignment(uow, lead, clock.now(), "reassigned")
     accepted = current is not None and current.accepted_at is not None
     _deal(uow, clock, lead, inforce, _Choice(team, rep, [rep], {}), accepted)
+    audit.record(uow, clock.now(), "lead.reassign", f"lead {lead.id}", rep=rep.name)
 
 
 def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _Choice, accepted: bool) -> User:
