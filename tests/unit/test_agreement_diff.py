@@ -53,6 +53,12 @@ def test_changed_points_of_a_fit_rule_name_the_rule_and_both_values() -> None:
     assert "between 200 and 5000" in line  # what the rule checks, in words
 
 
+def test_a_fit_rule_given_a_title_shows_the_title_before_and_after() -> None:
+    new = parsed(("{id: target-size, field:", "{id: target-size, title: Mid-size companies, field:"))
+    (line,) = diff_agreements(parsed(), new)
+    assert in_order(line, "'Target size'", "'Mid-size companies'")
+
+
 def test_a_new_threshold_shows_old_and_new() -> None:
     (line,) = diff_agreements(parsed(), parsed(("qualified: {score_at_least: 60", "qualified: {score_at_least: 55")))
     assert "threshold" in line

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from leadpact.domain import feedback, screening
-from leadpact.domain.agreement import Agreement
+from leadpact.domain.agreement import Agreement, FitRule
 from leadpact.domain.conditions import describe_condition
 from leadpact.domain.health import describe_bound
 from leadpact.domain.wording import (
@@ -20,6 +20,7 @@ from leadpact.domain.wording import (
     describe_model,
     describe_reason,
     number,
+    rule_title,
 )
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
         "fit rule",
         {r.id: r for r in old.fit_rules},
         {r.id: r for r in new.fit_rules},
-        describe_fit_rule,
+        _fit_rule,
     )
     _changed(lines, "grades", _grades(old), _grades(new))
     _changed(lines, "decay", describe_decay(old.half_life_days), describe_decay(new.half_life_days))
@@ -96,6 +97,11 @@ def diff_agreements(old: Agreement, new: Agreement) -> list[str]:
         describe_bound,
     )
     return lines
+
+
+def _fit_rule(rule: FitRule) -> str:
+    """A fit rule with its title, so a rule retitled alone reads as changed."""
+    return f"'{rule_title(rule)}', {describe_fit_rule(rule)}"
 
 
 def _grades(a: Agreement) -> str:
