@@ -156,6 +156,7 @@ def test_a_lead_is_explained_point_by_point(api: Api) -> None:
         "target-size": 15.0,
         "target-industry": 15.0,
     }
+    assert {f["title"] for f in x["fit_rules"]} == {"Senior title", "Target size", "Target industry"}  # ids in words
     assert [(e["event_id"], e["type"], e["points"], e["factor"]) for e in x["events"]] == [
         ("form-1", "contact_form", 30.0, 1.0)
     ]

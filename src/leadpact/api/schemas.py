@@ -134,9 +134,10 @@ class LeadPage(BaseModel):
 
 
 class FitLineOut(Answer):
-    rule: str
+    rule: str = Field(description="The rule's id in the agreement.")
     points: float
     rule_text: str = Field(description="The rule in words.")
+    title: str = Field(description="The rule as the agreement titles it (else its id in words).")
 
 
 class EventLineOut(Answer):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from leadpact.domain.scoring import decay, from_seconds, to_seconds
-from leadpact.domain.wording import describe_fit_rule
+from leadpact.domain.wording import describe_fit_rule, title_of
 from leadpact.services import handoff, models, nurture, screening
 from leadpact.services.agreements import InForce
 from leadpact.services.models import Prediction
@@ -27,9 +27,10 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 @dataclass
 class FitLine:
-    rule: str
+    rule: str  # the rule's id
     points: float
     rule_text: str
+    title: str  # the rule as the agreement titles it
 
 
 @dataclass
@@ -140,7 +141,7 @@ def explain(uow: UnitOfWork, inforce: InForce, lead: Lead, now: datetime, *, pre
             continue
         if kind == "fit":
             text = describe_fit_rule(rules[item]) if item in rules else "(rule no longer in the agreement)"
-            fit_lines.append(FitLine(item, total, text))
+            fit_lines.append(FitLine(item, total, text, title_of(agreement, item)))
         else:
             moment = rows[0][0]
             value = sum(decay(p, at - m, agreement.half_life_days) for m, p in rows)
