@@ -94,15 +94,19 @@ def test_a_reps_pipeline_lists_open_deals_by_stage_then_the_closed_ones(engine: 
         opportunities.win(uow, clock, inforce, intake.find_lead(uow, "c@three.example"))
 
     with UnitOfWork(engine) as uow:
-        deals = pipeline.pipeline(uow, inforce, user_named(uow, "ann"))
+        board = pipeline.board(uow, inforce, user_named(uow, "ann"))
         of_a = pipeline.deals_of(uow, inforce, intake.find_lead(uow, "a@one.example"))
 
-    assert [(d.email, d.stage, d.closed_at is None, d.won) for d in deals] == [
-        ("b@two.example", "discovery", True, None),
-        ("a@one.example", "proposal", True, None),
-        ("c@three.example", "discovery", False, True),
+    assert [(c.stage, c.probability, c.count, c.amount, [d.email for d in c.deals]) for c in board.columns] == [
+        ("discovery", 0.10, 1, 13000.0, ["b@two.example"]),
+        ("proposal", 0.40, 1, 13000.0, ["a@one.example"]),
+        ("negotiation", 0.70, 0, 0.0, []),
     ]
-    assert [d.probability for d in deals] == [0.10, 0.40, 0.10]
+    assert [(d.email, d.stage, d.won, d.probability) for d in board.closed] == [
+        ("c@three.example", "discovery", True, 0.10)
+    ]
+    assert (board.open_count, board.open_amount, board.closed_count, board.won_count) == (2, 26000.0, 1, 1)
+    assert board.weighted == pytest.approx(13000 * 0.1 + 13000 * 0.4)
     assert [(d.amount, d.owner) for d in of_a] == [(13000.0, "ann")]
     assert [(m.from_stage, m.to_stage, m.by) for m in of_a[0].moves] == [
         (None, "discovery", "ann"),

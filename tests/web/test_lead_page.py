@@ -233,9 +233,13 @@ def test_what_sends_a_lead_or_a_deal_away_asks_first_naming_the_lead_and_accepti
         ("convert", "lead", {"amount": "12000", "close_date": "2026-05-29"}),
     ):
         assert alice.post(f"/leads/{lead_id}/{action}", {"view": view, **form}).status_code == 303
-    for path in (f"/leads/{lead_id}", "/pipeline"):
+    for path, move in (
+        (f"/leads/{lead_id}", f"Move the opportunity of {KIM} from discovery to the stage chosen?"),
+        ("/pipeline", None),  # the board's one-click move to the next stage, undone by its move back
+    ):
         deal = forms(path)
-        assert deal["stage"] == f"Move the opportunity of {KIM} from discovery to the stage chosen?"
+        assert deal["stage"] == move
+        assert deal["revise"] is None  # a new amount or close date can be put back as easily
         assert deal["won"] == (
             f"Close the opportunity of {KIM} ($12,000) as won? {KIM} becomes a customer; a closed deal cannot be "
             "reopened."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from sqlalchemy import select
@@ -84,6 +85,39 @@ def move_stage(
     )
     opportunity.stage = stage
     audit.record(uow, clock.now(), "lead.stage", f"lead {lead.id}", rep=user.name, stage=stage)
+    return opportunity
+
+
+def revise(
+    uow: UnitOfWork, clock: Clock, lead: Lead, amount: float, close_date: date, rep: str | None = None
+) -> Opportunity:
+    """The open opportunity's amount and expected close date, as the rep now expects them.
+
+    The trail keeps each change with what it replaced: the lead's row is locked first (``lead_for_change``), so two
+    changes at the same moment come one after the other, and each one's old values are the other's new ones.
+    """
+    if not math.isfinite(amount) or amount < 0:
+        raise InvalidInput("an opportunity's amount is 0 or more", "amount")
+    if lead.stage != Stage.OPPORTUNITY:
+        raise IllegalTransition(f"lead {lead.email} is in stage {lead.stage}; only an open opportunity is revised")
+    user = acting_rep(uow, lead, rep)
+    opportunity = open_opportunity(uow, lead)
+    if (opportunity.amount, opportunity.close_date) == (amount, close_date):
+        return opportunity
+    audit.record(
+        uow,
+        clock.now(),
+        "lead.revise",
+        f"lead {lead.id}",
+        rep=user.name,
+        opportunity=opportunity.id,
+        amount=amount,
+        close_date=close_date,
+        was_amount=opportunity.amount,
+        was_close_date=opportunity.close_date,
+    )
+    opportunity.amount = amount
+    opportunity.close_date = close_date
     return opportunity
 
 

@@ -1,5 +1,10 @@
 """A rep's pages: my queue, my pipeline, the lead page that explains a score, and the actions taken on them.
 
+The queue and the pipeline come a page at a time (``services.queue``, ``services.pipeline``): a link that fetches
+the next page, which HTMX adds below the last one, or which opens as a page of its own without script. The queue
+looks for news while it is open: leads handed to the rep since it was drawn, and SLA clocks that ran out, shown at
+its top; the navigation counts the leads waiting to be accepted on every page.
+
 Every action calls the service the CLI calls, as the viewer (a rep acts as themself; a manager or an admin acts
 for the lead's owner). An HTMX request gets back the part of the page the action changed (a queue row, the lead
 page's body, the pipeline) with the confirmation in the page's message area; a plain form post is sent back to
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from leadpact.domain.agreement import Agreement as Terms
@@ -22,9 +27,10 @@ from leadpact.domain.permissions import Action, Role
 from leadpact.http.deps import Agreement, Now, Uow
 from leadpact.services import explain, feedback, intake, opportunities, pipeline, queue, sales, timeline
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import Clock
+from leadpact.services.clock import Clock, parse_moment
 from leadpact.services.explain import Explanation, ScorePoint
 from leadpact.services.pipeline import Deal
+from leadpact.services.queue import Cursor
 from leadpact.services.team import user_named
 from leadpact.store.tables import Account, Lead, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -43,6 +49,7 @@ DONE: dict[str, str] = {
     "qualify": "qualification answers recorded; the lead is sales-qualified and ready to convert.",
     "convert": "converted to an opportunity; it is on your pipeline now.",
     "stage": "opportunity moved to another sales stage.",
+    "revise": "amount and expected close date saved.",
     "won": "won; the lead is a customer.",
     "lost": "lost; the lead goes back to marketing for nurturing.",
     "feedback": "feedback recorded; marketing sees it in the feedback report.",
@@ -50,6 +57,10 @@ DONE: dict[str, str] = {
 """What each action did, in words, for the message area."""
 
 THRESHOLD_COLOUR, SCORE_COLOUR = "#a15c00", "#2456c7"
+RETIRED = "*"
+"""The pipeline's column of the sales stages an earlier agreement version had, in links."""
+LAPSES_SHOWN = 10
+"""SLA clocks that ran out while the queue was open, listed by name at its top; the rest are counted."""
 
 
 def _acting_as(viewer: Viewer) -> str | None:
@@ -92,17 +103,90 @@ def _done(code: str | None) -> str | None:
 
 @router.get("/queue")
 def queue_page(
-    request: Request, viewer: Viewing, uow: Uow, clock: Now, inforce: Agreement, done: str | None = None
+    request: Request,
+    viewer: Viewing,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    after: str | None = None,
+    done: str | None = None,
 ) -> Response:
+    """The first page of the rep's queue, or the page after a place in it (``after``): HTMX asks for the rows alone."""
     rep = _rep_user(uow, viewer, "My queue")
-    items = queue.queue(uow, inforce, rep, clock.now())
-    return render(request, "queue/queue.html", items=items, done=_done(done), **_terms(inforce.agreement))
+    page = queue.page(uow, inforce, rep, clock.now(), Cursor.parse(after) if after else None)
+    template = "queue/rows.html" if after and request.headers.get("HX-Request") else "queue/queue.html"
+    return render(request, template, page=page, done=_done(done), **_terms(inforce.agreement))
+
+
+@router.get("/queue/live")
+def queue_live(
+    request: Request,
+    viewer: Viewing,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    since: str,
+    opened: Annotated[str, Query(alias="from")],
+) -> Response:
+    """What changed since the queue was drawn (``from``), for its top: the leads handed over since the last look
+    (``since``), every SLA clock that ran out meanwhile, and the navigation's count."""
+    rep = _rep_user(uow, viewer, "My queue")
+    now, first, last = clock.now(), parse_moment(opened, "from"), parse_moment(since, "since")
+    lapses, lapsed = queue.lapsed(uow, rep, first, now, LAPSES_SHOWN)
+    return render(
+        request,
+        "queue/live.html",
+        opened=first,
+        arrivals=queue.arrivals(uow, inforce, rep, last, now),
+        lapses=lapses,
+        lapsed=lapsed,
+        waiting=queue.waiting(uow, rep, now),
+        **_terms(inforce.agreement),
+    )
+
+
+@router.get("/queue/count")
+def queue_count(request: Request, viewer: Viewing, uow: Uow, clock: Now) -> Response:
+    """The navigation's count of the rep's leads waiting to be accepted (nothing for other roles)."""
+    if viewer.principal.role is not Role.REP:
+        return Response()
+    waiting = queue.waiting(uow, user_named(uow, viewer.principal.name), clock.now())
+    return render(request, "queue/count.html", waiting=waiting)
 
 
 @router.get("/pipeline")
-def pipeline_page(request: Request, viewer: Viewing, uow: Uow, inforce: Agreement, done: str | None = None) -> Response:
+def pipeline_page(
+    request: Request,
+    viewer: Viewing,
+    uow: Uow,
+    inforce: Agreement,
+    stage: str | None = None,
+    after: str | None = None,
+    closed: str | None = None,
+    done: str | None = None,
+) -> Response:
+    """The rep's board. With ``stage`` and ``after`` the column's cards after that place, with ``closed`` the
+    closed deals after that one: HTMX asks for them alone; without script they show on the board."""
     rep = _rep_user(uow, viewer, "My pipeline")
-    return render(request, "queue/pipeline.html", done=_done(done), **_pipeline(uow, inforce, rep))
+    htmx = bool(request.headers.get("HX-Request"))
+    terms = _terms(inforce.agreement)
+    if closed:
+        deals, more = pipeline.closed_deals(uow, inforce, rep, closed)
+        if htmx:
+            return render(request, "queue/closed_rows.html", deals=deals, more=more)
+    elif stage and after:
+        deals, more = pipeline.column(uow, inforce, rep, None if stage == RETIRED else stage, after)
+        if htmx:
+            return render(request, "queue/deal_cards.html", deals=deals, more=more, key=stage, view="pipeline", **terms)
+    body = _pipeline(uow, inforce, rep)
+    board: pipeline.Board = body["board"]
+    if closed:
+        board.closed, board.more_closed = deals, more
+    elif stage and after:
+        for column in board.columns:
+            if (column.stage or RETIRED) == stage:
+                column.deals, column.more = deals, more
+    return render(request, "queue/pipeline.html", done=_done(done), **body)
 
 
 @router.get("/leads/{lead_id:int}")
@@ -120,24 +204,8 @@ def lead_page(
 
 
 def _pipeline(uow: UnitOfWork, inforce: InForce, rep: User) -> dict[str, Any]:
-    """The rep's open deals grouped by sales stage (in the agreement's order), and the closed ones."""
-    deals = pipeline.pipeline(uow, inforce, rep)
-    open_ = [d for d in deals if d.closed_at is None]
-    stages: list[tuple[str, float | None, list[Deal]]] = [
-        (s.name, s.probability, [d for d in open_ if d.stage == s.name]) for s in inforce.agreement.sales_stages
-    ]
-    named = set(inforce.agreement.stage_names())
-    retired = [d for d in open_ if d.stage not in named]  # stages an earlier agreement version had
-    if retired:
-        stages.append(("other stages", None, retired))
-    return {
-        "stages": stages,
-        "open_count": len(open_),
-        "open_total": sum(d.amount for d in open_),
-        "weighted": sum(d.amount * (d.probability or 0.0) for d in open_),
-        "closed": [d for d in deals if d.closed_at is not None],
-        **_terms(inforce.agreement),
-    }
+    """The rep's board: open deals by sales stage (in the agreement's order), then the closed ones."""
+    return {"board": pipeline.board(uow, inforce, rep), "retired": RETIRED, **_terms(inforce.agreement)}
 
 
 def _may_see(viewer: Viewer, lead: Lead, deals: list[Deal]) -> bool:
@@ -291,8 +359,8 @@ def _fragment(
     terms = _terms(inforce.agreement)
     if view == "queue":
         owner = uow.session.get(User, lead.owner_id) if lead.owner_id else None
-        items = [i for i in queue.queue(uow, inforce, owner, now) if i.lead_id == lead.id] if owner else []
-        return render(request, "queue/row.html", item=items[0] if items else None, message=message, **terms)
+        item = queue.item(uow, inforce, owner, lead.id, now) if owner else None
+        return render(request, "queue/row.html", item=item, message=message, **terms)
     deals = pipeline.deals_of(uow, inforce, lead)
     if view == "pipeline" and deals and deals[0].owner:  # every opportunity has the owner who converted it
         body = _pipeline(uow, inforce, user_named(uow, deals[0].owner))
@@ -394,6 +462,26 @@ def move_stage(
         opportunities.move_stage(uow, clock, inforce, lead, stage, rep)
 
     return _act(request, uow, clock, inforce, viewer, lead_id, view, "stage", work)
+
+
+@router.post("/leads/{lead_id:int}/revise")
+def revise(
+    request: Request,
+    lead_id: int,
+    viewer: Posting,
+    uow: Uow,
+    clock: Now,
+    inforce: Agreement,
+    amount: Annotated[float, Form()],
+    close_date: Annotated[date, Form()],
+    view: ViewField = "lead",
+) -> Response:
+    """The open opportunity's amount and expected close date, edited where the deal is shown."""
+
+    def work(lead: Lead, rep: str | None) -> None:
+        opportunities.revise(uow, clock, lead, amount, close_date, rep)
+
+    return _act(request, uow, clock, inforce, viewer, lead_id, view, "revise", work)
 
 
 @router.post("/leads/{lead_id:int}/won")
