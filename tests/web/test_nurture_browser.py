@@ -115,8 +115,9 @@ def test_marketing_adopts_enrols_and_reads_each_sequences_funnel_and_a_lead_page
     expect(mia.locator("main")).to_contain_text("emails wait in the outbox")
 
     mia.goto(f"{site.url}/leads/{ivy}")
-    expect(mia.locator("#nurture")).to_contain_text("sequence not-ready, step 1 sent, step 2 due 2026-03-16 ")
-    expect(mia.locator("#nurture")).to_contain_text("sequence first-touch, step 1 due 2026-03-03 15:00")
+    # the agreement's zone (Chicago), named
+    expect(mia.locator("#nurture")).to_contain_text("sequence not-ready, step 1 sent, step 2 due 16 Mar 2026 ")
+    expect(mia.locator("#nurture")).to_contain_text("sequence first-touch, step 1 due 3 Mar 2026 09:00 CST")
 
 
 def test_the_nurture_page_fits_a_phone_with_each_funnels_figures_two_a_row(browser: Browser, site: Site) -> None:

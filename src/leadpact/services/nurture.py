@@ -15,6 +15,7 @@ import json
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -488,15 +489,15 @@ class InSequence:
     ended_at: datetime | None
     end_reason: str | None
 
-    @property
-    def where(self) -> str:
-        """Where the lead stands in the sequence, in words (times in UTC)."""
+    def where(self, when: Callable[[datetime], str]) -> str:
+        """Where the lead stands in the sequence, in words, each moment as ``when`` writes it (the command line in
+        UTC, the pages in the agreement's zone)."""
         sent = f"step {self.sent_step} sent, " if self.sent_step else ""
         if self.ended_at is not None:
             reason = (self.end_reason or "").replace("_", " ")
-            return f"{sent}left on {self.ended_at:%Y-%m-%d %H:%M} ({reason})"
+            return f"{sent}left on {when(self.ended_at)} ({reason})"
         if self.step is not None and self.due_at is not None:
-            return f"{sent}step {self.step} due {self.due_at:%Y-%m-%d %H:%M}"
+            return f"{sent}step {self.step} due {when(self.due_at)}"
         return f"step {self.sent_step}, the last, sent"
 
 

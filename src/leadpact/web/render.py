@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from leadpact.domain.report import Kind, shown
 from leadpact.domain.wording import title_of
+from leadpact.services.nurture import InSequence
 from leadpact.services.store_clock import StoreTime
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -41,6 +42,13 @@ def moment_in(value: datetime | None, zone: tzinfo) -> str:
 def moment(context: Context, value: datetime | None) -> str:
     """A moment in the time zone of the agreement in force, which every page is given (``render``)."""
     return moment_in(value, context.get("zone", UTC))
+
+
+@pass_context
+def whereabouts(context: Context, place: InSequence) -> str:
+    """Where a lead stands in a nurture sequence, its moments in the agreement's zone."""
+    zone = context.get("zone", UTC)
+    return place.where(lambda at: moment_in(at, zone))
 
 
 @pass_context
@@ -87,7 +95,14 @@ def chart(label: str, config: dict[str, Any]) -> Markup:
 
 
 TEMPLATES.env.filters.update(
-    moment=moment, titled=titled, iso=iso, money=money, percent=percent, number=number, day=day
+    moment=moment,
+    whereabouts=whereabouts,
+    titled=titled,
+    iso=iso,
+    money=money,
+    percent=percent,
+    number=number,
+    day=day,
 )
 TEMPLATES.env.globals.update(chart=chart, cell=cell)
 
