@@ -15,7 +15,7 @@ check: ## lint, formatting and strict types: ruff check, ruff format --check, my
 	$(VENV)/bin/mypy
 
 test: ## the whole suite as CI runs it, with the coverage floor (PostgreSQL at LEADPACT_TEST_DATABASE_URL, chromium)
-	LEADPACT_TEST_DATABASE_URL='$(LEADPACT_TEST_DATABASE_URL)' $(VENV)/bin/pytest --cov
+	LEADPACT_TEST_DATABASE_URL='$(LEADPACT_TEST_DATABASE_URL)' $(VENV)/bin/pytest --cov -n auto
 
 test-fast: ## the suite without browser and PostgreSQL tests, and without coverage
 	$(VENV)/bin/pytest -m 'not browser and not postgres'

@@ -26,28 +26,58 @@ EXAMPLE = Path(__file__).parents[1] / "src" / "leadpact" / "examples" / "agreeme
 PG_ENV = "LEADPACT_TEST_DATABASE_URL"
 
 
+def _fresh_database(url: str, name: str) -> str:
+    """The URL of database ``name`` on ``url``'s server, made afresh (whatever an earlier run left there)."""
+    _drop_database(url, name)
+    _on_server(url, f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str, name: str) -> None:
+    _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_server(url: str, sql: str) -> None:
+    admin = connect(url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
 @contextmanager
 def own_postgres(url: str, suffix: str) -> Iterator[Engine]:
     """A migrated database of its own next to the test database (``<test>_<suffix>``), so tests emptying the test
-    database leave it alone; made afresh (whatever an earlier run left there) and dropped when done."""
-    parsed = make_url(url)
-    name = f"{parsed.database}_{suffix}"
-    admin = connect(url)
-
-    def run(sql: str) -> None:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(sql))
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    engine = connect(parsed.set(database=name).render_as_string(hide_password=False))
+    database leave it alone; made afresh and dropped when done."""
+    name = f"{make_url(url).database}_{suffix}"
+    engine = connect(_fresh_database(url, name))
     migrate(engine)
     try:
         yield engine
     finally:
         engine.dispose()
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        _drop_database(url, name)
+
+
+WORKER_DATABASE = pytest.StashKey[tuple[str, str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run in parallel (pytest -n), each worker has a PostgreSQL database of its own beside the test database
+    (``<test>_gw0``, ...): its tests, and their ``own_postgres`` databases, never empty another worker's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get(PG_ENV)
+    if worker and url:
+        name = f"{make_url(url).database}_{worker}"
+        os.environ[PG_ENV] = _fresh_database(url, name)
+        config.stash[WORKER_DATABASE] = (url, name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    worker_database = config.stash.get(WORKER_DATABASE, None)
+    if worker_database:
+        _drop_database(*worker_database)
 
 
 # The engines of the database fixtures (here, tests/reports and tests/web): the PostgreSQL case carries the postgres
@@ -133,16 +163,17 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     """The domain is the agreement's rules as pure functions: the whole suite must run every line and branch of it.
     Checked after pytest-cov has measured (its fail_under is the floor for the whole package), only when the run had
     --cov and was the whole suite: no paths given, no test left out, not stopped early. Running one file never fails
-    here.
+    here. In a parallel run (pytest -n) the check is the controller's, on the workers' combined measurements.
     """
     result = yield
     config = session.config
     plugin = config.pluginmanager.getplugin("_cov")
     cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
+    chosen = config.option.keyword or config.option.markexpr or config.option.deselect  # parallel: seen here too
     whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS and not (
-        config.stash.get(PART, False) or session.shouldstop or session.shouldfail
+        config.stash.get(PART, False) or chosen or session.shouldstop or session.shouldfail
     )
-    if cov is None or not whole_suite or config.option.collectonly:
+    if cov is None or not whole_suite or config.option.collectonly or hasattr(config, "workerinput"):
         return result
     table = io.StringIO()
     covered = cov.report(include=[DOMAIN], show_missing=True, skip_covered=True, precision=2, file=table)
