@@ -3,7 +3,9 @@ and the evidence; and --record, the daily check run from cron."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 
 from sqlalchemy import Engine, func, select
 
@@ -29,8 +31,11 @@ def recorded(engine: Engine) -> tuple[int, int]:
 
 
 def table_rows(printed: str) -> dict[str, list[str]]:
-    """The rows of the printed table: each bound's cells after its name."""
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in printed.splitlines() if line.count("│") == 5]
+    """The rows of the printed table, under its headings' rule up to the blank line: each bound's cells after its
+    name, cells parted by two spaces or more."""
+    lines = printed.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("─"))
+    rows = [re.split(r"\s{2,}", line.strip()) for line in itertools.takewhile(str.strip, lines[rule + 1 :])]
     return {row[0]: row[1:] for row in rows}
 
 

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from leadpact.cli.common import as_at
+from leadpact.cli.model import FEATURES
+from tests.cli.test_tables import WIDTHS, at_width, grids, readable
 from tests.learning.leadmodel_world import AS_OF, World, shared
 from tests.test_cli_access import refused, run
 
@@ -58,3 +60,15 @@ def test_too_little_history_and_wrong_options_are_refused_naming_what_is_needed(
     assert refused(url, "model", "train", "--at", "yesterday").startswith("--at: 'yesterday' is not an ISO 8601")
     assert refused(url, "model", "show").startswith("no model has been trained yet; run 'leadpact model train'")
     assert refused(url, "model", "show", "--version", "4").startswith("there is no model version 4")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_model_reads_in_a_terminal(world: World, width: int) -> None:
+    url = url_of(world)
+    trained = at_width(url, width, "model", "train", "--at", AT, "--horizon", "30")
+    shown = at_width(url, width, "model", "show")
+    for printed in (trained, shown):
+        readable(printed, width)
+    quality = ["on the validation months", "model", "baseline: the agreement's score"]
+    assert [grid.headings[:3] for grid in grids(trained)] == [quality]
+    assert [grid.headings for grid in grids(shown)][1] == [column.heading for column in FEATURES]

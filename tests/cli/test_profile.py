@@ -19,9 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from leadpact.cli import app
+from leadpact.cli.profile import LISTS, TRIED
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect
+from tests.cli.test_tables import WIDTHS, at_width, grids, readable
 from tests.conftest import adopt_example
 from tests.learning.test_profile import customers
 from tests.test_cli_access import refused, run
@@ -178,3 +180,20 @@ def test_wrong_options_are_refused_with_the_option_named(url: str, files: dict[s
     assert refused(url, "profile", "learn", str(missing), "--outcome", "bought").startswith(
         f"{missing}: cannot read the file"
     )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_profile_and_its_lists_read_in_a_terminal(learned_url: str, files: dict[str, Path], width: int) -> None:
+    show, broker = str(files["show"]), str(files["broker"])
+    scored = at_width(learned_url, width, "profile", "score", show, "--top", "5")
+    compared = at_width(learned_url, width, "profile", "compare", show, broker, "--cost", f"{show}=1,200")
+    profile = at_width(learned_url, width, "profile", "show")
+    for printed in (scored, compared, profile):
+        readable(printed, width)
+    assert [grid.headings for grid in grids(scored)] == [["rank", "row", "customer_no", "probability", "reasons"]]
+    (listed,) = grids(compared)
+    assert listed.headings == [column.heading for column in LISTS]
+    assert listed.cells[[column.key for column in LISTS].index("cost")] == ["1,200", "-"]
+    assert [grid.headings for grid in grids(profile)] == [[column.heading for column in TRIED]]
+    chosen = at_width(learned_url, width, "profile", "score", show, "--top", "5", "--columns", "customer_no,rank")
+    assert [grid.headings for grid in grids(chosen)] == [["customer_no", "rank"]]

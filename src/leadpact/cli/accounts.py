@@ -6,9 +6,10 @@ import dataclasses
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, out, to_json, unit_of_work, when, with_agreement
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
+from leadpact.domain.report import Kind
 from leadpact.services import accounts
 from leadpact.services.accounts import AccountView
 from leadpact.services.clock import SystemClock
@@ -29,27 +30,42 @@ def rule_text(view: AccountView) -> str:
     )
 
 
+PEOPLE = (
+    Column("email", Whole.WORD, "person"),
+    Column("title"),
+    Column("authority", Whole.WORD, wide=True),
+    Column("stage", Whole.WORD),
+    Column("grade", Whole.WORD, wide=True),
+    Column("priority", Whole.WORD, wide=True),
+    Column("score", Whole.FIGURE),
+    Column("engagement", Whole.FIGURE),
+    Column("owner", Whole.WORD),
+)
+
+
 @account_app.command("show")
-def account_show(domain: Domain, at: At = None, as_json: Json = False) -> None:
+def account_show(
+    domain: Domain, at: At = None, columns: Columns = None, wide: Wide = False, as_json: Json = False
+) -> None:
     """An account: its fields, owner, stage, people with their roles and scores, and its engagement (the sum of its
     people's decayed engagement) against the agreement's account rule."""
-    now = clock_for(at).now()
-    view = with_agreement(lambda uow, inforce: accounts.show(uow, inforce, now, domain))
+    now, chosen = clock_for(at).now(), view(columns, wide)
+    account = with_agreement(lambda uow, inforce: accounts.show(uow, inforce, now, domain))
     if as_json:
-        out.print_json(to_json({**dataclasses.asdict(view), "at": now}))
+        out.print_json(to_json({**dataclasses.asdict(account), "at": now}))
         return
-    out.print(f"{view.name or view.domain} ({view.domain})  {view.industry or ''}  {view.country or ''}")
+    out.print(f"{account.name or account.domain} ({account.domain})  {account.industry or ''}  {account.country or ''}")
     out.print(
-        f"Employees {view.employees if view.employees is not None else '-'}   owner {view.owner or '-'}   "
-        f"stage {view.stage or '-'}   as of {when(now)} UTC"
+        f"Employees {account.employees if account.employees is not None else '-'}   owner {account.owner or '-'}   "
+        f"stage {account.stage or '-'}   as of {when(now)} UTC"
     )
     out.print(
-        f"Engagement {view.engagement:.1f} from {view.people_engaged} of {len(view.people)} people engaged; "
-        f"{rule_text(view)}."
+        f"Engagement {account.engagement:.1f} from {account.people_engaged} of {len(account.people)} people "
+        f"engaged; {rule_text(account)}."
     )
-    table = Table("person", "title", "authority", "stage", "grade", "priority", "score", "engagement", "owner")
-    for p in view.people:
-        table.add_row(
+    table = Table(PEOPLE, chosen)
+    for p in account.people:
+        table.add(
             p.email,
             p.title or "-",
             p.authority or "-",
@@ -60,34 +76,41 @@ def account_show(domain: Domain, at: At = None, as_json: Json = False) -> None:
             f"{p.engagement:.1f}",
             p.owner or "-",
         )
-    out.print(table)
+    table.print()
+
+
+ACCOUNTS = (
+    Column("domain", Whole.WORD),
+    Column("name"),
+    Column("owner", Whole.WORD),
+    Column("people", Kind.COUNT),
+    Column("people_engaged", Kind.COUNT, "engaged"),
+    Column("engagement", Whole.FIGURE),
+    Column("meets_rule", Whole.WORD, "meets rule"),
+)
 
 
 @account_app.command("list")
 def account_list(
     at: At = None,
     limit: Annotated[int, typer.Option(min=1, help="How many accounts to list.")] = 20,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
     """The accounts with the most engagement, most first."""
-    now = clock_for(at).now()
+    now, chosen = clock_for(at).now(), view(columns, wide)
     rows = with_agreement(lambda uow, inforce: accounts.top(uow, inforce, now, limit))
     if as_json:
         out.print_json(to_json([dataclasses.asdict(r) for r in rows]))
         return
-    table = Table("domain", "name", "owner", "people", "engaged", "engagement", "meets rule")
+    table = Table(ACCOUNTS, chosen)
     for r in rows:
         meets = "-" if r.meets_rule is None else ("yes" if r.meets_rule else "no")
-        table.add_row(
-            r.domain or "-",
-            r.name or "-",
-            r.owner or "-",
-            str(r.people),
-            str(r.people_engaged),
-            f"{r.engagement:.1f}",
-            meets,
+        table.add(
+            r.domain or "-", r.name or "-", r.owner or "-", r.people, r.people_engaged, f"{r.engagement:.1f}", meets
         )
-    out.print(table)
+    table.print()
 
 
 @account_app.command("owner")

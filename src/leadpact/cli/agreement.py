@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, to_json, unit_of_work, when, with_agreement
-from leadpact.cli.reports import parse_day, print_report
+from leadpact.cli.reports import keys, parse_day, print_report
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, indented, view
 from leadpact.domain.agreement_diff import diff_agreements
 from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput
@@ -58,8 +58,18 @@ def agreement_adopt(
         err.print(f"note: {unchecked}")
 
 
+VERSIONS = (
+    Column("version", Whole.FIGURE),
+    Column("name"),
+    Column("adopted_at", Whole.WORD, "adopted (UTC)"),
+    Column("marketing"),
+    Column("sales"),
+    Column("sha256", Whole.WORD, wide=True),
+)
+
+
 @agreement_app.command("list")
-def agreement_list(as_json: Json = False) -> None:
+def agreement_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """Every adopted version, newest last."""
     with unit_of_work() as uow:
         rows = agreements.versions(uow)
@@ -80,17 +90,10 @@ def agreement_list(as_json: Json = False) -> None:
                 )
             )
             return
-        table = Table("version", "name", "adopted (UTC)", "marketing", "sales", "sha256")
+        table = Table(VERSIONS, view(columns, wide))
         for r in rows:
-            table.add_row(
-                str(r.version),
-                r.name,
-                when(r.adopted_at),
-                r.marketing_signoff,
-                r.sales_signoff,
-                r.sha256[:12],
-            )
-        out.print(table if rows else "No agreement adopted yet.")
+            table.add(r.version, r.name, when(r.adopted_at), r.marketing_signoff, r.sales_signoff, r.sha256[:12])
+    table.print(empty="No agreement adopted yet.")
 
 
 @agreement_app.command("show")
@@ -138,6 +141,8 @@ def agreement_backtest(
     ] = None,
     at: At = None,
     engine: EngineOption = "app",
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
     """Replay the recorded history under a candidate agreement and compare it with a version, changing nothing.
@@ -146,7 +151,7 @@ def agreement_backtest(
     each would have qualified (recall), the MQLs the candidate adds or drops, leads per rep per week, and
     every lead whose qualification changes. Use it before adopting a new version.
     """
-    text, first, clock = _read(file), parse_day(since, "since"), clock_for(at)
+    text, first, clock, chosen = _read(file), parse_day(since, "since"), clock_for(at), view(columns, wide)
     with err.status("replaying the history under both agreements"):
         result = with_agreement(
             lambda uow, inforce: reports.backtest(uow, clock, inforce, text, str(file), against, first, engine)
@@ -154,8 +159,10 @@ def agreement_backtest(
     if as_json:
         out.print_json(to_json(result.as_dict()))
         return
-    print_report(result.months)
-    print_report(result.load, heading=False)
+    chosen.check([*keys(result.months), *keys(result.load)])
+    print_report(result.months, chosen=chosen)
+    out.print()
+    print_report(result.load, heading=False, chosen=chosen)
     total = result.months.rows[-1]
     out.print(
         f"{len(result.changed):,} leads change: {total['added']:,} more MQLs under the candidate "
@@ -164,8 +171,8 @@ def agreement_backtest(
     for change in result.changed[:CHANGED_SHOWN]:
         rec = change["recorded"]
         fate = "won" if rec["won"] else "had an opportunity" if rec["opportunity"] else "no opportunity"
-        out.print(
-            f"  {change['email']} (lead {change['id']}): {_mql(change['current'])} -> "
+        indented(
+            f"{change['email']} (lead {change['id']}): {_mql(change['current'])} -> "
             f"{_mql(change['candidate'])}; recorded: {fate}"
         )
     if len(result.changed) > CHANGED_SHOWN:

@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.audit import ACTIONS
 from leadpact.services import audit
 from leadpact.services.clock import parse_moment
 
 commands = typer.Typer()
+
+ENTRIES = (
+    Column("at", Whole.WORD, "at (UTC)"),
+    Column("actor", title="who"),
+    Column("via", title="from", wide=True),
+    Column("action", title="did"),
+    Column("subject", title="to"),
+    Column("detail"),
+)
 
 
 @commands.command("audit")
@@ -21,10 +30,12 @@ def audit_cmd(
         str | None, typer.Option(help="From this moment (ISO 8601) or day (YYYY-MM-DD, UTC) on.", show_default=False)
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 100,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
-    """The audit trail: every change made by a person or a token, who made it, when and from where."""
-    start = parse_moment(since, "since") if since else None
+    """The audit trail: every change made by a person or a token, who made it, when and from where (--wide)."""
+    start, chosen = parse_moment(since, "since") if since else None, view(columns, wide)
     with unit_of_work() as uow:
         rows = [
             (e.id, e.at, e.actor, e.via, e.address, e.action, e.subject, audit.detail_of(e))
@@ -34,8 +45,8 @@ def audit_cmd(
     if as_json:
         out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
         return
-    table = Table("at (UTC)", "who", "from", "did", "to", "detail")
+    table = Table(ENTRIES, chosen)
     for _, at, actor, via, address, action, subject, detail in rows:
         words = ", ".join(f"{k} {v}" for k, v in detail.items() if v not in (None, "", [], {}))
-        table.add_row(when(at), actor, f"{via} {address or ''}".strip(), ACTIONS.get(action, action), subject, words)
-    out.print(table if rows else "Nothing recorded" + (f" since {since}." if since else " yet."))
+        table.add(when(at), actor, f"{via} {address or ''}".strip(), ACTIONS.get(action, action), subject, words)
+    table.print(empty="Nothing recorded" + (f" since {since}." if since else " yet."))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, out, to_json, unit_of_work, with_agreement
+from leadpact.cli.tables import Column, Table, View, Whole, Wide
+from leadpact.domain.report import Kind
 from leadpact.services import dedupe, intake
 
 dedupe_app = typer.Typer(
@@ -21,10 +22,33 @@ Threshold = Annotated[
 ]
 Yes = Annotated[bool, typer.Option("--yes", help="Merge without asking for confirmation.")]
 
+PEOPLE = (
+    Column("probability", Whole.FIGURE),
+    Column("keep", Whole.WORD),
+    Column("keep_name", title="name", wide=True),
+    Column("keep_stage", Whole.WORD, "stage", wide=True),
+    Column("merge", Whole.WORD),
+    Column("merge_name", title="name", wide=True),
+    Column("merge_stage", Whole.WORD, "stage", wide=True),
+)
+ACCOUNTS = (
+    Column("probability", Whole.FIGURE),
+    Column("basis", Whole.WORD),
+    Column("keep", Whole.WORD),
+    Column("keep_name", title="name"),
+    Column("keep_people", Kind.COUNT, "people", wide=True),
+    Column("merge", Whole.WORD),
+    Column("merge_name", title="name"),
+    Column("merge_people", Kind.COUNT, "people", wide=True),
+)
+
 
 @dedupe_app.callback()
-def find(ctx: typer.Context, threshold: Threshold = dedupe.DEFAULT_THRESHOLD, as_json: Json = False) -> None:
-    """List the likely duplicate people (splink) and accounts (domain, name, rapidfuzz), most likely first."""
+def find(
+    ctx: typer.Context, threshold: Threshold = dedupe.DEFAULT_THRESHOLD, wide: Wide = False, as_json: Json = False
+) -> None:
+    """List the likely duplicate people (splink) and accounts (domain, name, rapidfuzz), most likely first; --wide
+    adds their names, stages and people."""
     if ctx.invoked_subcommand is not None:
         return
     with unit_of_work() as uow:
@@ -33,27 +57,25 @@ def find(ctx: typer.Context, threshold: Threshold = dedupe.DEFAULT_THRESHOLD, as
     if as_json:
         out.print_json(to_json({"threshold": threshold, "people": people, "accounts": accounts}))
         return
-    table = Table("probability", "keep", "name", "stage", "merge", "name", "stage", title="People")
+    table = Table(PEOPLE, View(wide=wide), "People")
     for p in people:
-        table.add_row(
+        table.add(
             f"{p.probability:.3f}", p.keep.email, p.keep.name, p.keep.stage, p.other.email, p.other.name, p.other.stage
         )
-    out.print(table if people else f"No likely duplicate people at or above {threshold:g}.")
-    accounts_table = Table(
-        "probability", "basis", "keep", "name", "people", "merge", "name", "people", title="Accounts"
-    )
+    table.print(empty=f"No likely duplicate people at or above {threshold:g}.")
+    table = Table(ACCOUNTS, View(wide=wide), "Accounts")
     for a in accounts:
-        accounts_table.add_row(
+        table.add(
             f"{a.probability:.3f}",
             a.basis,
             a.keep.domain or "-",
             a.keep.name or "-",
-            str(a.keep.people),
+            a.keep.people,
             a.other.domain or "-",
             a.other.name or "-",
-            str(a.other.people),
+            a.other.people,
         )
-    out.print(accounts_table if accounts else f"No likely duplicate accounts at or above {threshold:g}.")
+    table.print(empty=f"No likely duplicate accounts at or above {threshold:g}.")
     if people or accounts:
         out.print("Merge with 'leadpact dedupe merge KEEP OTHER' or 'leadpact dedupe merge-accounts KEEP OTHER'.")
 

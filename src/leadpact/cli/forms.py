@@ -6,9 +6,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.services import forms, imports
 from leadpact.services.clock import SystemClock
 
@@ -41,19 +41,29 @@ def form_add(
         out.print("No --origin was given: browsers on other sites cannot post it; servers can.")
 
 
+FORMS = (
+    Column("name"),
+    Column("key", Whole.WORD),
+    Column("source", Whole.WORD),
+    Column("event_type", Whole.WORD),
+    Column("origins"),
+)
+
+
 @form_app.command("list")
-def form_list(as_json: Json = False) -> None:
+def form_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """Every capture form with its key, source, event and allowed origins."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         rows = [(f.name, f.key, f.source, f.event_type, forms.allowed_origins(f)) for f in forms.forms(uow)]
     keys = ("name", "key", "source", "event_type", "origins")
     if as_json:
         out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
         return
-    table = Table(*keys)
+    table = Table(FORMS, chosen)
     for name, key, source, event_type, origins in rows:
-        table.add_row(name, key, source, event_type, " ".join(origins) or "-")
-    out.print(table)
+        table.add(name, key, source, event_type, " ".join(origins) or "-")
+    table.print()
 
 
 @form_app.command("snippet")

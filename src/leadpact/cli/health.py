@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, err, out, to_json, with_agreement
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, indented, view
 from leadpact.domain.health import describe_limit
 from leadpact.services import health
 from leadpact.services.agreements import InForce
@@ -16,10 +16,14 @@ from leadpact.store.unit_of_work import UnitOfWork
 
 commands = typer.Typer()
 
+BOUNDS = (Column("bound", Whole.WORD), Column("limit"), Column("now", Whole.FIGURE), Column("status", Whole.WORD))
+
 
 @commands.command("health")
 def health_cmd(
     at: At = None,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
     record: Annotated[
         bool,
@@ -40,11 +44,11 @@ def health_cmd(
     'leadpact serve' checks them once a day and reports a bound broken as an 'agreement.health' webhook
     message and on the dashboard.
     """
-    clock = clock_for(at)
+    clock, chosen = clock_for(at), view(columns, wide)
     with err.status("measuring the agreement's health bounds"):
         shown = with_agreement(lambda uow, inforce: _measured(uow, clock, inforce, record))
     if as_json:
-        out.print(to_json(shown))
+        out.print(to_json(shown), soft_wrap=True)  # JSON lines are never wrapped, whatever the width
         return
     if not shown["bounds"]:
         out.print(
@@ -55,14 +59,14 @@ def health_cmd(
     out.print(
         f"Health of the agreement in force (version {shown['version']}) as of {shown['day']} ({shown['timezone']})"
     )
-    table = Table("bound", "limit", "now", "status")
+    table = Table(BOUNDS, chosen)
     for bound in shown["bounds"]:
-        table.add_row(bound["bound"], bound["limit_words"], bound["value_words"], bound["status"])
-    out.print(table)
+        table.add(bound["bound"], bound["limit_words"], bound["value_words"], bound["status"])
+    table.print()
     for bound in shown["bounds"]:
         out.print(f"\n{bound['summary']}")
         for line in bound["details"]:
-            out.print(f"  {line}")
+            indented(line)
     if record:
         recorded = shown["recorded"]
         broken = [b["bound"] for b in shown["bounds"] if b["broken"] and b["bound"] in recorded]

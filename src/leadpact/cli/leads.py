@@ -6,7 +6,6 @@ import dataclasses
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import (
     At,
@@ -21,6 +20,7 @@ from leadpact.cli.common import (
     when,
     with_agreement,
 )
+from leadpact.cli.tables import Column, Columns, Table, View, Whole, Wide, view
 from leadpact.services import browse, explain, intake, privacy, timeline
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import SystemClock
@@ -33,13 +33,38 @@ SHOWN_REASONS = 8
 """The features of a prediction 'lead show' lists, the largest effects first."""
 
 
+FIT = (Column("rule", Whole.WORD, "fit rule"), Column("points", Whole.FIGURE), Column("because"))
+ENGAGEMENT = (
+    Column("occurred", Whole.WORD, "occurred (UTC)"),
+    Column("event", Whole.WORD),
+    Column("id", Whole.WORD, wide=True),
+    Column("points", Whole.FIGURE),
+    Column("decay", Whole.FIGURE),
+    Column("now", Whole.FIGURE),
+)
+HISTORY = (
+    Column("at", Whole.WORD, "at (UTC)"),
+    Column("from", Whole.WORD),
+    Column("to", Whole.WORD),
+    Column("by"),
+    Column("reason"),
+)
+ACTIVITY = (Column("at", Whole.WORD, "at (UTC)"), Column("what"), Column("by"), Column("detail"))
+PREDICTION = (
+    Column("feature", Whole.WORD),
+    Column("value"),
+    Column("effect", Whole.FIGURE, "effect (log-odds)"),
+    Column("words", title="in words"),
+)
+
+
 @lead_app.command("show")
-def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
+def lead_show(lead: LeadRef, at: At = None, wide: Wide = False, as_json: Json = False) -> None:
     """Explain a lead: fit rules matched, every counted event with its decay, score, grade, stage, SLA; and, once a
     model is trained ('leadpact model train'), the model's chance for it with what raises and lowers it; then its
     activity timeline (events, screening calls and decisions, hand-offs, contacts, answers, stage and deal moves,
     sales feedback, nurture emails)."""
-    now = clock_for(at).now()
+    now, chosen = clock_for(at).now(), View(wide=wide)
 
     def work(uow: UnitOfWork, inforce: InForce) -> tuple[explain.Explanation, list[timeline.Item]]:
         found = intake.find_lead(uow, lead)
@@ -57,18 +82,18 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
         f"priority {x.priority}   stage {x.stage}   owner {x.owner or '-'}   as of {when(x.at)} UTC, "
         f"agreement v{x.version}"
     )
-    table = Table("fit rule", "points", "because", title="Fit", title_justify="left")
+    table = Table(FIT, title="Fit")
     for f in x.fit_rules:
-        table.add_row(f.rule, f"{f.points:+g}", f.rule_text)
-    out.print(table if x.fit_rules else "Fit: no rule matched.")
-    table = Table("occurred (UTC)", "event", "id", "points", "decay", "now", title="Engagement", title_justify="left")
+        table.add(f.rule, f"{f.points:+g}", f.rule_text)
+    table.print(empty="Fit: no rule matched.")
+    table = Table(ENGAGEMENT, chosen, "Engagement")
     for e in x.events:
-        table.add_row(when(e.occurred_at), e.type, e.event_id, f"{e.points:+g}", f"x{e.factor:.3f}", f"{e.value:+.2f}")
-    out.print(table if x.events else "Engagement: no counted event.")
+        table.add(when(e.occurred_at), e.type, e.event_id, f"{e.points:+g}", f"x{e.factor:.3f}", f"{e.value:+.2f}")
+    table.print(empty="Engagement: no counted event.")
     if x.predicted:
         _print_prediction(x.predicted)
     for n in x.nurture:
-        out.print(f"Nurture: {n.sequence}, {n.where}")
+        out.print(f"Nurture: {n.sequence}, {n.where(when)}")
     if x.screening:
         s = x.screening
         answers = ", ".join(f"{k}={v}" for k, v in s.answers.items()) or "none"
@@ -81,14 +106,14 @@ def lead_show(lead: LeadRef, at: At = None, as_json: Json = False) -> None:
             f"SLA: with {x.sla.owner} since {when(x.sla.assigned_at)}; accept by {when(x.sla.accept_due)}, "
             f"first contact by {when(x.sla.contact_due)}: {x.sla.state}"
         )
-    table = Table("at (UTC)", "from", "to", "by", "reason", title="Stage history", title_justify="left")
+    table = Table(HISTORY, title="Stage history")
     for h in x.history:
-        table.add_row(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
-    out.print(table)
-    table = Table("at (UTC)", "what", "by", "detail", title="Activity", title_justify="left")
+        table.add(when(h.at), h.from_stage or "-", h.to_stage, h.by, h.reason or "")
+    table.print()
+    table = Table(ACTIVITY, title="Activity")
     for item in activity:
-        table.add_row(when(item.at), item.what, item.by or "", item.detail or "")
-    out.print(table)
+        table.add(when(item.at), item.what, item.by or "", item.detail or "")
+    table.print()
 
 
 def _print_prediction(p: Prediction) -> None:
@@ -96,13 +121,27 @@ def _print_prediction(p: Prediction) -> None:
         f"Predicted by model v{p.version}: {p.probability:.1%}, {p.question}; the lead described {p.basis} "
         f"({when(p.at)} UTC). Base log-odds {p.base:+.3f}, plus each feature's effect:"
     )
-    table = Table("feature", "value", "effect (log-odds)", "in words", title="Prediction", title_justify="left")
+    table = Table(PREDICTION, title="Prediction")
     for c in p.contributions[:SHOWN_REASONS]:
         value = "-" if c.value is None else f"{c.value:g}" if isinstance(c.value, float) else c.value
-        table.add_row(c.feature, value, f"{c.effect:+.3f}", c.words)
-    out.print(table)
+        table.add(c.feature, value, f"{c.effect:+.3f}", c.words)
+    table.print()
     if len(p.contributions) > SHOWN_REASONS:
         out.print(f"... and {len(p.contributions) - SHOWN_REASONS} features with smaller effects (--json gives all).")
+
+
+LEADS = (
+    Column("id", Whole.FIGURE, wide=True),
+    Column("email", Whole.WORD),
+    Column("company"),
+    Column("title", wide=True),
+    Column("source", Whole.WORD, wide=True),
+    Column("stage", Whole.WORD),
+    Column("grade", Whole.WORD),
+    Column("priority", Whole.WORD, wide=True),
+    Column("score", Whole.FIGURE),
+    Column("owner", Whole.WORD),
+)
 
 
 @lead_app.command("list")
@@ -114,19 +153,21 @@ def lead_list(
     search: Annotated[str | None, typer.Option(help="Text in the email, the name or the company name.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many leads.")] = 50,
     at: At = None,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
     """Leads, highest score first, filtered by stage, grade, source, owner or text."""
-    now = clock_for(at).now()
+    now, chosen = clock_for(at).now(), view(columns, wide)
     where = browse.LeadFilter(stage_, grade, source, owner, search)
     rows = with_agreement(lambda uow, inforce: browse.list_leads(uow, inforce, now, where, limit))
     if as_json:
         out.print_json(to_json(rows))
         return
-    table = Table("id", "email", "company", "title", "source", "stage", "grade", "priority", "score", "owner")
+    table = Table(LEADS, chosen)
     for r in rows:
-        table.add_row(
-            str(r.id),
+        table.add(
+            r.id,
             r.email,
             r.company or "-",
             r.title or "-",
@@ -137,7 +178,7 @@ def lead_list(
             f"{r.score:.1f}",
             r.owner or "-",
         )
-    out.print(table if rows else "No lead matches.")
+    table.print(empty="No lead matches.")
 
 
 @lead_app.command("export")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.progress import Progress
-from rich.table import Table
 
 from leadpact.cli.common import Json, as_at, err, out, to_json, unit_of_work, with_agreement
+from leadpact.cli.tables import Column, Table, Whole
 from leadpact.services import models
 from leadpact.services.clock import SystemClock, parse_moment
 
@@ -52,6 +51,12 @@ METRICS = (
     ("brier", "Brier score (lower is better)", "{:.4f}"),
     ("calibration_error", "calibration error (lower is better)", "{:.4f}"),
     ("top_decile_lift", "lift in the top tenth", "{:.2f}"),
+)
+FEATURES = (
+    Column("feature", Whole.WORD),
+    Column("kind", Whole.WORD),
+    Column("spread", Whole.FIGURE, "moves the log-odds by"),
+    Column("meaning", title="what it is"),
 )
 
 
@@ -109,17 +114,12 @@ def model_show(version: Version = None, as_json: Json = False) -> None:
     _print_sizes(trained)
     _print_quality(s)
     table = Table(
-        "feature",
-        "kind",
-        "moves the log-odds by",
-        "what it is",
+        FEATURES,
         title="Features, the most moving first (the spread of each one's effect over the hand-offs learned from)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
     )
     for f in s["features"]:
-        table.add_row(f["feature"], f["kind"], f"{f['spread']:.3f}", f["meaning"])
-    out.print(table)
+        table.add(f["feature"], f["kind"], f"{f['spread']:.3f}", f["meaning"])
+    table.print()
     out.print(
         "Versions: "
         + "; ".join(f"{v} ({t}, as of {as_at(a)}, {r} hand-offs, {p} reached it)" for v, t, a, r, p in every)
@@ -154,20 +154,18 @@ def _print_sizes(trained: models.Version) -> None:
 def _print_quality(s: dict[str, Any]) -> None:
     q = s["quality"]
     table = Table(
-        "on the validation months",
-        "model",
-        "baseline: the agreement's score",
-        f"base rate ({q['base_rate']['probability']:.1%})",
+        (
+            Column("measure", title="on the validation months"),
+            Column("model", Whole.FIGURE),
+            Column("baseline", Whole.FIGURE, "baseline: the agreement's score"),
+            Column("base_rate", Whole.FIGURE, f"base rate ({q['base_rate']['probability']:.1%})"),
+        ),
         title="Quality",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
     )
     constant = {"auc": 0.5, "top_decile_lift": 1.0, **q["base_rate"]}
     for key, words, shape in METRICS:
-        table.add_row(
-            words, shape.format(q["model"][key]), shape.format(q["baseline"][key]), shape.format(constant[key])
-        )
-    out.print(table)
+        table.add(words, shape.format(q["model"][key]), shape.format(q["baseline"][key]), shape.format(constant[key]))
+    table.print()
     model, baseline = q["model"]["auc"], q["baseline"]["auc"]
     verdict = "better than" if model > baseline else "no better than"
     out.print(

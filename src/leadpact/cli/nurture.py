@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, out, state, to_json, unit_of_work
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Kind
 from leadpact.services import agreements, nurture
 
 nurture_app = typer.Typer(
@@ -40,18 +41,28 @@ def nurture_adopt(
     out.print(f"Adopted {file} as nurture version {version} ({count} sequences), by {by}.")
 
 
+SEQUENCES = (
+    Column("name", Whole.WORD, "sequence"),
+    Column("entry"),
+    Column("steps", Kind.COUNT),
+    Column("active", Kind.COUNT, "in it now"),
+    Column("enrolled", Kind.COUNT, "ever enrolled"),
+)
+
+
 @nurture_app.command("list")
-def nurture_list(as_json: Json = False) -> None:
+def nurture_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """The sequences in force: entry, steps, leads in each now and ever."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         version, rows = nurture.sequences(uow)
     if as_json:
         out.print_json(to_json({"version": version, "sequences": rows}))
         return
-    table = Table("sequence", "entry", "steps", "in it now", "ever enrolled", title=f"Nurture version {version}")
+    table = Table(SEQUENCES, chosen, f"Nurture version {version}")
     for r in rows:
-        table.add_row(r.name, r.entry, str(r.steps), str(r.active), str(r.enrolled))
-    out.print(table)
+        table.add(r.name, r.entry, r.steps, r.active, r.enrolled)
+    table.print()
 
 
 @nurture_app.command("show")
@@ -98,38 +109,39 @@ def _emails_in(file: Path) -> list[str]:
     return [row[0] for row in rows if row]
 
 
+STATS = (
+    Column("sequence", Whole.WORD),
+    Column("step"),
+    Column("enrolled", Kind.COUNT),
+    Column("sent", Kind.COUNT),
+    Column("opened", Kind.COUNT),
+    Column("clicked", Kind.COUNT),
+    Column("unsubscribed", Kind.COUNT, wide=True),
+    Column("bounced", Kind.COUNT, wide=True),
+    Column("qualified", Kind.COUNT),
+    Column("waiting", Kind.COUNT, wide=True),
+)
+COUNTED = ("sent", "opened", "clicked", "unsubscribed", "bounced", "qualified", "waiting")
+"""The counts of a sequence and of each of its steps, after those enrolled."""
+
+
 @nurture_app.command("stats")
-def nurture_stats(as_json: Json = False) -> None:
-    """Per sequence and step: enrolled, sent, opened, clicked, unsubscribed, bounced, qualified."""
+def nurture_stats(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
+    """Per sequence and step: enrolled, sent, opened, clicked, qualified (--wide: unsubscribed, bounced, waiting)."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         rows = nurture.stats(uow)
         waiting = sum(s.total("waiting") for s in rows)
     if as_json:
         out.print_json(to_json(rows))
         return
-    table = Table(
-        "sequence",
-        "step",
-        "enrolled",
-        "sent",
-        "opened",
-        "clicked",
-        "unsubscribed",
-        "bounced",
-        "qualified",
-        "waiting",
-    )
+    table = Table(STATS, chosen)
     for s in rows:
-        table.add_row(s.name, "all", str(s.enrolled), *(str(s.total(k)) for k in COLUMNS))
+        table.add(s.name, "all", s.enrolled, *(s.total(k) for k in COUNTED))
         for step in s.steps:
-            table.add_row(
-                "", f"{step.step}. {step.subject}", str(step.written), *(str(getattr(step, k)) for k in COLUMNS)
-            )
-    out.print(table)
+            table.add("", f"{step.step}. {step.subject}", step.written, *(getattr(step, k) for k in COUNTED))
+    table.print()
     if waiting and state.settings.smtp_url is None:
         out.print(f"{waiting} email(s) wait in the outbox: no LEADPACT_SMTP_URL is set, so nothing is sent.")
     elif waiting:
         out.print(f"{waiting} email(s) wait in the outbox for the worker ('leadpact serve').")
-
-
-COLUMNS = ("sent", "opened", "clicked", "unsubscribed", "bounced", "qualified", "waiting")

@@ -7,9 +7,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
 from leadpact.services import auth, people, team
 from leadpact.services.clock import SystemClock
@@ -70,18 +70,29 @@ def user_password(
     out.print(f"{name}'s password is set.")
 
 
+USERS = (
+    Column("name"),
+    Column("role"),
+    Column("team", Whole.WORD),
+    Column("email", Whole.WORD, wide=True),
+    Column("last_sign_in_at", Whole.WORD, "last sign-in"),
+    Column("access"),
+)
+
+
 @user_app.command("list")
-def user_list(as_json: Json = False) -> None:
-    """Everyone, with their role, team, last sign-in and access (disabled or not)."""
+def user_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
+    """Everyone, with their role, team, last sign-in and access (disabled or not); --wide adds their email."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         everyone = people.people(uow)
     if as_json:
         out.print_json(to_json(everyone))
         return
-    table = Table("name", "role", "team", "email", "last sign-in", "access")
+    table = Table(USERS, chosen)
     for person in everyone:
         role = f"{person.role} ({person.side})" if person.side else person.role
-        table.add_row(
+        table.add(
             person.name,
             role,
             person.team or "-",
@@ -89,7 +100,7 @@ def user_list(as_json: Json = False) -> None:
             when(person.last_sign_in_at),
             _access(person),
         )
-    out.print(table)
+    table.print()
 
 
 def _access(person: people.Person) -> str:
@@ -164,19 +175,30 @@ def token_create(
     out.print(secret, soft_wrap=True)
 
 
+TOKENS = (
+    Column("id", Whole.FIGURE),
+    Column("name"),
+    Column("role", Whole.WORD),
+    Column("user", Whole.WORD),
+    Column("created_at", Whole.WORD),
+    Column("revoked_at", Whole.WORD),
+)
+
+
 @token_app.command("list")
-def token_list(as_json: Json = False) -> None:
+def token_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """Every API token, with its role and whether it was revoked (the secrets are not kept)."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         rows = [(t.id, t.name, t.role, user, t.created_at, t.revoked_at) for t, user in auth.tokens(uow)]
     keys = ("id", "name", "role", "user", "created_at", "revoked_at")
     if as_json:
         out.print_json(to_json([dict(zip(keys, row, strict=True)) for row in rows]))
         return
-    table = Table(*keys)
+    table = Table(TOKENS, chosen)
     for id_, name, role, user, created, revoked in rows:
-        table.add_row(str(id_), name, role, user or "-", when(created), when(revoked))
-    out.print(table)
+        table.add(id_, name, role, user or "-", when(created), when(revoked))
+    table.print()
 
 
 @token_app.command("revoke")

@@ -12,12 +12,12 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich import box
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from leadpact.cli.common import Json, clock_for, err, out, to_json, unit_of_work
+from leadpact.cli.tables import Column, Columns, Table, View, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Kind
 from leadpact.services import profiles
 from leadpact.services.profiles import ProfileInfo, ScoredList
 
@@ -143,6 +143,8 @@ def score(
         bool,
         typer.Option("--csv", help="Print CSV: the list's columns followed by probability, rank and reasons."),
     ] = False,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
     """Score every row of a list against the profile: its probability of buying, its rank and its reasons.
@@ -155,6 +157,7 @@ def score(
     """
     if as_csv and as_json:
         raise InvalidInput("--json and --csv: choose one")
+    chosen = view(columns, wide)
     with err.status("scoring the list"), unit_of_work() as uow:
         scored = profiles.score_list(uow, file, str(file), name, version)
     rows = _rows_shown(scored, top if (as_csv or as_json) else (top or 20))
@@ -166,7 +169,7 @@ def score(
         sys.stdout.write(json.dumps(_scored_json(scored, rows), ensure_ascii=False, indent=1) + "\n")
     else:
         _warn(scored)
-        _print_scored(scored, rows)
+        _print_scored(scored, rows, chosen)
 
 
 @profile_app.command("compare")
@@ -178,11 +181,13 @@ def compare(
     ] = None,
     name: Name = None,
     version: Version = None,
+    columns: Columns = None,
+    wide: Wide = False,
     as_json: Json = False,
 ) -> None:
     """Which list, show or publication matches the profile best: expected buyers in all, per 1,000 names and
     against the base rate, and, given its cost, the cost per expected buyer. Nothing is stored."""
-    labels = [str(p) for p in lists]
+    labels, chosen = [str(p) for p in lists], view(columns, wide)
     costs = profiles.parse_costs(cost or [], labels)
     with err.status("scoring the lists"), unit_of_work() as uow:
         found = profiles.compare(uow, [(str(p), p) for p in lists], costs, name, version)
@@ -193,13 +198,11 @@ def compare(
             )
         )
         return
-    table = Table(
-        "list", "names", "expected buyers", "per 1,000", "vs base", "cost", "cost per buyer", box=box.SIMPLE_HEAD
-    )
+    table = Table(LISTS, chosen)
     for f in found.lists:
-        table.add_row(
+        table.add(
             f.label,
-            f"{f.rows:,}",
+            f.rows,
             f"{f.expected_buyers:,.1f}",
             f"{f.per_thousand:,.1f}",
             f"{f.against_base:.2f}{profiles.TIMES}",
@@ -210,10 +213,21 @@ def compare(
         f"Against the profile {found.profile.name!r} version {found.profile.version}: its base rate is "
         f"{found.base_per_thousand:,.1f} buyers per 1,000 names; the best match first."
     )
-    out.print(table)
+    table.print()
     for f in found.lists:
         if f.missing:
             out.print(f"{f.label} lacks {', '.join(f.missing)}: counted as missing in every row.")
+
+
+LISTS = (
+    Column("label", title="list"),
+    Column("rows", Kind.COUNT, "names"),
+    Column("expected_buyers", Whole.FIGURE, "expected buyers"),
+    Column("per_thousand", Whole.FIGURE, "per 1,000"),
+    Column("against_base", Whole.FIGURE, "vs base"),
+    Column("cost", Whole.FIGURE),
+    Column("cost_per_buyer", Whole.FIGURE, "cost per buyer"),
+)
 
 
 @profile_app.command("suggest")
@@ -299,16 +313,17 @@ def _print_profile(info: ProfileInfo, traits: int | None) -> None:
         for t in less:
             out.print(f"  {t['sentence']}")
     if traits is None:
-        table = Table(
-            "candidate", "settings", "AUC out of fold", box=box.SIMPLE_HEAD, title="Models tried", title_justify="left"
-        )
+        table = Table(TRIED, title="Models tried")
         for t in m["tried"]:
-            table.add_row(t["name"], t["words"], f"{t['auc']:.4f}")
-        out.print(table)
+            table.add(t["name"], t["words"], f"{t['auc']:.4f}")
+        table.print()
         used = ", ".join(f"{c['name']} ({c['kind']})" for c in s["columns"])
         out.print(f"Columns used: {used}.")
     if s["left_out"]:
         out.print("Left out: " + "; ".join(f"{c['name']} ({c['why']})" for c in s["left_out"]) + ".")
+
+
+TRIED = (Column("candidate"), Column("settings"), Column("auc", Whole.FIGURE, "AUC out of fold"))
 
 
 def _rows_shown(scored: ScoredList, top: int | None) -> list[int]:
@@ -372,18 +387,25 @@ def _scored_json(scored: ScoredList, rows: list[int]) -> dict[str, object]:
     }
 
 
-def _print_scored(scored: ScoredList, rows: list[int]) -> None:
+RANKED = (Column("rank", Whole.FIGURE), Column("row", Whole.FIGURE))
+SCORED = (Column("probability", Whole.FIGURE), Column("reasons"))
+"""The columns of a scored list, before and after its id column (the profile's, when the list has it)."""
+
+
+def _print_scored(scored: ScoredList, rows: list[int], chosen: View) -> None:
+    """The rows ranked: each one's rank, its row in the list, its id (when the profile learned with one and the list
+    has it), its probability and its reasons."""
     frame, s = scored.frame, scored.scored
     key = scored.profile.summary.get("id")
-    label = key if key in frame.columns else None
-    table = Table("rank", "row", label or "", "probability", "reasons", box=box.SIMPLE_HEAD)
+    label = [Column(str(key), Whole.WORD)] if key in frame.columns else []
+    table = Table([*RANKED, *label, *SCORED], chosen)
     for i in rows:
-        table.add_row(
-            str(s.rank[i]),
-            str(i + 1),
-            str(frame[label].iloc[i]) if label else "",
+        table.add(
+            s.rank[i],
+            i + 1,
+            *(frame[key].iloc[i] for _ in label),
             f"{s.probability[i]:.1%}",
             "; ".join(s.reasons[i]),
         )
-    out.print(table)
+    table.print()
     out.print(_summary(scored))

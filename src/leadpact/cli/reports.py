@@ -10,12 +10,11 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
-from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, wide, with_agreement
+from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, with_agreement
+from leadpact.cli.tables import DEFAULT, Column, Columns, Table, View, Wide, hinted, indented, view
 from leadpact.domain.errors import InvalidInput
-from leadpact.domain.report import Definition, Kind, Report, shown
+from leadpact.domain.report import Definition, Report
 from leadpact.services import reports
 from leadpact.services.clock import parse_date
 
@@ -48,6 +47,7 @@ def show_report(
     engine: str,
     as_json: bool,
     as_csv: bool,
+    chosen: View = DEFAULT,
 ) -> None:
     """Compute the report named ``name`` with its options over the configured database and print it as asked."""
     if as_json and as_csv:
@@ -62,35 +62,128 @@ def show_report(
     elif as_csv:
         report.write_csv(sys.stdout)
     else:
-        print_report(report)
+        chosen.check(keys(report))
+        print_report(report, chosen=chosen)
 
 
-def print_report(report: Report, heading: bool = True) -> None:
+SHOWN: dict[str, frozenset[str]] = {
+    "funnel": frozenset({"group", "leads", "mql", "sal", "sql", "opportunity", "won", "revenue"}),
+    "costs": frozenset({"group", "cost", "leads", "mql", "won", "revenue", "cost_per_lead", "cost_per_won", "roi"}),
+    "sla": frozenset(
+        {
+            "group",
+            "assignments",
+            "accepted_in_sla_share",
+            "contacted_in_sla_share",
+            "median_hours_to_contact",
+            "accept_breaches",
+            "contact_breaches",
+        }
+    ),
+    "reasons": frozenset(
+        {"group", "kind", "reason", "count", "share", "recycled", "opportunity_share", "customer_share"}
+    ),
+    "grades": frozenset({"group", "leads", "opportunities", "opportunity_rate", "won", "won_rate"}),
+    "sourced": frozenset(
+        {"group", "leads", "opportunities", "pipeline", "won", "revenue", "pipeline_share", "revenue_share"}
+    ),
+    "feedback": frozenset(
+        {
+            "competitor",
+            "contact",
+            "lost",
+            "won",
+            "lost_amount",
+            "won_amount",
+            "win_rate",
+            "request",
+            "mentions",
+            "leads",
+            "open_amount",
+            "message",
+            "revenue",
+        }
+    ),
+    "value": frozenset(
+        {
+            "group",
+            "leads",
+            "won",
+            "conversion",
+            "expected_value",
+            "cost_per_lead",
+            "max_cost_per_lead",
+            "headroom",
+        }
+    ),
+    "screening": frozenset(
+        {"group", "screened", "in_sla_rate", "passed", "not_yet", "disqualified", "pass_rate", "accepted", "won"}
+    ),
+    "backtest": frozenset(
+        {
+            "month",
+            "cur_mql",
+            "cand_mql",
+            "added",
+            "dropped",
+            "cur_won_share",
+            "cand_won_share",
+            "cur_recall",
+            "cand_recall",
+            "cand_missed_revenue",
+        }
+    ),
+}
+"""The columns a report's tables show by default, by the report's name (its sections take from the same names);
+the others wait for --wide. A report not named here shows every column."""
+
+
+def keys(report: Report) -> list[str]:
+    """The names of the columns of a report and its sections, which --columns takes."""
+    return [column.key for part in (report, *report.sections) for column in part.columns]
+
+
+def print_report(report: Report, heading: bool = True, chosen: View = DEFAULT) -> None:
+    """A report's heading, each of its tables (those --columns leaves some column of) and its notes; then, if the
+    default view left columns out, how to see them."""
     scope = report.scope
     if heading:
         dates = ""
         if scope.get("from") or scope.get("to"):
             dates = f", {scope.get('from') or 'the beginning'} to {scope.get('to') or 'the end'}"
         out.print(f"{report.title}{dates}, as of {scope.get('at', '')} ({scope.get('timezone', '')})")
+    shown, left_out = SHOWN.get(report.name), set[str]()
     for part in (report, *report.sections):
-        title = part.title if part is not report or not heading else None
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        for column in part.columns:
-            table.add_column(column.title, justify="left" if column.kind == Kind.TEXT else "right")
+        columns = [Column(c.key, c.kind, c.title, wide=shown is not None and c.key not in shown) for c in part.columns]
+        table = Table(columns, chosen.within(columns), part.title if part is not report or not heading else None)
+        if not table.shown:
+            continue
+        if part is not report:
+            out.print()
         for row in part.rows:
-            table.add_row(*(shown(column.kind, row.get(column.key)) for column in part.columns))
-        wide.print(table)
+            table.add(*(row.get(column.key) for column in part.columns))
+        table.print(hint=False)
+        left_out.update(table.left_out)
     for note in report.notes:
-        out.print(f"  {note}")
+        indented(note)
+    hinted(out, sorted(left_out))
 
 
 def command(report: Definition) -> Callable[..., None]:
     """``leadpact report NAME``, made from the report's definition: its help, and its options with their default."""
 
     def run(
-        first: str | None, last: str | None, at: str | None, engine: str, as_json: bool, as_csv: bool, **options: str
+        first: str | None,
+        last: str | None,
+        at: str | None,
+        engine: str,
+        columns: str | None,
+        wide: bool,
+        as_json: bool,
+        as_csv: bool,
+        **options: str,
     ) -> None:
-        show_report(report.name, dict(options), first, last, at, engine, as_json, as_csv)
+        show_report(report.name, dict(options), first, last, at, engine, as_json, as_csv, view(columns, wide))
 
     chosen = [
         inspect.Parameter(
@@ -108,6 +201,8 @@ def command(report: Definition) -> Callable[..., None]:
             ("last", To, None),
             ("at", At, None),
             ("engine", EngineOption, "app"),
+            ("columns", Columns, None),
+            ("wide", Wide, False),
             ("as_json", Json, False),
             ("as_csv", Csv, False),
         )

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, LeadRef, Rep, clock_for, out, to_json, with_agreement
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.feedback import Given
 from leadpact.services import feedback, intake, opportunities, queue, sales, team
@@ -50,18 +50,37 @@ def and_feedback(step: Step[T], moment: str, told: Given | None, rep: str | None
     return work
 
 
+QUEUE = (
+    Column("lead_id", Whole.FIGURE, "lead", wide=True),
+    Column("email", Whole.WORD),
+    Column("stage", Whole.WORD),
+    Column("priority", Whole.WORD),
+    Column("score", Whole.FIGURE),
+    Column("grade", Whole.WORD, wide=True),
+    Column("source", Whole.WORD, wide=True),
+    Column("top_reasons", title="why"),
+    Column("sla", title="SLA"),
+)
+
+
 @commands.command("queue")
-def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = None, as_json: Json = False) -> None:
+def queue_cmd(
+    rep: Annotated[str, typer.Argument(help="The rep.")],
+    at: At = None,
+    columns: Columns = None,
+    wide: Wide = False,
+    as_json: Json = False,
+) -> None:
     """A rep's leads: hottest first, then the SLA that runs out first."""
-    now = clock_for(at).now()
+    now, chosen = clock_for(at).now(), view(columns, wide)
     items = with_agreement(lambda uow, inforce: queue.queue(uow, inforce, team.user_named(uow, rep), now))
     if as_json:
         out.print_json(to_json(items))
         return
-    table = Table("lead", "email", "stage", "priority", "score", "grade", "source", "why", "SLA")
+    table = Table(QUEUE, chosen)
     for i in items:
-        table.add_row(
-            str(i.lead_id),
+        table.add(
+            i.lead_id,
             i.email,
             i.stage,
             i.priority,
@@ -71,7 +90,7 @@ def queue_cmd(rep: Annotated[str, typer.Argument(help="The rep.")], at: At = Non
             "; ".join(i.top_reasons),
             i.sla,
         )
-    out.print(table if items else f"{rep} has no open leads.")
+    table.print(empty=f"{rep} has no open leads.")
 
 
 def act(at: str | None, work: Callable[[UnitOfWork, Clock, InForce, Any], T], lead: str) -> T:

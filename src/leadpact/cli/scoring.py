@@ -22,7 +22,7 @@ def rescore_cmd(at: At = None, engine: EngineOption = "app", as_json: Json = Fal
     with err.status("rescoring every lead"):
         report = with_agreement(lambda uow, inforce: rescore.rescore(uow, clock, inforce, engine))
     if as_json:
-        out.print(to_json(report))
+        out.print(to_json(report), soft_wrap=True)  # JSON lines are never wrapped, whatever the width
         return
     out.print(
         f"Rescored {report.leads} leads under agreement version {report.version} on {report.engine} "

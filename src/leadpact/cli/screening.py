@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, LeadRef, clock_for, out, to_json, when, with_agreement
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
 from leadpact.services import intake, screening
 from leadpact.services.agreements import InForce
@@ -44,19 +44,32 @@ def act(at: str | None, work: Callable[[UnitOfWork, Clock, InForce, Any], T], le
     return with_agreement(lambda uow, inforce: work(uow, clock, inforce, intake.lead_for_change(uow, lead)))
 
 
+QUEUE = (
+    Column("lead_id", Whole.FIGURE, "lead", wide=True),
+    Column("email", Whole.WORD),
+    Column("priority", Whole.WORD, wide=True),
+    Column("score", Whole.FIGURE),
+    Column("grade", Whole.WORD, wide=True),
+    Column("source", Whole.WORD, wide=True),
+    Column("first_call", title="first call"),
+    Column("calls"),
+    Column("answers"),
+)
+
+
 @screening_app.command("queue")
-def queue_cmd(at: At = None, as_json: Json = False) -> None:
+def queue_cmd(at: At = None, columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """The leads in screening: hottest first, then the first call that is due first."""
-    now = clock_for(at).now()
+    now, chosen = clock_for(at).now(), view(columns, wide)
     items = with_agreement(lambda uow, inforce: screening.queue(uow, inforce, now))
     if as_json:
         out.print_json(to_json(items))
         return
-    table = Table("lead", "email", "priority", "score", "grade", "source", "first call", "calls", "answers")
+    table = Table(QUEUE, chosen)
     for i in items:
         due = f"{'overdue' if i.overdue else 'due'} {when(i.call_due)}"
-        table.add_row(
-            str(i.lead_id),
+        table.add(
+            i.lead_id,
             i.email,
             i.priority,
             f"{i.score:.1f}",
@@ -66,7 +79,7 @@ def queue_cmd(at: At = None, as_json: Json = False) -> None:
             f"{i.calls}" + (f" (last: {i.last_outcome})" if i.last_outcome else ""),
             ", ".join(f"{k}={v}" for k, v in i.answers.items()) or "-",
         )
-    out.print(table if items else "No leads are waiting for screening.")
+    table.print(empty="No leads are waiting for screening.")
 
 
 @screening_app.command()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, out, to_json, unit_of_work, with_agreement
 from leadpact.cli.people import rerouted_lines
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.services import handoff, people, team
 from leadpact.services.clock import SystemClock
 
@@ -97,9 +97,20 @@ def rep_manager(
     out.print(f"{name} manages team {team_}.")
 
 
+EVERYONE = (
+    Column("name"),
+    Column("role", Whole.WORD),
+    Column("team", Whole.WORD),
+    Column("capacity", Whole.FIGURE),
+    Column("available", Whole.WORD),
+    Column("max_open", Whole.FIGURE, "max open"),
+)
+
+
 @rep_app.command("list")
-def rep_list(as_json: Json = False) -> None:
+def rep_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
     """Everyone, with team, capacity and availability (a removed rep: "removed"); 'user list' shows access."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         everyone = [
             (u.name, u.role, t.name if t else None, u.capacity, u.available, u.max_open, u.disabled_at is not None)
@@ -109,12 +120,12 @@ def rep_list(as_json: Json = False) -> None:
         keys = ("name", "role", "team", "capacity", "available", "max_open", "disabled")
         out.print_json(to_json([dict(zip(keys, p, strict=True)) for p in everyone]))
         return
-    table = Table("name", "role", "team", "capacity", "available", "max open")
+    table = Table(EVERYONE, chosen)
     for name, role, team_name, capacity, available, max_open, disabled in everyone:
         cap = str(max_open) if max_open is not None else "-"
         state = "removed" if disabled else "yes" if available else "away"
-        table.add_row(name, role, team_name or "-", str(capacity), state, cap)
-    out.print(table)
+        table.add(name, role, team_name or "-", capacity, state, cap)
+    table.print()
 
 
 @sla_app.command("check")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
+from leadpact.domain.report import Kind
 from leadpact.services import outbox, webhooks
 from leadpact.services.clock import SystemClock
 
@@ -43,15 +44,28 @@ def webhook_add(
     out.print(secret, soft_wrap=True)
 
 
+HOOKS = (
+    Column("id", Whole.FIGURE),
+    Column("url"),
+    Column("topics", wide=True),
+    Column("delivered", Kind.COUNT),
+    Column("waiting", Kind.COUNT),
+    Column("failing", Kind.COUNT),
+    Column("last_error", title="last error"),
+)
+
+
 @webhook_app.command("list")
-def webhook_list(as_json: Json = False) -> None:
-    """Every webhook with its topics and how its deliveries go: delivered, waiting, failing and the last error."""
+def webhook_list(columns: Columns = None, wide: Wide = False, as_json: Json = False) -> None:
+    """Every webhook and how its deliveries go: delivered, waiting, failing and the last error; --wide adds the
+    topics it takes."""
+    chosen = view(columns, wide)
     with unit_of_work() as uow:
         rows = webhooks.subscriptions(uow)
     if as_json:
         out.print_json(to_json(rows))
         return
-    table = Table("id", "url", "topics", "delivered", "waiting", "failing", "last error")
+    table = Table(HOOKS, chosen)
     for row in rows:
         error = (
             f"{row.last_error} ({row.attempts} attempts, the last {when(row.last_attempt_at)}; "
@@ -59,16 +73,8 @@ def webhook_list(as_json: Json = False) -> None:
             if row.failing
             else "-"
         )
-        table.add_row(
-            str(row.id),
-            row.url,
-            ", ".join(row.topics) or "all",
-            str(row.delivered),
-            str(row.waiting),
-            str(row.failing),
-            error,
-        )
-    out.print(table if rows else "No webhook yet: 'leadpact webhook add URL'.")
+        table.add(row.id, row.url, ", ".join(row.topics) or "all", row.delivered, row.waiting, row.failing, error)
+    table.print(empty="No webhook yet: 'leadpact webhook add URL'.")
 
 
 @webhook_app.command("remove")

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadpact.cli.common import At, Json, clock_for, err, out, to_json, unit_of_work
+from leadpact.cli.tables import Column, Table, Whole
 from leadpact.domain.errors import InvalidInput
+from leadpact.domain.report import Kind
 from leadpact.services import workshops
 from leadpact.services.workshops import WorkshopReport
 
@@ -22,6 +23,28 @@ workshop_app = typer.Typer(
 )
 Name = Annotated[str, typer.Argument(help="The workshop's name, e.g. q3-2026.")]
 DISAGREEMENTS_SHOWN = 10
+SIDES = (
+    Column("side", Whole.WORD),
+    Column("leads", Kind.COUNT),
+    Column("kappa", Whole.FIGURE),
+    Column("reading"),
+    Column("same", Kind.COUNT, "same grade"),
+    Column("higher", Kind.COUNT, "agreement higher"),
+    Column("lower", Kind.COUNT, "agreement lower"),
+)
+APART = (
+    Column("email", Whole.WORD),
+    Column("marketing", Whole.WORD),
+    Column("sales", Whole.WORD),
+    Column("agreement", Whole.WORD),
+    Column("apart", Kind.COUNT, "grades apart"),
+)
+POINTS = (
+    Column("rule", Whole.WORD),
+    Column("points", Whole.FIGURE),
+    Column("suggested", Whole.FIGURE),
+    Column("holds_on", Kind.COUNT, "holds on graded leads"),
+)
 
 
 @workshop_app.command("start")
@@ -161,20 +184,18 @@ def _print(found: WorkshopReport) -> None:
             f"on {sides.same}, at most one grade apart on {sides.within_one}; marketing graded higher on "
             f"{sides.first_higher}, sales on {sides.first_lower})."
         )
-    table = Table("side", "leads", "kappa", "reading", "same grade", "agreement higher", "agreement lower")
+    table = Table(SIDES)
     for side, c in found.agreement.items():
-        table.add_row(
-            side, str(c.leads), _kappa(c.kappa), c.reading, str(c.same), str(c.first_higher), str(c.first_lower)
-        )
+        table.add(side, c.leads, _kappa(c.kappa), c.reading, c.same, c.first_higher, c.first_lower)
     out.print("\nThe agreement's grade at the draw against each side:")
-    out.print(table)
+    table.print()
     if found.disagreements:
         shown = found.disagreements[:DISAGREEMENTS_SHOWN]
         out.print(f"\nWhere the sides disagree most ({_leads(len(found.disagreements))} graded differently):")
-        apart = Table("email", "marketing", "sales", "agreement", "grades apart")
+        apart = Table(APART)
         for d in shown:
-            apart.add_row(d.email, d.marketing, d.sales, d.agreement, str(d.gap))
-        out.print(apart)
+            apart.add(d.email, d.marketing, d.sales, d.agreement, d.gap)
+        apart.print()
         if len(found.disagreements) > len(shown):
             out.print(f"  ... and {len(found.disagreements) - len(shown)} more: --json lists them all.")
     fit = found.refit
@@ -187,10 +208,10 @@ def _print(found: WorkshopReport) -> None:
         f"force, {_kappa(fit.kappa_refitted)} refitted (cross-validated: each lead graded by points fitted "
         "to other leads' grades):"
     )
-    points = Table("rule", "points", "suggested", "holds on graded leads")
+    points = Table(POINTS)
     for rule in fit.rules:
-        points.add_row(rule.rule, f"{rule.points:g}", f"{rule.suggested:g}", str(rule.holds_on))
-    out.print(points)
+        points.add(rule.rule, f"{rule.points:g}", f"{rule.suggested:g}", rule.holds_on)
+    points.print()
     if fit.kappa_refitted is not None and fit.kappa_in_force is not None and fit.kappa_refitted < fit.kappa_in_force:
         out.print(
             "Refitted points grade leads they were not fitted to worse than the points in force: the grades may be "

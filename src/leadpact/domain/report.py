@@ -157,12 +157,18 @@ NOTHING = "—"
 """How a value that cannot be computed is shown."""
 
 
-def shown(kind: Kind, value: Any) -> str:
+def shown(kind: Kind, value: Any, short: bool = False) -> str:
     """A report value as people read it, the same in the CLI and on the pages: money with a $ and thousands,
-    shares and ROI as percentages (an ROI of 1.5 is 150%), days and hours to a tenth, and a dash for none."""
+    shares and ROI as percentages (an ROI of 1.5 is 150%), days and hours to a tenth, and a dash for none.
+
+    ``short`` is for where space is scarce, such as a table in an 80-column terminal: a count, an amount of money,
+    days or hours of 10,000 or more is abbreviated to three significant figures ($34.1k, 1.23M) rather than cut.
+    """
     value = clean(value)
     if value is None:
         return NOTHING
+    if short and kind not in (Kind.TEXT, Kind.SHARE, Kind.RATIO) and abs(value) >= ABBREVIATED_FROM:
+        return ("$" if kind == Kind.MONEY else "") + abbreviated(value)
     match kind:
         case Kind.TEXT:
             return str(value)
@@ -178,6 +184,20 @@ def shown(kind: Kind, value: Any) -> str:
             return f"{value:,.1f}"
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(kind)
+
+
+ABBREVIATED_FROM = 10_000
+"""The smallest value ``shown(..., short=True)`` abbreviates: below it, the whole number is no wider."""
+
+
+def abbreviated(value: float) -> str:
+    """A number of 1,000 or more to three significant figures with its thousands' suffix: 34,120 is 34.1k, 129,300
+    is 129k, 1,234,567 is 1.23M, 5e9 is 5.00B (and 4e12 is 4000B: there is no larger suffix)."""
+    scaled, suffixes = abs(value) / 1000, "kMB"
+    while scaled >= 999.5 and len(suffixes) > 1:  # 999,999 rounds to 1.00M, not 1000k
+        scaled, suffixes = scaled / 1000, suffixes[1:]
+    digits = 2 if scaled < 9.995 else 1 if scaled < 99.95 else 0
+    return f"{'-' if value < 0 else ''}{scaled:.{digits}f}{suffixes[0]}"
 
 
 def share(part: float | None, whole: float | None) -> float | None:
