@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from leadpact.cli.common import PIPED_WIDTH
 from leadpact.services import agreements
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
@@ -133,6 +134,13 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     engine = connect(f"sqlite:///{path}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands print as to a file or a log (``PIPED_WIDTH`` columns) whatever runs the tests: a terminal of any
+    width, or a parallel worker, whose COLUMNS says 80. A test of another width sets COLUMNS itself."""
+    monkeypatch.setenv("COLUMNS", str(PIPED_WIDTH))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from leadpact.app import create_app
@@ -21,6 +21,9 @@ from leadpact.cli.common import as_at
 from leadpact.config import Settings
 from leadpact.services import store_clock
 from leadpact.services.clock import FixedClock
+from leadpact.store.database import connect
+from leadpact.store.tables import User
+from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import capture, hand_off
 from tests.people import seed_people
@@ -128,3 +131,17 @@ def test_the_clock_is_shown_set_and_cleared(url: str, sqlite_engine: Engine, clo
     assert "The store runs on real time again" in run(url, "clock", "clear")
     assert store_clock.read(sqlite_engine) is None
     assert "The store already runs on real time." in run(url, "clock", "clear")
+
+
+def test_what_a_command_records_is_stamped_with_the_store_clock_and_the_note_is_said_once(both: Both) -> None:
+    run(both.url, "clock", "set", DEMO_NOW)
+    added = CliRunner().invoke(app, ["--db", both.url, "rep", "add", "zoe", "--team", "americas", "--capacity", "2"])
+    assert added.exit_code == 0, added.output
+    assert added.stderr.count("demo clock") == 1
+    engine = connect(both.url)
+    try:
+        with UnitOfWork(engine) as uow:
+            joined = uow.session.scalars(select(User.created_at).where(User.name == "zoe")).one()
+    finally:
+        engine.dispose()
+    assert timedelta(0) <= joined - datetime(2026, 3, 20, 15, 0, tzinfo=UTC) < timedelta(minutes=5)  # not today

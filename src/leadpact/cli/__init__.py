@@ -80,6 +80,7 @@ def root(
     ] = None,
 ) -> None:
     state.settings = Settings.resolve(db)
+    state.clock_said = False
     out.width = width()  # as the command runs: the terminal, or COLUMNS, may have changed since the import
 
 

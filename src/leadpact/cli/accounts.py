@@ -12,7 +12,6 @@ from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.report import Kind
 from leadpact.services import accounts
 from leadpact.services.accounts import AccountView
-from leadpact.services.clock import SystemClock
 
 account_app = typer.Typer(help="Accounts: their people, engagement and owner.", no_args_is_help=True)
 
@@ -124,6 +123,6 @@ def account_owner(
     if (rep is None) == (not clear):
         raise typer.BadParameter("give a rep, or --clear")
     with unit_of_work() as uow:
-        account = accounts.set_owner(uow, SystemClock(), domain, None if clear else rep)
+        account = accounts.set_owner(uow, clock_for(None), domain, None if clear else rep)
         name = account.domain
     out.print(f"{name} is owned by {rep}." if not clear else f"{name} has no owner now.")

@@ -61,14 +61,16 @@ EngineOption = Annotated[
 @dataclasses.dataclass
 class State:
     settings: Settings = dataclasses.field(default_factory=Settings)
+    clock_said: bool = False  # the store clock's note is printed once a command
 
 
 state = State()
 
 
 def clock_for(at: str | None) -> Clock:
-    """The moment ``--at`` names; else the store's clock while one is set (said on stderr, so ``--json`` output
-    stays clean); else real time."""
+    """The moment ``--at`` names; else the store's clock while one is set (said once on stderr, so ``--json``
+    output stays clean); else real time. Every command that reads or records a moment asks here, so what it
+    records agrees with the served app's "now"."""
     if at:
         return FixedClock(parse_moment(at, "at"))
     engine = connect(state.settings.database_url)
@@ -79,10 +81,12 @@ def clock_for(at: str | None) -> Clock:
     if setting is None:
         return SystemClock()
     clock = setting.clock(SystemClock())
-    err.print(
-        f"note: this store runs on a demo clock: it is now {clock.now():%Y-%m-%d %H:%M} UTC here; "
-        "'leadpact clock clear' returns it to real time"
-    )
+    if not state.clock_said:
+        err.print(
+            f"note: this store runs on a demo clock: it is now {clock.now():%Y-%m-%d %H:%M} UTC here; "
+            "'leadpact clock clear' returns it to real time"
+        )
+        state.clock_said = True
     return clock
 
 

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from leadpact.cli.common import Json, out, to_json, unit_of_work
+from leadpact.cli.common import Json, clock_for, out, to_json, unit_of_work
 from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.services import forms, imports
-from leadpact.services.clock import SystemClock
 
 form_app = typer.Typer(help="Web forms on your own site that post leads to POST /capture/{key}.", no_args_is_help=True)
 
@@ -33,7 +32,7 @@ def form_add(
     """Add a web form: its key goes into the form's action URL on your site."""
     mapping = imports.map_pairs(map_ or [])
     with unit_of_work() as uow:
-        form = forms.add_form(uow, SystemClock(), name, source, origin or [], mapping, campaign, event_type)
+        form = forms.add_form(uow, clock_for(None), name, source, origin or [], mapping, campaign, event_type)
         key = form.key
     out.print(f"Form '{name}' posts to /capture/{key} (form-encoded or JSON).")
     out.print(f'The HTML to paste on your site: leadpact form snippet "{name}"')

@@ -23,7 +23,6 @@ from leadpact.cli.common import (
 from leadpact.cli.tables import Column, Columns, Table, View, Whole, Wide, view
 from leadpact.services import browse, explain, intake, privacy, timeline
 from leadpact.services.agreements import InForce
-from leadpact.services.clock import SystemClock
 from leadpact.services.models import Prediction
 from leadpact.store.database import connect
 from leadpact.store.unit_of_work import UnitOfWork
@@ -190,7 +189,7 @@ def lead_export(
     For a request to see one's data (GDPR article 15). The export is kept in the audit trail.
     """
     with unit_of_work() as uow:
-        data = privacy.export(uow, SystemClock(), email)
+        data = privacy.export(uow, clock_for(None), email)
     if as_json:
         out.print_json(to_json(data))
         return
@@ -225,7 +224,7 @@ def lead_erase(
     as its SHA-256) and kept in the audit trail; docs/privacy.md says exactly what is kept.
     """
     with unit_of_work() as uow:
-        erased = privacy.erase(uow, SystemClock(), email, reason)
+        erased = privacy.erase(uow, clock_for(None), email, reason)
     if vacuum:
         engine = connect(state.settings.database_url)
         try:

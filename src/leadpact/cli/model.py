@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from leadpact.cli.common import Json, as_at, err, out, to_json, unit_of_work, with_agreement
+from leadpact.cli.common import Json, as_at, clock_for, err, out, to_json, unit_of_work, with_agreement
 from leadpact.cli.tables import Column, Table, Whole
 from leadpact.services import models
-from leadpact.services.clock import SystemClock, parse_moment
+from leadpact.services.clock import parse_moment
 
 model_app = typer.Typer(
     help="The predictive model: the chance a lead reaches an opportunity or a won deal, learned from the store.\n\n"
@@ -79,7 +79,7 @@ def model_train(
             bar.update(task, completed=done, total=total)
 
         trained = with_agreement(
-            lambda uow, inforce: models.train(uow, SystemClock(), inforce, target, moment, horizon, step)
+            lambda uow, inforce: models.train(uow, clock_for(None), inforce, target, moment, horizon, step)
         )
     if as_json:
         out.print_json(to_json(trained))

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.cli.common import Json, clock_for, out, to_json, unit_of_work, when
 from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.errors import InvalidInput
 from leadpact.services import auth, people, team
-from leadpact.services.clock import SystemClock
 from leadpact.services.handoff import Rerouted
 
 user_app = typer.Typer(
@@ -54,8 +53,8 @@ def user_add(
         raise InvalidInput("add reps with 'leadpact rep add NAME --team TEAM', then set a password", "role")
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
-        team.add_user(uow, SystemClock(), name, role, team=team_name, email=email, side=side, new_team=new_team)
-        auth.set_password(uow, SystemClock(), name, password)
+        team.add_user(uow, clock_for(None), name, role, team=team_name, email=email, side=side, new_team=new_team)
+        auth.set_password(uow, clock_for(None), name, password)
     out.print(f"{name} ({role}{', ' + side if side else ''}) can sign in now.")
 
 
@@ -66,7 +65,7 @@ def user_password(
     """Set or reset a person's password."""
     password = _password(name, password_stdin)
     with unit_of_work() as uow:
-        auth.set_password(uow, SystemClock(), name, password)
+        auth.set_password(uow, clock_for(None), name, password)
     out.print(f"{name}'s password is set.")
 
 
@@ -114,7 +113,7 @@ def user_disable(name: Annotated[str, typer.Argument(help="The person.")]) -> No
     """End a person's access: sign-in, their browser sessions and their API tokens. They are kept, with what they
     did; a rep's open leads go to other reps as the agreement routes them."""
     with unit_of_work() as uow:
-        disabled = people.disable(uow, SystemClock(), name)
+        disabled = people.disable(uow, clock_for(None), name)
     rerouted_lines(disabled.rerouted)
     out.print(disabled.said)
 
@@ -128,7 +127,7 @@ def rerouted_lines(rerouted: tuple[Rerouted, ...]) -> None:
 def user_enable(name: Annotated[str, typer.Argument(help="The person.")]) -> None:
     """Give a disabled person their access back (a rep takes new leads again)."""
     with unit_of_work() as uow:
-        user = people.enable(uow, SystemClock(), name).name
+        user = people.enable(uow, clock_for(None), name).name
     out.print(f"{user} has access again.")
 
 
@@ -144,7 +143,7 @@ def user_role(
     """Change a person's role; a rep who becomes something else hands their open leads on. The last admin with
     access keeps the role."""
     with unit_of_work() as uow:
-        user, rerouted = people.set_role(uow, SystemClock(), name, role, side, team_name)
+        user, rerouted = people.set_role(uow, clock_for(None), name, role, side, team_name)
         said = f"{user.name} is now {user.role}{f' ({user.side})' if user.side else ''}."
     rerouted_lines(tuple(rerouted))
     out.print(said)
@@ -154,7 +153,7 @@ def user_role(
 def user_reset_password(name: Annotated[str, typer.Argument(help="The person.")]) -> None:
     """Give a person a new password, printed once; their old one stops working and they are signed out."""
     with unit_of_work() as uow:
-        password = people.new_password(uow, SystemClock(), name)
+        password = people.new_password(uow, clock_for(None), name)
     out.print(f"{name}'s new password, shown only now (they are signed out everywhere):")
     out.print(password, soft_wrap=True)
 
@@ -169,7 +168,7 @@ def token_create(
 ) -> None:
     """Create an API token and print it once; only its digest is kept."""
     with unit_of_work() as uow:
-        secret, token = auth.create_token(uow, SystemClock(), name, role or "", user)
+        secret, token = auth.create_token(uow, clock_for(None), name, role or "", user)
         made = (token.id, token.role)
     out.print(f"Token {made[0]} ({made[1]}). Send it as 'Authorization: Bearer TOKEN'; it is shown only now:")
     out.print(secret, soft_wrap=True)
@@ -205,5 +204,5 @@ def token_list(columns: Columns = None, wide: Wide = False, as_json: Json = Fals
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id ('leadpact token list').")]) -> None:
     """Revoke an API token: requests with it are refused from now on."""
     with unit_of_work() as uow:
-        name = auth.revoke_token(uow, SystemClock(), token_id).name
+        name = auth.revoke_token(uow, clock_for(None), token_id).name
     out.print(f"Token {token_id} ('{name}') is revoked.")

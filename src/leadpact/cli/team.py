@@ -10,7 +10,6 @@ from leadpact.cli.common import At, Json, clock_for, out, to_json, unit_of_work,
 from leadpact.cli.people import rerouted_lines
 from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.services import handoff, people, team
-from leadpact.services.clock import SystemClock
 
 rep_app = typer.Typer(help="Sales reps and their teams.", no_args_is_help=True)
 sla_app = typer.Typer(help="The hand-off SLA.", no_args_is_help=True)
@@ -28,7 +27,7 @@ def rep_add(
 ) -> None:
     """Add a sales rep to a team (a new one with --new-team)."""
     with unit_of_work() as uow:
-        team.add_user(uow, SystemClock(), name, "rep", team_, capacity, email, new_team=new_team)
+        team.add_user(uow, clock_for(None), name, "rep", team_, capacity, email, new_team=new_team)
     out.print(f"{name} joined team {team_} with capacity {capacity}.")
 
 
@@ -37,7 +36,7 @@ def rep_remove(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     """Take a rep off their team: their open leads go to other reps as the agreement routes them, and their access
     is disabled ('user enable' gives it back); they keep their name on what they did."""
     with unit_of_work() as uow:
-        removed = people.remove_rep(uow, SystemClock(), name)
+        removed = people.remove_rep(uow, clock_for(None), name)
     rerouted_lines(removed.rerouted)
     out.print(removed.said)
 
@@ -46,7 +45,7 @@ def rep_remove(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
 def rep_away(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     """Mark a rep unavailable: they get no new leads until 'rep back'."""
     with unit_of_work() as uow:
-        team.set_available(uow, SystemClock(), name, False)
+        team.set_available(uow, clock_for(None), name, False)
     out.print(f"{name} is away and gets no new leads.")
 
 
@@ -54,7 +53,7 @@ def rep_away(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
 def rep_back(name: Annotated[str, typer.Argument(help="The rep.")]) -> None:
     """Mark a rep available again."""
     with unit_of_work() as uow:
-        team.set_available(uow, SystemClock(), name, True)
+        team.set_available(uow, clock_for(None), name, True)
     out.print(f"{name} is back and gets new leads again.")
 
 
@@ -77,9 +76,9 @@ def rep_capacity(
         raise typer.BadParameter("give --max-open or --no-cap, not both")
     with unit_of_work() as uow:
         if share is not None:
-            team.set_capacity(uow, SystemClock(), name, share)
+            team.set_capacity(uow, clock_for(None), name, share)
         if max_open is not None or no_cap:
-            team.set_max_open(uow, SystemClock(), name, max_open)
+            team.set_max_open(uow, clock_for(None), name, max_open)
         user = team.user_named(uow, name)
         cap = f"at most {user.max_open} open leads" if user.max_open is not None else "no cap on open leads"
         said = f"{user.name} has capacity {user.capacity} and {cap}."
@@ -93,7 +92,7 @@ def rep_manager(
 ) -> None:
     """Name the manager of a team: escalated SLA breaches go to them."""
     with unit_of_work() as uow:
-        team.set_manager(uow, SystemClock(), team_, name)
+        team.set_manager(uow, clock_for(None), team_, name)
     out.print(f"{name} manages team {team_}.")
 
 

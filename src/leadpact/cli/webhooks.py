@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from leadpact.cli.common import Json, out, to_json, unit_of_work, when
+from leadpact.cli.common import Json, clock_for, out, to_json, unit_of_work, when
 from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, view
 from leadpact.domain.report import Kind
 from leadpact.services import outbox, webhooks
-from leadpact.services.clock import SystemClock
 
 webhook_app = typer.Typer(
     help="Webhooks: URLs that receive the outbox's messages (lead.assigned, sla.breached, ...), signed.",
@@ -34,7 +33,7 @@ def webhook_add(
     as_json: Json = False,
 ) -> None:
     with unit_of_work() as uow:
-        hook, secret = webhooks.add(uow, SystemClock(), url, topic or [])
+        hook, secret = webhooks.add(uow, clock_for(None), url, topic or [])
         webhook_id, address, topics = hook.id, hook.url, hook.topics.split()
     if as_json:
         out.print_json(to_json({"id": webhook_id, "url": address, "topics": topics, "secret": secret}))
@@ -83,5 +82,5 @@ def webhook_remove(
 ) -> None:
     """Remove a webhook: nothing more is sent to it, not even what was waiting."""
     with unit_of_work() as uow:
-        url = webhooks.remove(uow, SystemClock(), webhook_id).url
+        url = webhooks.remove(uow, clock_for(None), webhook_id).url
     out.print(f"Webhook {webhook_id} ({url}) is removed.")
