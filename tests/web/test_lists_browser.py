@@ -11,10 +11,14 @@ import re
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
-from tests.web.conftest import DESKTOP, PHONE, Site, sign_in
+from leadpact.services import campaigns
+from leadpact.services.clock import FixedClock
+from leadpact.store.unit_of_work import UnitOfWork
+from tests.web.conftest import DESKTOP, PHONE, START, Site, sign_in
 from tests.web.test_dashboard_pages import seed_history
 from tests.web.test_marketing import charts_drawn
 
+LONG_CAMPAIGN = "Industrial automation expo, Hanover: partner day, booth tours and the evening reception"
 WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 INQUIRIES = ["visitor1@fair.example", "visitor2@fair.example", "cold@bank.example"]  # the highest score first
 
@@ -43,6 +47,8 @@ def test_the_list_sorts_by_a_heading_on_a_laptop_and_by_the_sort_choice_on_a_pho
     browser: Browser, site: Site, viewport: dict[str, int]
 ) -> None:
     seed_history(site.engine, site.inforce)
+    with UnitOfWork(site.engine) as uow:  # a long name among the choices still leaves the form as wide as a phone
+        campaigns.record_campaigns(uow, FixedClock(START), [campaigns.CampaignInput(LONG_CAMPAIGN, "tradeshow")])
     page = sign_in(browser, site, "mia", viewport, next="/leads")
     expect(page.locator("tr[data-lead]")).to_have_count(7)
     if viewport == DESKTOP:
