@@ -124,7 +124,7 @@ def test_each_row_shows_what_the_lead_page_explains(engine: Engine, clock: Fixed
             x = explain.explain(uow, inforce, intake.find_lead(uow, str(item.lead_id)), clock.now())
             assert (item.email, item.stage, item.grade, item.priority) == (x.email, x.stage, x.grade, x.priority)
             assert item.score == pytest.approx(x.score)
-            fit = [f"{f.rule} {f.points:+g}" for f in x.fit_rules[:2]]
+            fit = [f"{f.title} {f.points:+g}" for f in x.fit_rules[:2]]
             events = [f"{e.type} {e.value:+.1f}" for e in sorted(x.events, key=lambda e: -e.value)[:2]]
             assert item.top_reasons == fit + events
             assert x.sla is not None

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, DateTime, and_, case, func, select, type_c
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.scoring import decay, engagement_at, ledger_totals, to_seconds
+from leadpact.domain.wording import title_of
 from leadpact.services.agreements import InForce
 from leadpact.services.explain import sla_state
 from leadpact.store.tables import Assignment, Event, Lead, LedgerEntry, User, UTCDateTime
@@ -256,7 +257,7 @@ def _items(uow: UnitOfWork, inforce: InForce, rep: User, places: Sequence[Place]
                 agreement.grade_for(lead.fit),
                 agreement.band_for(score),
                 lead.source,
-                _reasons(ledger.get(lead.id, []), types, at, agreement.half_life_days),
+                _reasons(agreement, ledger.get(lead.id, []), types, at),
                 None if due == FAR else due.replace(tzinfo=UTC),
                 sla_state(assignment, now),
             )
@@ -265,10 +266,11 @@ def _items(uow: UnitOfWork, inforce: InForce, rep: User, places: Sequence[Place]
 
 
 def _reasons(
-    rows: Iterable[tuple[str, str, int, float]], types: dict[str, str], at: int, half_life: float | None
+    agreement: Agreement, rows: Iterable[tuple[str, str, int, float]], types: dict[str, str], at: int
 ) -> list[str]:
-    """Why the lead scores: its two strongest fit rules, then its two events worth most now (as the lead page's
-    explanation lists them)."""
+    """Why the lead scores: its two strongest fit rules (as the agreement titles them), then its two events worth
+    most now (as the lead page's explanation lists them)."""
+    half_life = agreement.half_life_days
     rows = list(rows)
     fit = ledger_totals((item, points) for kind, item, _, points in rows if kind == "fit")
     events = ledger_totals((item, points) for kind, item, _, points in rows if kind != "fit")
@@ -278,7 +280,7 @@ def _reasons(
             worth[item] += decay(points, at - moment, half_life)
     strongest_fit = sorted(fit.items(), key=lambda f: -f[1])[:2]
     strongest_events = sorted(worth.items(), key=lambda e: -e[1])[:2]
-    return [f"{rule} {points:+g}" for rule, points in strongest_fit] + [
+    return [f"{title_of(agreement, rule)} {points:+g}" for rule, points in strongest_fit] + [
         f"{types.get(item, '?')} {value:+.1f}" for item, value in strongest_events
     ]
 
