@@ -50,7 +50,7 @@ def test_changed_points_of_a_fit_rule_name_the_rule_and_both_values() -> None:
     (line,) = diff_agreements(parsed(), new)
     assert "target-size" in line
     assert in_order(line, "15 points", "12 points")
-    assert "between 200 and 5000" in line  # what the rule checks, in words
+    assert "between 200 and 5,000" in line  # what the rule checks, in words
 
 
 def test_a_fit_rule_given_a_title_shows_the_title_before_and_after() -> None:

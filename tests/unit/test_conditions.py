@@ -13,7 +13,7 @@ import pytest
 
 from leadpact.domain.agreement import Agreement, Condition, Op, Scalar
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.conditions import describe_condition, docs_table, holds, operator
+from leadpact.domain.conditions import describe_condition, docs_table, field_in_words, holds, operator
 from leadpact.domain.errors import InvalidAgreement
 from tests.factories import agreement_text
 
@@ -30,11 +30,11 @@ class Case(NamedTuple):
 
 CASES: dict[Op, Case] = {
     Op.EQUALS: Case("manufacturing", " Manufacturing", "retail", "industry equals manufacturing"),
-    Op.IN: Case(("DE", "FR", "GB"), "fr", "US", "country is one of [DE, FR, GB]"),
-    Op.NOT_IN: Case(("US", "CA"), "DE", " us", "country is none of [US, CA]"),
+    Op.IN: Case(("DE", "FR", "GB"), "fr", "US", "country is DE, FR or GB"),
+    Op.NOT_IN: Case(("US", "CA"), "DE", " us", "country is none of US, CA"),
     Op.MATCHES: Case(r"(?i)\bvp\b", "VP Sales", "MVP engineer", "title mentions VP"),
-    Op.BETWEEN: Case((200.0, 5000.0), "1,200", 199, "employees between 200 and 5000"),
-    Op.AT_LEAST: Case(1000.0, "1000", 999, "employees is at least 1000"),
+    Op.BETWEEN: Case((200.0, 5000.0), "1,200", 199, "employees between 200 and 5,000"),
+    Op.AT_LEAST: Case(1000.0, "1000", 999, "employees is at least 1,000"),
     Op.AT_MOST: Case(50.0, 50, "51", "employees is at most 50"),
     Op.FREE_MAIL: Case(True, "ann@gmail.com", "ann@acme.example", "email is a free-mail address"),
     Op.MISSING: Case(True, "  ", "CEO", "title is empty"),
@@ -110,3 +110,17 @@ def test_a_condition_built_with_a_value_of_the_wrong_shape_is_refused(
 ) -> None:
     with pytest.raises(TypeError):
         holds(Condition("f", op, value), "5")
+
+
+@pytest.mark.parametrize(
+    ("field", "words"),
+    [("account.employees", "the company's employees"), ("job_level", "job level"), ("title", "title")],
+)
+def test_a_field_reads_as_people_say_it(field: str, words: str) -> None:
+    assert field_in_words(field) == words
+
+
+def test_a_bound_with_a_fraction_keeps_it() -> None:
+    condition = routed_on("{field: account.employees, at_least: 2.5}").handoff.routing[1].when
+    assert condition is not None
+    assert describe_condition(condition) == "the company's employees is at least 2.5"

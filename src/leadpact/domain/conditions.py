@@ -193,31 +193,46 @@ def holds(condition: Condition, value: Scalar | None) -> bool:
 
 
 def describe_condition(condition: Condition) -> str:
-    """The condition in plain words: ``account.employees between 200 and 5000``."""
-    field, value = condition.field, condition.value
+    """The condition in plain words: ``the company's employees between 200 and 5,000``."""
+    field, value = field_in_words(condition.field), condition.value
     op = condition.op
     match op:
         case Op.EQUALS:
             return f"{field} equals {value}"
         case Op.IN:
-            return f"{field} is one of [{', '.join(str(v) for v in _many(value))}]"
+            return f"{field} is {_listed([str(v) for v in _many(value)])}"
         case Op.NOT_IN:
-            return f"{field} is none of [{', '.join(str(v) for v in _many(value))}]"
+            return f"{field} is none of {', '.join(str(v) for v in _many(value))}"
         case Op.MATCHES:
             return describe_pattern(field, str(value))
         case Op.BETWEEN:
             low, high = _many(value)
-            return f"{field} between {float(low):g} and {float(high):g}"
+            return f"{field} between {_bound(low)} and {_bound(high)}"
         case Op.AT_LEAST:
-            return f"{field} is at least {float(_one(value)):g}"
+            return f"{field} is at least {_bound(_one(value))}"
         case Op.AT_MOST:
-            return f"{field} is at most {float(_one(value)):g}"
+            return f"{field} is at most {_bound(_one(value))}"
         case Op.FREE_MAIL:
             return f"{field} is {'' if value else 'not '}a free-mail address"
         case Op.MISSING:
             return f"{field} is {'' if value else 'not '}empty"
         case _:  # pragma: no cover - the type check proves every case above is handled
             assert_never(op)
+
+
+ACCOUNT_PREFIX = "account."
+
+
+def field_in_words(field: str) -> str:
+    """A field as people say it: ``account.employees`` is "the company's employees", ``job_level`` "job level"."""
+    words = field.replace("_", " ")
+    return f"the company's {words.removeprefix(ACCOUNT_PREFIX)}" if field.startswith(ACCOUNT_PREFIX) else words
+
+
+def _bound(value: Scalar) -> str:
+    """A bound as people write it: 5,000; 2.5."""
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,g}"
 
 
 FLAG_IGNORE_CASE = "(?i)"
