@@ -136,11 +136,14 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def piped_width() -> Iterator[None]:
     """Commands print as to a file or a log (``PIPED_WIDTH`` columns) whatever runs the tests: a terminal of any
-    width, or a parallel worker, whose COLUMNS says 80. A test of another width sets COLUMNS itself."""
-    monkeypatch.setenv("COLUMNS", str(PIPED_WIDTH))
+    width, or a parallel worker, whose COLUMNS says 80; from the session's start, so the worlds session fixtures
+    build through the command line print so too. A test of another width sets COLUMNS itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", str(PIPED_WIDTH))
+        yield
 
 
 @pytest.fixture
