@@ -39,7 +39,9 @@ def _drop_database(url: str, name: str) -> None:
 
 
 def _on_server(url: str, sql: str) -> None:
-    admin = connect(url)
+    """Run ``sql`` on ``url``'s server from its maintenance database, so a database is dropped even after the one
+    ``url`` names (a worker's) is gone."""
+    admin = connect(make_url(url).set(database="postgres").render_as_string(hide_password=False))
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(sql))
