@@ -162,8 +162,9 @@ REPORT = Definition(
     name="funnel",
     summary="Leads captured in the period and how far they got: MQL, SAL, SQL, opportunity, won, revenue.",
     help=(
-        "A lead counts at every stage it ever reached, even if it was recycled or lost later. Shows each step's "
-        "conversion rate and the median days between first arrivals at each stage."
+        "A lead counts at every stage it ever reached, even if it was recycled or lost later. Also each step's "
+        "conversion rate and the median days between first arrivals at each stage (the table shows them with "
+        "--wide; --json and --csv always)."
     ),
     compute=funnel,
     options=(Option("by", BY, "source", "Group by source, campaign, month (of capture) or grade."),),
