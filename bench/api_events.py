@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from leadpact.services.clock import SystemClock
 from leadpact.store.database import connect, migrate
 from leadpact.store.unit_of_work import UnitOfWork
 from performance_doc import DOCS, replace_section
+from served import answering, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Recording events through the API"
@@ -110,31 +110,13 @@ def serve(database: Path, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_server(database: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(database), "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if (
-                httpx2.post(
-                    url + BARE, json=body(0, "ready@company0.example", "email_open", datetime.now(UTC))
-                ).status_code
-                == 200
-            ):
-                return server, url
-        except httpx2.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("the server did not answer within a minute")
+    ready = body(0, "ready@company0.example", "email_open", datetime.now(UTC))
+    answering(server, lambda: httpx2.post(url + BARE, json=ready).status_code == 200, within=60)
+    return server, url
 
 
 @dataclass

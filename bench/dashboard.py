@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ from leadpact.store.database import connect
 from leadpact.store.unit_of_work import UnitOfWork
 from leadpact.web.dates import last_twelve_months, today
 from performance_doc import DOCS, replace_section
+from served import answering, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## The dashboard"
@@ -81,13 +81,6 @@ def sizes(path: Path) -> dict[str, int]:
         }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def serve(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = leadpact(
@@ -95,15 +88,8 @@ def serve(path: Path) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(url + "/login").status_code == 200:
-                return server, url
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not answer within two minutes")
+    answering(server, lambda: httpx2.get(url + "/login").status_code == 200, within=120)
+    return server, url
 
 
 def signed_in(url: str) -> tuple[httpx2.Client, str]:

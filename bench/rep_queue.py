@@ -28,7 +28,6 @@ import html
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,6 +57,7 @@ from leadpact.web.queue import _terms
 from leadpact.web.render import render
 from leadpact.web.session import Viewing
 from performance_doc import DOCS, replace_section
+from served import answering, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## A rep's queue"
@@ -220,27 +220,13 @@ def serve(database: Path, at: datetime, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_server(database: Path, at: datetime) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [sys.executable, __file__, "--serve", str(database), "--at", at.isoformat(), "--port", str(port)]
     server = subprocess.Popen(command)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(url + "/login").status_code == 200:
-                return server, url
-        except httpx2.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("the server did not answer within a minute")
+    answering(server, lambda: httpx2.get(url + "/login").status_code == 200, within=60)
+    return server, url
 
 
 def signed_in(url: str) -> httpx2.Client:
