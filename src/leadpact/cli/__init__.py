@@ -80,7 +80,7 @@ def root(
     ] = None,
 ) -> None:
     state.settings = Settings.resolve(db)
-    state.clock_said = False
+    state.clock = None  # read afresh by each command: another may have set or cleared it
     out.width = width()  # as the command runs: the terminal, or COLUMNS, may have changed since the import
 
 

@@ -61,18 +61,25 @@ EngineOption = Annotated[
 @dataclasses.dataclass
 class State:
     settings: Settings = dataclasses.field(default_factory=Settings)
-    clock_said: bool = False  # the store clock's note is printed once a command
+    clock: Clock | None = None  # the store's clock or real time, read once a command (``clock_for``)
 
 
 state = State()
 
 
 def clock_for(at: str | None) -> Clock:
-    """The moment ``--at`` names; else the store's clock while one is set (said once on stderr, so ``--json``
-    output stays clean); else real time. Every command that reads or records a moment asks here, so what it
-    records agrees with the served app's "now"."""
+    """The moment ``--at`` names; else the store's clock while one is set, else real time, read from the database
+    once a command. Every command that reads or records a moment asks here, so what it records agrees with the
+    served app's "now"."""
     if at:
         return FixedClock(parse_moment(at, "at"))
+    if state.clock is None:
+        state.clock = _store_time()
+    return state.clock
+
+
+def _store_time() -> Clock:
+    """The store's clock, said on stderr (so ``--json`` output stays clean); real time when none is set."""
     engine = connect(state.settings.database_url)
     try:
         setting = store_clock.read(engine)
@@ -81,12 +88,10 @@ def clock_for(at: str | None) -> Clock:
     if setting is None:
         return SystemClock()
     clock = setting.clock(SystemClock())
-    if not state.clock_said:
-        err.print(
-            f"note: this store runs on a demo clock: it is now {clock.now():%Y-%m-%d %H:%M} UTC here; "
-            "'leadpact clock clear' returns it to real time"
-        )
-        state.clock_said = True
+    err.print(
+        f"note: this store runs on a demo clock: it is now {clock.now():%Y-%m-%d %H:%M} UTC here; "
+        "'leadpact clock clear' returns it to real time"
+    )
     return clock
 
 
