@@ -26,6 +26,7 @@ from pathlib import Path
 import ibis
 
 from leadpact.analytics import engines
+from leadpact.analytics.backend import Backend
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.world import END
 from leadpact.domain.agreement_file import parse_agreement
@@ -79,14 +80,14 @@ def sizes(path: Path) -> dict[str, int]:
         }
 
 
-def prepare(con: engines.Backend, rules: dict[str, float]) -> None:
+def prepare(con: Backend, rules: dict[str, float]) -> None:
     """The event rules as a table for the hand-written SQL, and ``EXP`` on a SQLite built without it."""
     con.create_table("bench_rules", ibis.memtable({"type": list(rules), "points": list(rules.values())}), temp=True)
     if con.name == "sqlite":
         con.con.create_function("EXP", 1, math.exp, deterministic=True)
 
 
-def baseline(con: engines.Backend, half_life: float, at: int) -> float:
+def baseline(con: Backend, half_life: float, at: int) -> float:
     """One hand-written pass per agreement: the running decayed sum of each lead's counted events."""
     sql = CORE.format(at=at, rate=repr(LN2 / (half_life * DAY_SECONDS)))
     began = time.perf_counter()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx2
 
-from leadpact.services import activity, agreements, report_cache, reports
+from leadpact.services import activity, agreements, reports, store_changes
 from leadpact.services.clock import FixedClock
 from leadpact.store.database import connect
 from leadpact.store.unit_of_work import UnitOfWork
@@ -164,7 +164,7 @@ def change_cost(path: Path, times: int = 200) -> float:
     with UnitOfWork(engine) as uow:
         for _ in range(times):
             began = time.perf_counter()
-            report_cache.last_change(uow)
+            store_changes.last_change(uow)
             took.append(time.perf_counter() - began)
     engine.dispose()
     return statistics.median(took)

@@ -138,6 +138,25 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+SPARK_CONF = Path(__file__).parent / "spark-conf"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[None]:
+    """Spark in local mode, started once a worker for the tests marked ``spark`` (one worker runs them all: they share
+    the ``spark`` xdist group), with the settings for tiny tables in tests/spark-conf."""
+    if shutil.which("java") is None:
+        pytest.skip("the Spark tests need Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)")
+    pytest.importorskip("pyspark", reason="the Spark tests need the spark extra: pip install -e '.[spark]'")
+    from leadpact.analytics import spark as spark_engine
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPARK_CONF_DIR", str(SPARK_CONF))
+        session = spark_engine.session()
+        yield
+        session.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def piped_width() -> Iterator[None]:
     """Commands print as to a file or a log (``PIPED_WIDTH`` columns) whatever runs the tests: a terminal of any

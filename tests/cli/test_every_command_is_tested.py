@@ -73,6 +73,7 @@ TESTED: Mapping[str, str] = {
     "webhook list": ADMIN,
     "webhook remove": ADMIN,
     **{f"clock {n}": f"{CLI}/test_clock.py" for n in ("show", "set", "clear")},
+    "export parquet": f"{CLI}/test_export.py",
 }
 """Each command, as typed after 'leadpact', and the test module that runs it."""
 

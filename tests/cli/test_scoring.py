@@ -26,7 +26,9 @@ def adopt_richer_forms(engine: Engine, clock: FixedClock) -> None:
 def test_a_rescore_amends_the_leads_a_new_version_changes_and_then_finds_nothing(
     handed: Handed, clock: FixedClock
 ) -> None:
-    assert "--engine: 'spark' is not one of app, duckdb" in refused(handed.url, "rescore", "--engine", "spark")
+    assert "--engine: 'bigquery' is not one of app, duckdb, spark" in refused(
+        handed.url, "rescore", "--engine", "bigquery"
+    )
     adopt_richer_forms(handed.engine, clock)
     report = json.loads(run(handed.url, "rescore", "--at", AT, "--json"))
     assert (report["leads"], report["version"], report["leads_changed"], report["ledger_rows"]) == (1, 2, 1, 1)

@@ -1,4 +1,5 @@
-"""The batch rescore gives the online path's numbers, on every engine, for any history.
+"""The batch rescore gives the online path's numbers on every engine (SQLite, PostgreSQL, DuckDB, Spark) for any
+history.
 
 Histories are generated: a few leads with varied fields, events of every kind the agreement knows (capped,
 ``once``, negative) and some it does not, at times around the daylight-saving changes and local midnights of
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
@@ -33,6 +35,8 @@ from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import EXAMPLE, adopt_example
 from tests.strategies import CAPPED_TYPES, EXAMPLE_TYPES, UNKNOWN_TYPES
 
+LOCAL_ENGINES = ("app", "duckdb")
+"""The engines every history runs on; Spark, slower to answer, has a test of its own."""
 SETTINGS = settings(
     max_examples=25,
     deadline=None,
@@ -180,7 +184,7 @@ def histories(draw: st.DrawFn) -> History:
     for _ in range(draw(st.integers(0, 2))):  # fields updated between batches
         update = Step(END, lead=draw(lead_inputs(draw(st.sampled_from(emails)))))
         steps.insert(draw(st.integers(count, len(steps))), update)
-    return History(tuple(steps), draw(st.sampled_from(engines.ENGINES)))
+    return History(tuple(steps), draw(st.sampled_from(LOCAL_ENGINES)))
 
 
 def shuffled_step(step: Step) -> st.SearchStrategy[Step]:
@@ -266,18 +270,33 @@ def test_batch_rescore_equals_the_online_path_on_every_engine(engine: Engine, da
     history = data.draw(histories().flatmap(shuffled))
     inforce = replay(engine, history)
     online = snapshot(engine, inforce)
-    for engine_name in engines.ENGINES:
-        scores, verdicts = batch_results(engine, inforce, engine_name)
-        assert verdicts == online.counted, engine_name
-        assert {online.ids[s["lead_id"]] for s in scores} == online.leads.keys()
-        for s in scores:
-            want = online.leads[online.ids[s["lead_id"]]]
-            assert s["grade"] == want["grade"], (engine_name, s)
-            assert close(s["fit"], want["fit"]), (engine_name, s, want)
-            assert close(s["fit"], want["ledger_fit"]), (engine_name, s, want)
-            assert close(s["engagement"], want["engagement"]), (engine_name, s, want)
-            assert close(s["engagement"], want["ledger_engagement"]), (engine_name, s, want)
-            assert close(s["score"], want["fit"] + want["engagement"]), (engine_name, s, want)
+    for engine_name in LOCAL_ENGINES:
+        assert_batch_equals_online(engine, inforce, online, engine_name)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+@settings(SETTINGS, max_examples=6)
+@given(data=st.data())
+def test_batch_rescore_on_spark_equals_the_online_path(engine: Engine, spark: None, data: st.DataObject) -> None:
+    """The same on Spark, for fewer histories: each costs Spark a few seconds."""
+    history = data.draw(histories().flatmap(shuffled))
+    inforce = replay(engine, history)
+    assert_batch_equals_online(engine, inforce, snapshot(engine, inforce), "spark")
+
+
+def assert_batch_equals_online(engine: Engine, inforce: InForce, online: Snapshot, engine_name: str) -> None:
+    scores, verdicts = batch_results(engine, inforce, engine_name)
+    assert verdicts == online.counted, engine_name
+    assert {online.ids[s["lead_id"]] for s in scores} == online.leads.keys()
+    for s in scores:
+        want = online.leads[online.ids[s["lead_id"]]]
+        assert s["grade"] == want["grade"], (engine_name, s)
+        assert close(s["fit"], want["fit"]), (engine_name, s, want)
+        assert close(s["fit"], want["ledger_fit"]), (engine_name, s, want)
+        assert close(s["engagement"], want["engagement"]), (engine_name, s, want)
+        assert close(s["engagement"], want["ledger_engagement"]), (engine_name, s, want)
+        assert close(s["score"], want["fit"] + want["engagement"]), (engine_name, s, want)
 
 
 @settings(SETTINGS, max_examples=10)

@@ -76,7 +76,7 @@ def test_the_local_day_expression_names_the_day_python_names(backend: str, case:
 
 
 def test_the_analytics_engines_are_named_and_need_a_shared_database() -> None:
-    with pytest.raises(InvalidInput, match="spark"):
-        engines.connect("sqlite:///leadpact.db", "spark")
+    with pytest.raises(InvalidInput, match="'bigquery' is not one of app, duckdb, spark"):
+        engines.connect("sqlite:///leadpact.db", "bigquery")
     with pytest.raises(InvalidInput, match="in-memory"):
         engines.connect("sqlite://", "app")

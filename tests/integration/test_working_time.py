@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from leadpact.analytics import engines
-from leadpact.analytics.engines import Backend
+from leadpact.analytics.backend import Backend
 from leadpact.analytics.working_time import working_days, working_seconds
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.calendar import working_seconds_between

@@ -98,7 +98,7 @@ def test_the_numbers_agree_across_the_formats(url: str) -> None:
         ),
         (["sla", "--json", "--csv"], "--json and --csv: choose one"),
         (["attribution", "--model", "magic"], "--model: 'magic' is not one of first, last, linear"),
-        (["forecast", "--engine", "spark"], "--engine: 'spark' is not one of app, duckdb"),
+        (["forecast", "--engine", "bigquery"], "--engine: 'bigquery' is not one of app, duckdb, spark"),
     ],
 )
 def test_a_bad_option_is_refused_in_one_line_naming_it(url: str, args: list[str], message: str) -> None:

@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 
 from leadpact.domain.audit import Actor
 from leadpact.domain.report import Report
-from leadpact.services import campaigns, dedupe, handoff, intake, privacy, report_cache, reports, sales
+from leadpact.services import campaigns, dedupe, handoff, intake, privacy, reports, sales, store_changes
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import FixedClock
-from leadpact.services.report_cache import Change, Kept, Key, ReportCache
+from leadpact.services.report_cache import Kept, Key, ReportCache
+from leadpact.services.store_changes import Change
 from leadpact.store.tables import Lead
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
@@ -25,13 +26,13 @@ MARCH_1 = date(2026, 3, 1)
 
 def change(engine: Engine) -> Change:
     with UnitOfWork(engine) as uow:
-        return report_cache.last_change(uow)
+        return store_changes.last_change(uow)
 
 
 def newest_rows(found: Change) -> Change:
     """The newest row of each table, without the transactions PostgreSQL has open: any database's work moves
     those."""
-    return found[: len(report_cache.NEWEST)]
+    return found[: len(store_changes.NEWEST)]
 
 
 def as_person(engine: Engine, name: str, work: Callable[[UnitOfWork], object]) -> None:

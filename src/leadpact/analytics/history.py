@@ -21,7 +21,7 @@ from typing import Any
 
 import ibis
 
-from leadpact.analytics.engines import Backend
+from leadpact.analytics.backend import Backend
 from leadpact.analytics.rescore import Column, Table
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage

@@ -31,7 +31,7 @@ from typing import Any
 
 import ibis
 
-from leadpact.analytics.engines import Backend
+from leadpact.analytics.backend import Backend
 from leadpact.analytics.history import keep, seconds
 from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, real
 from leadpact.domain.agreement import Agreement

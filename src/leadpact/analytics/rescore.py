@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 
-from leadpact.analytics.engines import Backend
+from leadpact.analytics.backend import Backend
 from leadpact.domain.agreement import Agreement, FitRule
 from leadpact.domain.conditions import holds
 from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS, PREDICTED

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 import ibis
 
-from leadpact.analytics.engines import Backend
+from leadpact.analytics.backend import Backend
 from leadpact.analytics.rescore import Column, Table, local_day, utc_offsets
 from leadpact.domain import scoring
 from leadpact.domain.agreement import Agreement

@@ -17,6 +17,7 @@ from leadpact.cli import (
     clock,
     dedupe,
     demo,
+    export,
     forms,
     health,
     imports,
@@ -66,6 +67,7 @@ app.add_typer(webhooks.webhook_app, name="webhook")
 app.add_typer(nurture.nurture_app, name="nurture")
 app.add_typer(screening.screening_app, name="screening")
 app.add_typer(clock.clock_app, name="clock")
+app.add_typer(export.export_app, name="export")
 
 
 @app.callback()

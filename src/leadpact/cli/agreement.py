@@ -8,7 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
-from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, to_json, unit_of_work, when, with_agreement
+from leadpact.cli.common import (
+    At,
+    EngineOption,
+    Json,
+    ParquetOption,
+    clock_for,
+    err,
+    out,
+    to_json,
+    unit_of_work,
+    when,
+    with_agreement,
+)
 from leadpact.cli.reports import keys, parse_day, print_report
 from leadpact.cli.tables import Column, Columns, Table, Whole, Wide, indented, view
 from leadpact.domain.agreement_diff import diff_agreements
@@ -141,6 +153,7 @@ def agreement_backtest(
     ] = None,
     at: At = None,
     engine: EngineOption = "app",
+    parquet: ParquetOption = None,
     columns: Columns = None,
     wide: Wide = False,
     as_json: Json = False,
@@ -154,7 +167,7 @@ def agreement_backtest(
     text, first, clock, chosen = _read(file), parse_day(since, "since"), clock_for(at), view(columns, wide)
     with err.status("replaying the history under both agreements"):
         result = with_agreement(
-            lambda uow, inforce: reports.backtest(uow, clock, inforce, text, str(file), against, first, engine)
+            lambda uow, inforce: reports.backtest(uow, clock, inforce, text, str(file), against, first, engine, parquet)
         )
     if as_json:
         out.print_json(to_json(result.as_dict()))

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -52,8 +53,18 @@ EngineOption = Annotated[
     str,
     typer.Option(
         "--engine",
-        help="Where the computation runs: 'app' (the database itself) or 'duckdb' (a copy read from the database, "
-        "faster on large histories).",
+        help="Where the computation runs: 'app' (the database itself), 'duckdb' (a copy read from the database, "
+        "faster on large histories) or 'spark' (Apache Spark at LEADPACT_SPARK_MASTER, default local[2]; needs "
+        "pip install 'leadpact[spark]' and Java 17).",
+    ),
+]
+ParquetOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--parquet",
+        metavar="DIR",
+        help="Read the store's tables from this export (leadpact export parquet DIR) instead of the database; "
+        "with --engine duckdb or spark, and only while the store is as it was exported.",
     ),
 ]
 

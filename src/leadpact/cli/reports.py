@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, with_agreement
+from leadpact.cli.common import At, EngineOption, Json, ParquetOption, clock_for, err, out, with_agreement
 from leadpact.cli.tables import DEFAULT, Column, Columns, Table, View, Wide, hinted, indented, view
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.report import Definition, Report
@@ -48,6 +49,7 @@ def show_report(
     as_json: bool,
     as_csv: bool,
     chosen: View = DEFAULT,
+    parquet: Path | None = None,
 ) -> None:
     """Compute the report named ``name`` with its options over the configured database and print it as asked."""
     if as_json and as_csv:
@@ -55,7 +57,7 @@ def show_report(
     start, end, clock = parse_day(first, "from"), parse_day(last, "to"), clock_for(at)
     with err.status("computing the report"):
         report = with_agreement(
-            lambda uow, inforce: reports.run(uow, clock, inforce, name, options, start, end, engine)
+            lambda uow, inforce: reports.run(uow, clock, inforce, name, options, start, end, engine, parquet)
         )
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
@@ -177,13 +179,15 @@ def command(report: Definition) -> Callable[..., None]:
         last: str | None,
         at: str | None,
         engine: str,
+        parquet: Path | None,
         columns: str | None,
         wide: bool,
         as_json: bool,
         as_csv: bool,
         **options: str,
     ) -> None:
-        show_report(report.name, dict(options), first, last, at, engine, as_json, as_csv, view(columns, wide))
+        shown = view(columns, wide)
+        show_report(report.name, dict(options), first, last, at, engine, as_json, as_csv, shown, parquet)
 
     chosen = [
         inspect.Parameter(
@@ -201,6 +205,7 @@ def command(report: Definition) -> Callable[..., None]:
             ("last", To, None),
             ("at", At, None),
             ("engine", EngineOption, "app"),
+            ("parquet", ParquetOption, None),
             ("columns", Columns, None),
             ("wide", Wide, False),
             ("as_json", Json, False),

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import typer
 
-from leadpact.cli.common import At, EngineOption, Json, clock_for, err, out, to_json, with_agreement
+from leadpact.cli.common import At, EngineOption, Json, ParquetOption, clock_for, err, out, to_json, with_agreement
 from leadpact.services import rescore
 
 commands = typer.Typer()
 
 
 @commands.command("rescore")
-def rescore_cmd(at: At = None, engine: EngineOption = "app", as_json: Json = False) -> None:
+def rescore_cmd(
+    at: At = None, engine: EngineOption = "app", parquet: ParquetOption = None, as_json: Json = False
+) -> None:
     """Recompute every lead from its raw events under the agreement in force, and amend what is out of line.
 
     Run it after adopting a new agreement version. The ledger gets adjustment rows (history is never
     rewritten), event verdicts and lead scores are set from the batch; stages are left as they were decided.
-    A rescore that finds nothing out of line writes nothing.
+    A rescore that finds nothing out of line writes nothing. On a large history, --engine duckdb or spark does
+    the work away from the database; only the changes are written back.
     """
     clock = clock_for(at)
     with err.status("rescoring every lead"):
-        report = with_agreement(lambda uow, inforce: rescore.rescore(uow, clock, inforce, engine))
+        report = with_agreement(lambda uow, inforce: rescore.rescore(uow, clock, inforce, engine, parquet))
     if as_json:
         out.print(to_json(report), soft_wrap=True)  # JSON lines are never wrapped, whatever the width
         return

@@ -7,69 +7,31 @@ figures move with the clock alone (an SLA's due moment passing before the worker
 report is also given only while it is at most ``MAX_AGE`` old; a person may ask for it anew at any time
 (``forget``).
 
-The last change is one query: the newest row of every table the reports read, of the audit trail and of the
-outbox. Rows are inserted there by every change that can move a report. What the agreement does by itself (a
-hand-off, a breach the SLA worker records, a late event) writes history rows or an outbox message, and what a
-person or a token changes in place (a cost recorded again for a day, a contact logged, a merge, an erasure, a
-rescore) is kept in the audit trail. On SQLite writers take turns, so ids grow in commit order. PostgreSQL
-draws ids before a transaction commits: one still open may commit an id lower than the newest seen, so there the
-last change also names the transactions open at that moment, and a report computed meanwhile is not given again
-once they have ended.
+The last change (``services.store_changes``) is one query. On PostgreSQL it also names the transactions open at
+that moment, so a report computed meanwhile is not given again once they have ended.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import String, func, literal_column, select
-from sqlalchemy.sql.elements import ColumnClause, ColumnElement, KeyedColumnElement
-
-from leadpact.analytics.engines import REPORT_TABLES
 from leadpact.domain.report import Report
 from leadpact.services import reports
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
-from leadpact.store.tables import AgreementVersion, AuditEntry, Base, OutboxMessage
+from leadpact.services.store_changes import Change
 from leadpact.store.unit_of_work import UnitOfWork
 
 SIZE = 256
 """Reports kept at most; the least recently used goes first. A dashboard of one range holds eight or nine."""
 MAX_AGE = timedelta(minutes=10)
 """How long a kept report is given again when nothing is written meanwhile."""
-
-Change = tuple[Hashable, ...]
-"""The store's last change: equal twice only if nothing a report reads was written in between."""
-
-
-def _newest() -> list[KeyedColumnElement[Any]]:
-    """The id column of each table the reports read that has one, of the audit trail and of the outbox."""
-    tables = [Base.metadata.tables[name] for name in REPORT_TABLES]
-    ids = [table.c.id for table in tables if "id" in table.c]
-    return [*ids, AuditEntry.__table__.c.id, OutboxMessage.__table__.c.id, AgreementVersion.__table__.c.version]
-
-
-NEWEST = _newest()
-
-OPEN_TRANSACTIONS: ColumnClause[str] = literal_column(
-    "(SELECT coalesce(string_agg(x::text, ',' ORDER BY x), '') FROM pg_snapshot_xip(pg_current_snapshot()) AS x)",
-    String,
-)
-"""PostgreSQL: the transactions open (holding ids, perhaps not committed yet) at the moment of the query."""
-
-
-def last_change(uow: UnitOfWork) -> Change:
-    """The store's last change, in one query; read it before computing, so a write after it shows next time."""
-    columns: list[ColumnElement[Any]] = [select(func.max(column)).scalar_subquery() for column in NEWEST]
-    if uow.dialect == "postgresql":
-        columns.append(OPEN_TRANSACTIONS)
-    return tuple(uow.session.execute(select(*columns)).one())
-
 
 class Key(NamedTuple):
     """What a report is kept under: its inputs and the store's last change."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 from leadpact.analytics import (
@@ -37,7 +38,7 @@ from leadpact.domain.agreement_file import parse_agreement
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.report import Backtest, Definition, Report
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import agreements, predictions
+from leadpact.services import agreements, parquet_export, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.store.unit_of_work import UnitOfWork
@@ -87,9 +88,10 @@ def reader(
     first: date | None = None,
     last: date | None = None,
     engine: str = "app",
+    parquet: Path | None = None,
 ) -> Iterator[Reader]:
     """Computes any number of reports over one connection for the local dates ``first`` to ``last``."""
-    with context(uow, clock, inforce, first, last, engine) as ctx:
+    with context(uow, clock, inforce, first, last, engine, parquet) as ctx:
 
         def read(name: str, /, **options: str | None) -> Report:
             report = definition(name)
@@ -107,10 +109,12 @@ def run(
     first: date | None = None,
     last: date | None = None,
     engine: str = "app",
+    parquet: Path | None = None,
 ) -> Report:
-    """Compute one report of the catalog over the store; its options are checked before anything is read."""
+    """Compute one report of the catalog over the store (or its current export in ``parquet``); its options are
+    checked before anything is read."""
     chosen = definition(name).chosen(options or {})
-    with reader(uow, clock, inforce, first, last, engine) as read:
+    with reader(uow, clock, inforce, first, last, engine, parquet) as read:
         return read(name, **chosen)
 
 
@@ -122,13 +126,15 @@ def context(
     first: date | None = None,
     last: date | None = None,
     engine: str = "app",
+    parquet: Path | None = None,
 ) -> Iterator[Context]:
-    """A report context on ``engine`` for the local dates ``first`` to ``last`` as of the clock's now."""
+    """A report context on ``engine`` for the local dates ``first`` to ``last`` as of the clock's now, reading the
+    store or its current export in ``parquet``."""
     if first is not None and last is not None and last < first:
         raise InvalidInput(f"{last} is before the first day, {first}", "to")
     scope = scope_for(inforce.agreement, to_seconds(clock.now()), first, last)
     predictions.fill_for(uow.engine, [inforce.agreement])
-    con = engines.connect(uow.engine.url, engine, engines.REPORT_TABLES)
+    con = parquet_export.connect(uow, engine, engines.REPORT_TABLES, parquet)
     try:
         yield Context(con, inforce.agreement, scope)
     finally:
@@ -144,6 +150,7 @@ def backtest(
     against: int | None = None,
     since: date | None = None,
     engine: str = "app",
+    parquet: Path | None = None,
 ) -> Backtest:
     """Replay the history under the candidate agreement in ``text`` and under a stored version (the one in force)."""
     if since is not None and since > clock.now().date():
@@ -155,5 +162,5 @@ def backtest(
     predictions.fill_for(uow.engine, [candidate])
     row, current = agreements.load_version(uow, against)
     label = f"version {row.version}" + (" (in force)" if row.version == inforce.version else "")
-    with context(uow, clock, InForce(row.version, current), since, None, engine) as ctx:
+    with context(uow, clock, InForce(row.version, current), since, None, engine, parquet) as ctx:
         return analytics_backtest.backtest(ctx, Side(label, current), Side(source, candidate))

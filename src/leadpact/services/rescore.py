@@ -1,7 +1,7 @@
 """Rescoring every lead in one batch, and bringing the store in line with the result.
 
 After the agreement changes (other points, caps or rules), or to check the online path, the whole history is
-rescored in one pass (``analytics.rescore``) on the application database or on DuckDB. The store is then
+rescored in one pass (``analytics.rescore``) on the application database, on DuckDB or on Spark. The store is then
 brought in line without rewriting history: the ledger gets an adjustment row only where an item's net points
 differ from what the batch credits (a fit rule at the rescore moment, an event at its own time), events get
 the batch's verdict, and each lead's fit, grade and engagement state are set from the batch. Stages are left
@@ -14,21 +14,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, insert, update
 
 from leadpact.analytics import engines
 from leadpact.analytics.history import fetch
 from leadpact.analytics.rescore import Batch, batch
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import audit, predictions
+from leadpact.services import audit, parquet_export, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
+from leadpact.services.store_changes import hold_still
 from leadpact.store.tables import Base, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
-
-LOCKED_TABLES = ("leads", "lead_fields", "accounts", "campaigns", "events", "score_ledger")
 
 Row = dict[str, Any]
 
@@ -53,19 +53,6 @@ class Changes:
     adjustments: list[Row]
     verdicts: list[Row]
     states: list[Row]
-
-
-def hold_still(uow: UnitOfWork) -> None:
-    """Keep other writers off the scoring tables until the unit of work ends, so the batch reads what it amends.
-
-    The batch reads through its own connection; readers still see the committed state meanwhile.
-    """
-    if uow.dialect == "postgresql":
-        uow.session.execute(text(f"LOCK TABLE {', '.join(LOCKED_TABLES)} IN SHARE ROW EXCLUSIVE MODE"))
-    elif uow.dialect == "sqlite":
-        raw = uow.session.connection().connection.driver_connection
-        if raw is not None and not raw.in_transaction:
-            raw.execute("BEGIN IMMEDIATE")
 
 
 def find_changes(work: Batch, at: int) -> Changes:
@@ -114,14 +101,17 @@ def _latest_by_lead(adjustments: Sequence[Row]) -> dict[int, int]:
     return latest
 
 
-def rescore(uow: UnitOfWork, clock: Clock, inforce: InForce, engine_name: str = "app") -> RescoreReport:
-    """Rescore every lead under the agreement in force on ``engine_name`` ("app" or "duckdb"); amend the store."""
+def rescore(
+    uow: UnitOfWork, clock: Clock, inforce: InForce, engine_name: str = "app", parquet: Path | None = None
+) -> RescoreReport:
+    """Rescore every lead under the agreement in force on ``engine_name`` ("app", "duckdb" or "spark"), reading
+    the store or its current export in ``parquet``; amend the store."""
     started = time.perf_counter()
     now = clock.now()
     at = to_seconds(now)
     predictions.fill_for(uow.engine, [inforce.agreement])
     hold_still(uow)
-    con = engines.connect(uow.engine.url, engine_name)
+    con = parquet_export.connect(uow, engine_name, engines.ANALYTICS_COLUMNS, parquet)
     try:
         changes = find_changes(batch(con, inforce.agreement).keeping_verdicts(), at)
     finally:

@@ -27,7 +27,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from leadpact.domain.permissions import Action
 from leadpact.http.deps import Agreement, Now, Uow
-from leadpact.services import health, report_cache
+from leadpact.services import health, store_changes
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.report_cache import CachedReader, ReportCache
@@ -142,7 +142,7 @@ def dashboard(
     viewer.principal.require(Action.READ_REPORTS)
     chosen = chosen_of(inforce, clock, first, last)
     cache: ReportCache = request.app.state.report_cache
-    change = report_cache.last_change(uow)  # one reading for both parts: the charts match the figures
+    change = store_changes.last_change(uow)  # one reading for both parts: the charts match the figures
     with cache.reader(uow, clock, inforce, chosen.first, chosen.last, change) as report:
         headline = headline_of(uow, inforce, report)
     timezone = inforce.agreement.timezone
