@@ -133,6 +133,8 @@ class Lead(Base):
     """A person and where they stand; the score columns are the O(1) state the ledger always agrees with."""
 
     __tablename__ = "leads"
+    # a rep's open leads are counted from the index alone (routing, at each hand-off to a rep with a cap)
+    __table_args__ = (Index("ix_leads_owner_id_stage", "owner_id", "stage"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     first_name: Mapped[str | None] = mapped_column(String(100))
@@ -148,7 +150,7 @@ class Lead(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stage: Mapped[str] = mapped_column(String(20), index=True)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     fit: Mapped[float] = mapped_column(Float, default=0.0)
     engagement: Mapped[float] = mapped_column(Float, default=0.0)
     engagement_at: Mapped[int] = mapped_column(BigInteger, default=0)
