@@ -17,5 +17,5 @@ check: ## lint, formatting and strict types: ruff check, ruff format --check, my
 test: ## the whole suite as CI runs it, with the coverage floor (PostgreSQL at LEADPACT_TEST_DATABASE_URL, chromium)
 	LEADPACT_TEST_DATABASE_URL='$(LEADPACT_TEST_DATABASE_URL)' $(VENV)/bin/pytest --cov -n auto
 
-test-fast: ## the suite without browser and PostgreSQL tests, and without coverage
-	$(VENV)/bin/pytest -m 'not browser and not postgres'
+test-fast: ## the suite without browser, PostgreSQL and Spark tests, and without coverage
+	$(VENV)/bin/pytest -m 'not browser and not postgres and not spark'

@@ -23,6 +23,7 @@ import ibis
 from ibis.backends.pyspark import Backend as PySparkBackend
 from pyspark.sql import SparkSession
 
+LOGGING = Path(__file__).with_name("spark-log4j2.properties")
 MASTER_ENV = "LEADPACT_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
 
@@ -86,9 +87,11 @@ def session() -> Any:
     master = os.environ.get(MASTER_ENV) or DEFAULT_MASTER
     warehouse = tempfile.mkdtemp(prefix="leadpact-spark-warehouse-")
     atexit.register(shutil.rmtree, warehouse, True)
+    logging = f"-Dlog4j2.configurationFile={LOGGING}"
     builder = (
         SparkSession.builder.master(master)
         .appName("leadpact")
+        .config("spark.driver.extraJavaOptions", logging)  # only errors from the JVM on the command's stderr
         .config("spark.sql.warehouse.dir", warehouse)  # never a spark-warehouse/ left in the working directory
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")
