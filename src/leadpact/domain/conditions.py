@@ -399,8 +399,15 @@ def _number(value: Scalar) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
+    return _written_number(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _written_number(text: str) -> float | None:
+    """The number a text writes (commas between thousands allowed), or None; routing asks it of the same few texts
+    at every hand-off, where a text that is no number costs an exception."""
     try:
-        return float(value.strip().replace(",", ""))
+        return float(text.strip().replace(",", ""))
     except ValueError:
         return None
 

@@ -14,12 +14,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 
+from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
 from leadpact.domain.scoring import (
+    DAY_SECONDS,
+    LN2,
     Cycle,
     EventFact,
     advance,
@@ -27,6 +33,7 @@ from leadpact.domain.scoring import (
     counted_events,
     entry_moment,
     entry_now,
+    local_day_numbers,
 )
 from leadpact.domain.screening import screens_now
 from leadpact.services import handoff
@@ -50,6 +57,43 @@ class NewEvent(NamedTuple):
     @classmethod
     def of(cls, event_id: str, lead_id: int, type_: str, at: int, campaign_id: int | None = None) -> NewEvent:
         return cls(EventFact(at, event_id, type_), lead_id, campaign_id)
+
+
+class EventColumns(NamedTuple):
+    """Events as columns, in lead order, then time, then event id, each event id once: an import's events."""
+
+    event_ids: Sequence[str]
+    lead_ids: Sequence[int]
+    types: Sequence[str]
+    ats: Sequence[int]
+    campaign_ids: Sequence[int | None]
+
+    def taking(self, keep: Iterable[bool]) -> EventColumns:
+        """The events ``keep`` flags, one flag per event."""
+        flags = list(keep)
+        return EventColumns(
+            list(compress(self.event_ids, flags)),
+            list(compress(self.lead_ids, flags)),
+            list(compress(self.types, flags)),
+            list(compress(self.ats, flags)),
+            list(compress(self.campaign_ids, flags)),
+        )
+
+    def part(self, start: int, end: int) -> EventColumns:
+        """The events from place ``start`` to before ``end``."""
+        return EventColumns(
+            self.event_ids[start:end],
+            self.lead_ids[start:end],
+            self.types[start:end],
+            self.ats[start:end],
+            self.campaign_ids[start:end],
+        )
+
+    def new_events(self) -> list[NewEvent]:
+        return [
+            NewEvent(EventFact(at, event_id, kind), lead_id, campaign_id)
+            for event_id, lead_id, kind, at, campaign_id in zip(*self, strict=True)
+        ]
 
 
 @dataclass
@@ -114,13 +158,15 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     ledger: list[tuple[int, int, str, str, float, int]] = []
     moments: dict[int, handoff.Entry | None] = {}  # leads whose stage may change, with where they go and when
     replay: list[int] = []  # leads whose history must be replayed once the batch is stored
+    points = {kind: rule.points for kind, rule in agreement.events.items()}
+    half_life, version = agreement.half_life_days, inforce.version
     for lead_id, facts in by_lead.items():
         score = scores[lead_id]
-        new_counted, displaced = _decide(inforce, sorted(facts), prior.get(lead_id, []), capped_types)
+        facts.sort()
+        new_counted, displaced = _decide(inforce, facts, prior.get(lead_id, ()), capped_types)
         if not new_counted and not displaced:
             continue
         counted_ids.update(f.event_id for f in new_counted)
-        displaced_ids.extend(d.event_id for d in displaced)
         # An event of the same second as the last change weighs in a decision made at that second: one already
         # handed over is replayed; an inquiry is still decided in order, at that second, with everything in it.
         # an event that only displaces others (a stricter cap) changes the past: the lead is replayed
@@ -129,35 +175,33 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
             or (new_counted[0].at == score.latest_at and score.stage in (Stage.MQL, Stage.SCREENING))
         )
         before = (score.engagement, score.engagement_at)
-        rows = [(f.at, f.event_id, agreement.events[f.type].points) for f in new_counted]
-        rows += [(d.at, d.event_id, -agreement.events[d.type].points) for d in displaced]
-        for at, item, points in sorted(rows) if displaced else rows:
-            score.engagement, score.engagement_at = advance(
-                score.engagement, score.engagement_at, points, at, agreement.half_life_days
-            )
-            score.latest_at = max(score.latest_at, at)
-            ledger.append((lead_id, at, "event", item, points, inforce.version))
+        rows = [(f.at, f.event_id, points[f.type]) for f in new_counted]
+        if displaced:
+            displaced_ids.extend(d.event_id for d in displaced)
+            rows = sorted(rows + [(d.at, d.event_id, -points[d.type]) for d in displaced])
+        value, anchor = before
+        for at, item, earned in rows:  # in time order
+            value, anchor = advance(value, anchor, earned, at, half_life)
+            ledger.append((lead_id, at, "event", item, earned, version))
+        score.engagement, score.engagement_at = value, anchor
+        score.latest_at = max(score.latest_at, rows[-1][0])
         score.changed = True
         if late and score.stage in (Stage.INQUIRY, Stage.RECYCLED, Stage.MQL, Stage.SCREENING):
             replay.append(lead_id)
-        elif score.stage in (Stage.INQUIRY, Stage.RECYCLED) and _may_qualify(inforce, score, new_counted):
+        elif score.stage in (Stage.INQUIRY, Stage.RECYCLED) and _may_qualify(inforce, score, before[0], new_counted):
             entry = _next_entry(inforce, score, before, new_counted, _cooldown(uow, score))
             if entry is not None:
                 moments[lead_id] = entry
-    _write(uow, fresh.values(), counted_ids, displaced_ids, ledger, scores.values())
+    stored = [
+        (e.fact.event_id, e.lead_id, e.fact.type, e.fact.at, e.campaign_id, e.fact.event_id in counted_ids)
+        for e in fresh.values()
+    ]
+    _write(uow, stored, displaced_ids, ledger, scores.values())
     for lead_id in replay:
         lead = uow.session.get_one(Lead, lead_id)
         if handoff.can_requalify(uow, lead):
             moments[lead_id] = replayed_entry(uow, inforce, lead)
-    leads, _accounts = _load_leads(uow, list(moments))
-    roster = handoff.Roster(uow)
-    with uow.session.no_autoflush:  # hand-offs only read what they do not write; one flush at the end
-        for lead_id, entry in moments.items():
-            lead = leads[lead_id]
-            was = lead.stage
-            handoff.settle(uow, clock, lead, entry, inforce, roster)
-            report.qualified += was != Stage.MQL and lead.stage == Stage.MQL
-    uow.session.flush()
+    report.qualified = _settle(uow, clock, inforce, moments)
     for e in fresh.values():
         in_agreement = e.fact.type in agreement.events
         report.outcomes[e.fact.event_id] = (
@@ -170,23 +214,181 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     return report
 
 
+def ingest_in_order(uow: UnitOfWork, clock: Clock, inforce: InForce, events: EventColumns) -> IngestReport:
+    """``ingest`` for events in lead and time order (an import's), with the same outcome: each lead's events are
+    counted, written to the ledger and scored a column at a time rather than an event at a time. The leads whose
+    new events could change what was decided before (an event before their latest, counted capped events already
+    stored) are left to ``ingest``. No outcome per event is reported."""
+    uow.session.flush()
+    stored = existing_event_ids(uow, events.event_ids)
+    if stored:
+        events = events.taking(event_id not in stored for event_id in events.event_ids)
+    agreement = inforce.agreement
+    kinds = sorted(agreement.events)
+    codes = {kind: i for i, kind in enumerate(kinds)}
+    code = np.fromiter((codes.get(kind, -1) for kind in events.types), dtype=np.int64, count=len(events.types))
+    lead = np.array(events.lead_ids, dtype=np.int64)
+    uow.serialize_writes()
+    lead_ids = np.unique(lead[code >= 0]).tolist()
+    scores = _load_scores(uow, lead_ids)
+    capped_types = frozenset(t for t, r in agreement.events.items() if r.once or r.max_per_day is not None)
+    counted = _counted_in_order(agreement, kinds, lead, code, np.array(events.ats, dtype=np.int64))
+    later = set(_counted_capped(uow, lead_ids, capped_types)) | _late_leads(events, counted, scores)
+    if later:
+        apart = np.isin(lead, sorted(later))
+        left, events = events.taking(apart.tolist()), events.taking((~apart).tolist())
+        code, counted = code[~apart], counted[~apart]
+    report = IngestReport(
+        recorded=len(events.event_ids),
+        duplicates=len(stored),
+        counted=int(counted.sum()),
+        not_in_agreement=int((code < 0).sum()),
+    )
+    moments, ledger = _score_in_order(uow, inforce, events, code, counted, scores)
+    rows = list(zip(*events, counted.tolist(), strict=True))
+    _write(uow, rows, [], ledger, scores.values())
+    report.qualified = _settle(uow, clock, inforce, moments)
+    if later:
+        rest = ingest(uow, clock, inforce, left.new_events())
+        report.recorded += rest.recorded
+        report.duplicates += rest.duplicates
+        report.counted += rest.counted
+        report.not_in_agreement += rest.not_in_agreement
+        report.displaced += rest.displaced
+        report.qualified += rest.qualified
+    return report
+
+
+def _counted_in_order(
+    agreement: Agreement, kinds: Sequence[str], lead: NDArray[np.int64], code: NDArray[np.int64], at: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Which of these events count, for events in lead and time order with no counted capped event stored before
+    them: the canonical rule (``scoring.counted_events``) for every lead at once. ``code`` is each event's type's
+    place in ``kinds`` (-1: a type the agreement does not count)."""
+    rules = [agreement.events[kind] for kind in kinds]
+    counted = code >= 0
+    once = np.array([rule.once for rule in rules] + [False])[code]
+    if once.any():
+        counted &= ~once | (_places(lead, code) == 0)
+    cap = np.array([-1 if rule.max_per_day is None else rule.max_per_day for rule in rules] + [-1])[code]
+    capped = cap >= 0
+    if capped.any():
+        day = np.zeros_like(at)
+        day[capped] = local_day_numbers(agreement, at[capped])
+        counted &= ~capped | (_places(lead, code, day) < cap)
+    return counted
+
+
+def _places(*keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each row's place among the rows with the same keys, in row order (0: the first)."""
+    size = len(keys[0])
+    order = np.lexsort((np.arange(size), *reversed(keys)))
+    starts_group = np.zeros(size, dtype=bool)
+    starts_group[:1] = True
+    for key in keys:
+        ordered = key[order]
+        starts_group[1:] |= ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(starts_group)
+    places = np.empty(size, dtype=np.int64)
+    places[order] = np.arange(size) - starts[np.cumsum(starts_group) - 1]
+    return places
+
+
+def _late_leads(events: EventColumns, counted: NDArray[np.bool_], scores: dict[int, _Score]) -> set[int]:
+    """The leads whose first counted event is late: before their latest event, or at its second once the agreement
+    has taken them (the order rule of ``ingest``)."""
+    late: set[int] = set()
+    seen: set[int] = set()
+    flags = counted.tolist()
+    for lead_id, at in zip(compress(events.lead_ids, flags), compress(events.ats, flags), strict=True):
+        if lead_id in seen:
+            continue
+        seen.add(lead_id)
+        score = scores[lead_id]
+        if at < score.latest_at or (at == score.latest_at and score.stage in (Stage.MQL, Stage.SCREENING)):
+            late.add(lead_id)
+    return late
+
+
+def _score_in_order(
+    uow: UnitOfWork,
+    inforce: InForce,
+    events: EventColumns,
+    code: NDArray[np.int64],
+    counted: NDArray[np.bool_],
+    scores: dict[int, _Score],
+) -> tuple[dict[int, handoff.Entry | None], list[tuple[int, int, str, str, float, int]]]:
+    """Score each lead's counted events, all later than what it holds: its ledger rows, its engagement (the decayed
+    sum, as ``advance`` gives it event by event), and for those within reach of the rule, where it goes and when."""
+    agreement = inforce.agreement
+    kinds = sorted(agreement.events)
+    taken = np.flatnonzero(counted)
+    lead = np.array(events.lead_ids, dtype=np.int64)[taken]
+    at = np.array(events.ats, dtype=np.int64)[taken]
+    points = np.array([agreement.events[kind].points for kind in kinds] + [0.0])[code[taken]]
+    immediate = np.array([agreement.events[kind].immediate for kind in kinds] + [False])[code[taken]]
+    if not len(taken):
+        return {}, []
+    starts = np.flatnonzero(np.concatenate(([True], lead[1:] != lead[:-1])))
+    ends = np.append(starts[1:], len(taken))
+    owners = lead[starts].tolist()
+    value = np.array([scores[lead_id].engagement for lead_id in owners])
+    anchor = np.array([scores[lead_id].engagement_at for lead_id in owners], dtype=np.int64)
+    until = np.maximum(anchor, at[ends - 1])
+    half_life = agreement.half_life_days
+    if half_life is None:
+        engaged = value + np.add.reduceat(points, starts)
+    else:
+        rate = -LN2 / (half_life * DAY_SECONDS)
+        earned = points * np.exp(rate * (np.repeat(until, ends - starts) - at))
+        engaged = value * np.exp(rate * (until - anchor)) + np.add.reduceat(earned, starts)
+    gains = np.add.reduceat(np.maximum(points, 0.0), starts).tolist()
+    urgent = np.logical_or.reduceat(immediate, starts).tolist()
+    ids = list(compress(events.event_ids, counted.tolist()))
+    types = list(compress(events.types, counted.tolist()))
+    moments: dict[int, handoff.Entry | None] = {}
+    for k, (lead_id, engagement, anchored, latest) in enumerate(
+        zip(owners, engaged.tolist(), until.tolist(), at[ends - 1].tolist(), strict=True)
+    ):
+        score = scores[lead_id]
+        before = (score.engagement, score.engagement_at)
+        score.engagement, score.engagement_at = engagement, anchored
+        score.latest_at = max(score.latest_at, latest)
+        score.changed = True
+        if score.stage not in (Stage.INQUIRY, Stage.RECYCLED):
+            continue
+        if _within_reach(inforce, score, before[0], gains[k], urgent[k]):
+            first, last = int(starts[k]), int(ends[k])
+            new = [EventFact(int(at[i]), ids[i], types[i]) for i in range(first, last)]
+            entry = _next_entry(inforce, score, before, new, _cooldown(uow, score))
+            if entry is not None:
+                moments[lead_id] = entry
+    version = inforce.version
+    ledger = list(zip(lead.tolist(), at.tolist(), repeat("event"), ids, points.tolist(), repeat(version)))
+    return moments, ledger
+
+
+def _settle(uow: UnitOfWork, clock: Clock, inforce: InForce, moments: dict[int, handoff.Entry | None]) -> int:
+    """Make each lead's stage agree with where the agreement takes it and when; how many became MQLs."""
+    leads, _accounts = _load_leads(uow, list(moments))
+    roster = handoff.Roster(uow)
+    with uow.session.no_autoflush:  # hand-offs only read what they do not write; one flush at the end
+        was = {lead_id: leads[lead_id].stage for lead_id in moments}
+        handoff.settle_all(uow, clock, [(leads[lead_id], entry) for lead_id, entry in moments.items()], inforce, roster)
+    uow.session.flush()
+    return sum(stage != Stage.MQL and leads[lead_id].stage == Stage.MQL for lead_id, stage in was.items())
+
+
 def _write(
     uow: UnitOfWork,
-    fresh: Iterable[NewEvent],
-    counted_ids: set[str],
+    events: Sequence[tuple[str, int, str, int, int | None, bool]],
     displaced_ids: list[str],
-    ledger: list[tuple[int, int, str, str, float, int]],
+    ledger: Sequence[tuple[int, int, str, str, float, int]],
     scores: Iterable[_Score],
 ) -> None:
-    insert_rows(
-        uow,
-        EVENTS,
-        ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"),
-        [
-            (e.fact.event_id, e.lead_id, e.fact.type, e.fact.at, e.campaign_id, e.fact.event_id in counted_ids)
-            for e in fresh
-        ],
-    )
+    """Store the events (event id, lead, type, time, campaign, counted), uncount the displaced ones, append the
+    ledger rows and keep the scores that changed."""
+    insert_rows(uow, EVENTS, ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"), events)
     update_rows(uow, EVENTS, ("counted",), "event_id", [(False, event_id) for event_id in displaced_ids])
     insert_rows(uow, LEDGER, ("lead_id", "at", "kind", "item", "points", "version"), ledger)
     changed = [(s.engagement, s.engagement_at, s.latest_at, s.id) for s in scores if s.changed]
@@ -247,36 +449,49 @@ def _counted_capped(uow: UnitOfWork, lead_ids: Sequence[int], types: frozenset[s
 def _decide(
     inforce: InForce, new: Sequence[EventFact], prior: Sequence[EventFact], capped_types: frozenset[str]
 ) -> tuple[list[EventFact], list[EventFact]]:
-    """Which new events count, and which counted ones they displace, under the canonical order rule."""
-    agreement = inforce.agreement
-    if not any(f.type in capped_types for f in new):
-        return list(new), []
+    """Which new events (in occurrence order) count, and which counted ones they displace, under the canonical
+    order rule; the events that count are returned in occurrence order."""
     counted: list[EventFact] = []
-    displaced: list[EventFact] = []
-    capped: dict[str, list[EventFact]] = defaultdict(list)
+    capped: dict[str, list[EventFact]] = {}
     for f in new:
-        rule = agreement.events[f.type]
-        if rule.once or rule.max_per_day is not None:
-            capped[f.type].append(f)
+        if f.type in capped_types:
+            capped.setdefault(f.type, []).append(f)
         else:
             counted.append(f)
+    if not capped:
+        return counted, []
+    displaced: list[EventFact] = []
     for kind, facts in capped.items():
         before = [p for p in prior if p.type == kind]
-        keep = {f.event_id for f in counted_events(agreement, [*before, *facts])}
+        if not before:
+            counted += counted_events(inforce.agreement, facts)
+            continue
+        keep = {f.event_id for f in counted_events(inforce.agreement, [*before, *facts])}
         counted.extend(f for f in facts if f.event_id in keep)
         displaced.extend(p for p in before if p.event_id not in keep)
-    return sorted(counted), displaced
+    counted.sort()
+    return counted, displaced
 
 
-def _may_qualify(inforce: InForce, score: _Score, new_counted: Sequence[EventFact]) -> bool:
-    """A cheap bound: can any of these events bring the lead to the rule? Most of a large import cannot."""
+def _may_qualify(inforce: InForce, score: _Score, engaged: float, new_counted: Sequence[EventFact]) -> bool:
+    """A cheap bound: can any of these events, earned by a lead whose engagement was ``engaged`` before them, bring
+    it to the rule? Most of a large import cannot."""
+    rules = inforce.agreement.events
+    immediate = any(rules[f.type].immediate for f in new_counted)
+    gains = sum(max(rules[f.type].points, 0.0) for f in new_counted)
+    return _within_reach(inforce, score, engaged, gains, immediate)
+
+
+def _within_reach(inforce: InForce, score: _Score, engaged: float, gains: float, immediate: bool) -> bool:
+    """``_may_qualify`` from what the new events bring: the sum of their gains, and whether any is immediate. No
+    moment among them has more engagement than the positive part of ``engaged`` (decay only brings it closer to
+    0) and every gain: a later loss in the same batch must not hide a moment the rule was met."""
     agreement = inforce.agreement
     rule = agreement.qualified
     grade = agreement.grade_for(score.fit)
-    if grade in rule.immediate_grades and any(agreement.events[f.type].immediate for f in new_counted):
+    if grade in rule.immediate_grades and immediate:
         return True
-    gains = sum(max(agreement.events[f.type].points, 0.0) for f in new_counted)
-    highest = score.fit + max(score.engagement, 0.0) + gains
+    highest = score.fit + max(engaged, 0.0) + gains
     if screens_now(agreement, highest, grade, score.source):
         return True
     return grade in rule.grades and highest >= rule.score_at_least

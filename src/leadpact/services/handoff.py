@@ -7,6 +7,7 @@ breach too, recorded by the same check; the queue is the screening team's, so th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -244,11 +245,18 @@ def hand_off(
     uow: UnitOfWork, clock: Clock, lead: Lead, qualified_at: int, inforce: InForce, roster: Roster | None = None
 ) -> None:
     """The agreement makes the lead an MQL as of ``qualified_at`` and sales gets it now."""
+    nurture.leave(uow, lead.id, clock.now(), "qualified")  # at once: nothing more is sent to it
+    _hand_over(uow, clock, lead, qualified_at, inforce, roster)
+
+
+def _hand_over(
+    uow: UnitOfWork, clock: Clock, lead: Lead, qualified_at: int, inforce: InForce, roster: Roster | None
+) -> None:
+    """``hand_off`` once the lead has left its nurture sequences."""
     origin = lead.stage
     lifecycle.move(uow, lead, Move.HAND_OFF, from_seconds(qualified_at), version=inforce.version)
     lead.qualified_at = qualified_at
     lead.qualified_from = origin
-    nurture.leave(uow, lead.id, clock.now(), "qualified")  # at once: nothing more is sent to it
     outbox.post(uow, "lead.qualified", clock.now(), lead_id=lead.id, email=lead.email, version=inforce.version)
     assign(uow, clock, lead, inforce, roster=roster)
 
@@ -350,6 +358,24 @@ def settle(
     outbox.post(uow, "lead.withdrawn", clock.now(), lead_id=lead.id, email=lead.email)
     if entry is not None:  # it met the other rule: screening instead of sales, or sales instead of screening
         enter(uow, clock, lead, entry, inforce, roster)
+
+
+def settle_all(
+    uow: UnitOfWork, clock: Clock, entries: Sequence[tuple[Lead, Entry | None]], inforce: InForce, roster: Roster
+) -> None:
+    """``settle`` each lead, in turn. The inquiries the agreement hands straight to sales, most hand-offs of an
+    import, leave their nurture sequences together first, in a statement rather than one each: handing a lead over
+    never starts a sequence, so they leave in the same state as one by one."""
+    straight: dict[int, int] = {}  # lead id: the moment it qualified
+    for lead, entry in entries:
+        if entry is not None and entry[1] == Stage.MQL and lead.stage in (Stage.INQUIRY, Stage.RECYCLED):
+            straight[lead.id] = entry[0]
+    nurture.leave_all(uow, sorted(straight), clock.now(), "qualified")
+    for lead, entry in entries:
+        if lead.id in straight:
+            _hand_over(uow, clock, lead, straight[lead.id], inforce, roster)
+        else:
+            settle(uow, clock, lead, entry, inforce, roster)
 
 
 @dataclass

@@ -213,17 +213,27 @@ def enroll(uow: UnitOfWork, clock: Clock, inforce: InForce, name: str, emails: l
     return done
 
 
+LEAVE_CHUNK = 5_000
 MERGED = "merged"  # the exit of a duplicate merged into another lead: the survivor is nurtured, if anyone
 
 
 def leave(uow: UnitOfWork, lead_id: int, at: datetime, reason: str) -> None:
     """The lead leaves every sequence it is in, now; what was written for it and is not sent yet is stopped."""
-    uow.session.execute(
-        update(NurtureEnrolment)
-        .where(NurtureEnrolment.lead_id == lead_id, NurtureEnrolment.ended_at.is_(None))
-        .values(ended_at=at, end_reason=reason, step=None, due_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    leave_all(uow, [lead_id], at, reason)
+
+
+def leave_all(uow: UnitOfWork, lead_ids: list[int], at: datetime, reason: str) -> None:
+    """``leave`` for many leads, in a statement per few thousand of them (an import hands off thousands)."""
+    for start in range(0, len(lead_ids), LEAVE_CHUNK):
+        uow.session.execute(
+            update(NurtureEnrolment)
+            .where(
+                NurtureEnrolment.lead_id.in_(lead_ids[start : start + LEAVE_CHUNK]),
+                NurtureEnrolment.ended_at.is_(None),
+            )
+            .values(ended_at=at, end_reason=reason, step=None, due_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def forget(uow: UnitOfWork, lead_id: int, placeholder: str, at: datetime) -> None:
