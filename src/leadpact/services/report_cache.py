@@ -33,6 +33,7 @@ SIZE = 256
 MAX_AGE = timedelta(minutes=10)
 """How long a kept report is given again when nothing is written meanwhile."""
 
+
 class Key(NamedTuple):
     """What a report is kept under: its inputs and the store's last change."""
 
