@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress
 from typing import NamedTuple
 
 import numpy as np
@@ -244,9 +244,9 @@ def ingest_in_order(uow: UnitOfWork, clock: Clock, inforce: InForce, events: Eve
         counted=int(counted.sum()),
         not_in_agreement=int((code < 0).sum()),
     )
-    moments, ledger = _score_in_order(uow, inforce, events, code, counted, scores)
+    moments, counted_ids = _score_in_order(uow, inforce, events, code, counted, scores)
     rows = list(zip(*events, counted.tolist(), strict=True))
-    _write(uow, rows, [], ledger, scores.values())
+    _write_in_order(uow, inforce, rows, counted_ids, scores.values())
     report.qualified = _settle(uow, clock, inforce, moments)
     if later:
         rest = ingest(uow, clock, inforce, left.new_events())
@@ -317,9 +317,10 @@ def _score_in_order(
     code: NDArray[np.int64],
     counted: NDArray[np.bool_],
     scores: dict[int, _Score],
-) -> tuple[dict[int, handoff.Entry | None], list[tuple[int, int, str, str, float, int]]]:
-    """Score each lead's counted events, all later than what it holds: its ledger rows, its engagement (the decayed
-    sum, as ``advance`` gives it event by event), and for those within reach of the rule, where it goes and when."""
+) -> tuple[dict[int, handoff.Entry | None], list[str]]:
+    """Score each lead's counted events, all later than what it holds: its engagement (the decayed sum, as
+    ``advance`` gives it event by event), and for those within reach of the rule, where it goes and when; and the
+    event ids of the counted events, in order."""
     agreement = inforce.agreement
     kinds = sorted(agreement.events)
     taken = np.flatnonzero(counted)
@@ -363,9 +364,7 @@ def _score_in_order(
             entry = _next_entry(inforce, score, before, new, _cooldown(uow, score))
             if entry is not None:
                 moments[lead_id] = entry
-    version = inforce.version
-    ledger = list(zip(lead.tolist(), at.tolist(), repeat("event"), ids, points.tolist(), repeat(version)))
-    return moments, ledger
+    return moments, ids
 
 
 def _settle(uow: UnitOfWork, clock: Clock, inforce: InForce, moments: dict[int, handoff.Entry | None]) -> int:
@@ -391,6 +390,38 @@ def _write(
     insert_rows(uow, EVENTS, ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"), events)
     update_rows(uow, EVENTS, ("counted",), "event_id", [(False, event_id) for event_id in displaced_ids])
     insert_rows(uow, LEDGER, ("lead_id", "at", "kind", "item", "points", "version"), ledger)
+    changed = [(s.engagement, s.engagement_at, s.latest_at, s.id) for s in scores if s.changed]
+    update_rows(uow, LEADS, ("engagement", "engagement_at", "latest_at"), "id", changed)
+    if changed:
+        uow.session.expire_all()  # loaded leads must see the new scores
+
+
+def _write_in_order(
+    uow: UnitOfWork,
+    inforce: InForce,
+    events: Sequence[tuple[str, int, str, int, int | None, bool]],
+    counted_ids: Sequence[str],
+    scores: Iterable[_Score],
+) -> None:
+    """``_write`` for ``ingest_in_order``, which displaces nothing: the ledger rows, one per counted event with its
+    type's points, are made from the stored events by one statement rather than sent one by one."""
+    connection = uow.session.connection()
+    sqlite = uow.dialect == "sqlite"
+    if sqlite:  # the write lock is held (``serialize_writes``): the events about to be stored come after the last
+        last = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {EVENTS}").scalar_one()
+    insert_rows(uow, EVENTS, ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"), events)
+    if counted_ids:
+        mark = "?" if sqlite else "%s"
+        rules = sorted(inforce.agreement.events.items())
+        cases = " ".join(f"WHEN {mark} THEN {mark}" for _ in rules)
+        points = [value for kind, rule in rules for value in (kind, float(rule.points))]
+        where, of = ("id > ? AND counted", last) if sqlite else ("event_id = ANY(%s)", list(counted_ids))
+        connection.exec_driver_sql(
+            f"INSERT INTO {LEDGER} (lead_id, at, kind, item, points, version) "
+            f"SELECT lead_id, occurred_at, {mark}, event_id, CASE type {cases} END, {mark} FROM {EVENTS} "
+            f"WHERE {where} ORDER BY id",
+            ("event", *points, inforce.version, of),
+        )
     changed = [(s.engagement, s.engagement_at, s.latest_at, s.id) for s in scores if s.changed]
     update_rows(uow, LEADS, ("engagement", "engagement_at", "latest_at"), "id", changed)
     if changed:

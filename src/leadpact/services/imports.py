@@ -30,6 +30,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from pyarrow import csv as arrow_csv
 from sqlalchemy import select
 
 from leadpact.domain import written_dates
@@ -177,6 +180,16 @@ _CUSTOM = re.compile(r"^[a-z][a-z0-9_]*$")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([^/\s:]+)")
 CHUNK = 20_000
 """Events ingested per batch."""
+_ISO_WITH_OFFSET = (
+    r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+"""A time Arrow reads to the second as ``datetime.fromisoformat`` does: an ISO 8601 time with its zone offset."""
+
+
+class _ByRows(Exception):
+    """The file is read again a row at a time: a row has a problem to report by its line, or the file is one that
+    Arrow's reader might read otherwise than the ``csv`` module."""
 
 
 @dataclass
@@ -693,7 +706,10 @@ def import_events(
     written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
     with _cycle_collector_paused():
-        return _import_events(uow, clock, inforce, path, mapping, progress, written_as)
+        try:  # the usual file, a block of rows at a time
+            return _import_events(uow, clock, inforce, path, mapping, progress, written_as, by_blocks=True)
+        except _ByRows:  # nothing was written yet
+            return _import_events(uow, clock, inforce, path, mapping, progress, written_as, by_blocks=False)
 
 
 def _import_events(
@@ -704,18 +720,33 @@ def _import_events(
     mapping: Mapping[str, str],
     progress: Progress | None,
     written_as: DateFormat,
+    by_blocks: bool,
 ) -> ImportReport:
+    """Import an events file. ``by_blocks``: read by Arrow, a block of rows at a time, without the line of each
+    row; ``_ByRows`` is raised, before anything is written, when the file needs them (a problem to report by its
+    line) or may be read otherwise than by the ``csv`` module, row by row."""
     problems = Problems(str(path))
     zone = ZoneInfo(inforce.agreement.timezone)
     with open_csv(path, "events", mapping) as (headers, names, rows):
-        lines, cells = _columns(rows, len(names))
+        if by_blocks:
+            blocks = _arrow_columns(path, headers, names)
+            if blocks is None:
+                raise _ByRows
+            cells, iso_ats = blocks
+        else:
+            lines, cells = _columns(rows, len(names))
+            iso_ats = None
     column = dict(zip(names, cells, strict=True))
+    if by_blocks:
+        lines = range(len(column["event_id"]))  # not known, and never reported
     ids = list(map(str.strip, column["event_id"]))
     emails = list(map(str.lower, map(str.strip, column["email"])))
     kinds = list(map(str.strip, column["type"]))
     written = list(map(str.strip, column["occurred_at"]))
     names_of = list(map(str.strip, column["campaign"])) if "campaign" in column else [""] * len(lines)
     if not (all(ids) and all(emails) and all(kinds) and all(written)):
+        if by_blocks:
+            raise _ByRows
         for line, *required in zip(lines, ids, emails, kinds, written, strict=True):
             for name, cell in zip(REQUIRED["events"], required, strict=True):
                 if not cell:
@@ -726,9 +757,17 @@ def _import_events(
             list(compress(column, complete)) for column in (ids, emails, kinds, written, names_of)
         )
     # ISO times never depend on the order of day and month: only the others settle it, and are read by it
-    ats = _iso_seconds(written, zone) if written_as.pattern is None else [None] * len(written)
+    ats: list[int | None]
+    if written_as.pattern is not None:
+        ats = [None] * len(written)
+    elif iso_ats is not None:
+        ats = list(iso_ats)
+    else:
+        ats = _iso_seconds(written, zone)
     pending = [(line, text) for line, text, at in zip(lines, written, ats, strict=True) if at is None]
     if pending:
+        if by_blocks:
+            raise _ByRows
         header = headers[names.index("occurred_at")]
         dates = file_dates({header: pending}, written_as, zone, str(path))
         by_line = {line: dates.moment(line, "occurred_at", text, problems) for line, text in pending}
@@ -736,6 +775,8 @@ def _import_events(
     # a merged duplicate's events are its survivor's, as when recorded one by one
     known = lookup(uow, Lead.__tablename__, "email", "coalesce(merged_into, id)", sorted(set(emails)))
     if not known.keys() >= set(emails):
+        if by_blocks:
+            raise _ByRows
         for line, email, at in zip(lines, emails, ats, strict=True):
             if at is not None and email not in known:
                 problems.add(line, "email", f"no lead with email {email}; import the leads first")
@@ -759,6 +800,60 @@ def _import_events(
         if progress:
             progress(len(chunk.event_ids))
     return report
+
+
+def _arrow_columns(
+    path: Path, headers: Sequence[str], names: Sequence[str]
+) -> tuple[list[Sequence[str]], list[int] | None] | None:
+    """The file's columns read by Arrow's CSV reader, a block of rows at a time, and the time of each row when
+    every ``occurred_at`` is an ISO time with its offset (None otherwise). None when Arrow might read the file
+    otherwise than the ``csv`` module: a row of another width than the header, a NUL character or a line break in
+    a value, a field longer than the ``csv`` module takes, a header read otherwise, a blank row (the ``csv`` module
+    leaves it out)."""
+    width = len(headers)
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True),  # a block never ends inside a value
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, OSError):
+        return None
+    if table.num_columns != width or table.num_rows < 2:
+        return None
+    header, body = table.slice(0, 1), table.slice(1)
+    if [header.column(i)[0].as_py() for i in range(width)] != list(headers):
+        return None
+    limit = csv.field_size_limit()
+    blank = pc.equal(pc.binary_length(body.column(0)), 0)
+    columns: list[Sequence[str]] = []
+    for i in range(width):
+        cells = body.column(i)
+        lengths = pc.binary_length(cells)
+        if pc.max(lengths).as_py() > limit or pc.any(pc.match_substring_regex(cells, r"[\x00\r\n]")).as_py():
+            return None
+        blank = pc.and_(blank, pc.equal(lengths, 0))
+        columns.append(cells.to_pylist() if names[i] != IGNORE else [])
+    if pc.any(blank).as_py():
+        return None
+    return columns, _arrow_seconds(body.column(names.index("occurred_at")))
+
+
+def _arrow_seconds(texts: Any) -> list[int] | None:
+    """Each time as seconds since the epoch when every one is an ISO time with its offset; None otherwise."""
+    if not pc.all(pc.match_substring_regex(texts, _ISO_WITH_OFFSET)).as_py():
+        return None
+    try:
+        moments = pc.cast(texts, pa.timestamp("s", tz="UTC"))
+    except pa.ArrowException:
+        return None
+    seconds: list[int] = pc.cast(moments, pa.int64()).to_pylist()
+    return seconds
 
 
 def _columns(rows: Iterator[tuple[int, list[str]]], width: int) -> tuple[Sequence[int], list[Sequence[str]]]:
