@@ -27,7 +27,7 @@ from datetime import date
 import ibis
 
 from leadpact.analytics.funnel import counts, per_lead
-from leadpact.analytics.history import FUNNEL, Context
+from leadpact.analytics.history import FUNNEL, Context, keep
 from leadpact.analytics.rescore import Table
 from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, per, share
 from leadpact.domain.scoring import local_day
@@ -142,6 +142,7 @@ def costs(ctx: Context, by: str) -> Report:
     """Cost, cost per funnel stage and ROI, one row per ``by`` group and a last row for all of them."""
     spent, spent_in_all = _costs(ctx, by)
     t = _leads(ctx, by)
+    t = keep(ctx.con, t.select("group", "lead_id", *(s.value for s in FUNNEL), "revenue"))  # read twice: joined once
     reached = {str(row["group"]): row for row in counts(t, ["group"])}
     names = set(_groups(ctx, by)) | set(spent) | set(reached)
     rows = sorted((_row(name, spent.get(name), reached.get(name, {})) for name in names), key=_order)

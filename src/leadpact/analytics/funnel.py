@@ -20,6 +20,7 @@ from leadpact.analytics.history import (
     FUNNEL,
     Context,
     cohort,
+    keep,
     month_of,
     opportunities,
     quantiles,
@@ -136,6 +137,7 @@ def _row(name: str, counts: Row, medians: dict[str, float]) -> Row:
 def funnel(ctx: Context, by: str) -> Report:
     """The cohort's funnel, one row per ``by`` group and a last row for all of it."""
     t = per_lead(ctx, by)
+    t = keep(ctx.con, t.select("group", "lead_id", "created", *(s.value for s in FUNNEL), "revenue"))  # read 4 times
     medians = _medians(t, ["group"])
     rows = [_row(str(c["group"]), c, medians.get(c["group"], {})) for c in counts(t, ["group"])]
     if by == "grade":

@@ -30,7 +30,7 @@ import ibis
 from leadpact.analytics.calibration import Z95, wilson
 from leadpact.analytics.costs import _costs, _leads
 from leadpact.analytics.funnel import per_lead
-from leadpact.analytics.history import Context, fetch, opportunities
+from leadpact.analytics.history import Context, fetch, keep, opportunities
 from leadpact.analytics.rescore import Table
 from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row, per, share
 
@@ -130,6 +130,7 @@ def value(ctx: Context, by: str) -> Report:
     """One row per ``by`` group, the most leads first, and a last row for the whole cohort."""
     costed = by != "grade"
     t = _leads(ctx, by) if costed else per_lead(ctx, by)
+    t = keep(ctx.con, t.select("group", "lead_id", "mql", "customer", "revenue"))  # read four times: joined once
     spent, spent_in_all = _costs(ctx, by) if costed else ({}, None)
     deals = opportunities(ctx)
     aggregates = {
