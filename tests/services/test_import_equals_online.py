@@ -29,6 +29,7 @@ from leadpact.store.tables import Campaign, Event, Lead, LedgerEntry
 from leadpact.store.unit_of_work import UnitOfWork
 from tests.conftest import adopt_example
 from tests.factories import HOT, MONDAY_9AM, add_team, capture, days, record
+from tests.services.test_order_independence import LEADS  # one lead of each grade
 from tests.strategies import CAPPED_TYPES, CHICAGO_EDGES, EXAMPLE_TYPES, UNKNOWN_TYPES
 
 SETTINGS = settings(
@@ -36,12 +37,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-LEADS: dict[str, dict[str, Any]] = {
-    "ann@acme.example": HOT,  # fit 50: A
-    "bob@bolt.example": {"title": "VP Sales", "industry": "retail", "employees": 300},  # 40: B
-    "cy@cyco.example": {"title": "Plant Manager", "employees": 300},  # 23: C
-    "dee@gmail.com": {"title": "VP Sales"},  # 0: D
-}
 START = MONDAY_9AM
 END = START + days(300)
 AT = to_seconds(END) + 86_400
