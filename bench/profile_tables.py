@@ -1,4 +1,4 @@
-"""The customer tables ``bench/profile.py`` learns from and scores, each split into a learning and a test part.
+"""The customer tables ``bench/ideal_profile.py`` learns from and scores, each split into a learning and a test part.
 
 - ``bank``: the UCI bank-marketing table (45,211 phone contacts; who subscribed a term deposit), read from the
   shared data directory, split by its own ``hgbm_split`` column; ``duration`` (the last call's length, known

@@ -48,7 +48,7 @@ from typing import Any
 
 import ibis
 
-from leadpact.analytics.history import Context, fetch, leads, opportunities, reached
+from leadpact.analytics.history import Context, fetch, keep, leads, opportunities, reached
 from leadpact.analytics.rescore import Table, decay_factor, real
 from leadpact.domain.report import Column, Definition, Kind, Option, Report, Row
 
@@ -80,9 +80,12 @@ COLUMNS = (
 )
 
 
-def touches(ctx: Context) -> Table:
-    """Every touch made by ``at``: lead_id, campaign_id, at (UTC seconds), seq (event id; 0 for a capture)."""
+def touches(ctx: Context, of: Table) -> Table:
+    """Every touch made by ``at`` by the leads in ``of`` (a table with lead_id: the deals, whose leads' touches
+    are all the report credits, a few among all the events): lead_id, campaign_id, at (UTC seconds), seq (event
+    id; 0 for a capture)."""
     e = ctx.table("events")
+    e = e.semi_join(of, e.lead_id == of.lead_id)
     events = e.select(
         lead_id=e.lead_id.cast("int64"),
         campaign_id=e.campaign_id.cast("int64"),
@@ -91,7 +94,7 @@ def touches(ctx: Context) -> Table:
     )
     events = events.filter(events.campaign_id.notnull() & (events.at <= ctx.scope.at))
     lead = leads(ctx)
-    captured = lead.filter(lead.campaign_id.notnull())
+    captured = lead.filter(lead.campaign_id.notnull()).semi_join(of, lead.lead_id == of.lead_id)
     recorded = [
         captured.lead_id == events.lead_id,
         captured.campaign_id == events.campaign_id,
@@ -125,14 +128,13 @@ def deals(ctx: Context) -> Table:
     return part("pipeline", opened, opened.created).union(part("revenue", won, won.closed), distinct=False)
 
 
-def journeys(ctx: Context) -> Table:
+def journeys(ctx: Context, d: Table, t: Table) -> Table:
     """Each deal's touches before its moment, one row per touch, with its position in the journey.
 
     Columns: the deal's, campaign_id, at, seq, mql (when the lead first became an MQL), pos (0 for the
     first touch), n (the journey's length), and the positions of the lead-creation and opportunity-creation
-    touches (-1: none).
+    touches (-1: none). ``d`` is the ``deals``, ``t`` their leads' ``touches``.
     """
-    d, t = deals(ctx), touches(ctx)
     joined = d.inner_join(t, [d.lead_id == t.lead_id, t.at < d.moment]).select(
         d.measure, d.deal_id, d.lead_id, d.amount, d.created, d.moment, t.campaign_id, t.at, t.seq
     )
@@ -184,9 +186,9 @@ def raw_weight(t: Table, model: str, con: Any) -> Any:
     return decay_factor(t.moment - t.at, HALF_LIFE_DAYS)
 
 
-def credits(ctx: Context, model: str) -> Table:
+def credits(ctx: Context, d: Table, t: Table, model: str) -> Table:
     """Each touch's credited amount: the journey's columns and credit (amount times the touch's share)."""
-    t = journeys(ctx)
+    t = journeys(ctx, d, t)
     weighted = t.mutate(weight=raw_weight(t, model, ctx.con))
     total = weighted.weight.sum().over(group_by=list(JOURNEY))
     return weighted.mutate(credit=weighted.amount * weighted.weight / total)
@@ -200,9 +202,9 @@ def _sums(t: Table, value: str) -> dict[str, Any]:
     }
 
 
-def per_campaign(ctx: Context, model: str) -> list[Row]:
+def per_campaign(ctx: Context, d: Table, t: Table, model: str) -> list[Row]:
     """One row per campaign a journey touched: campaign, channel, pipeline, revenue, deals."""
-    c = credits(ctx, model)
+    c = credits(ctx, d, t, model)
     sums = c.group_by("campaign_id").aggregate(**_sums(c, "credit"))
     campaigns = ctx.table("campaigns")
     named = sums.inner_join(campaigns, sums.campaign_id == campaigns.id).select(
@@ -211,16 +213,14 @@ def per_campaign(ctx: Context, model: str) -> list[Row]:
     return [_row(r["campaign"], r["channel"], r) for r in fetch(named)]
 
 
-def untouched(ctx: Context) -> Row:
+def untouched(d: Table, t: Table) -> Row:
     """The deals with no touch before their moment, as one row."""
-    d, t = deals(ctx), touches(ctx)
     bare = d.anti_join(t, [d.lead_id == t.lead_id, t.at < d.moment])
     return _row(NO_TOUCH, None, fetch(bare.aggregate(**_sums(bare, "amount")))[0])
 
 
-def everything(ctx: Context) -> Row:
+def everything(d: Table) -> Row:
     """All the deals credited, as one row: their amounts and how many there are."""
-    d = deals(ctx)
     return _row("all", None, fetch(d.aggregate(**_sums(d, "amount")))[0])
 
 
@@ -236,15 +236,17 @@ def _row(campaign: str, channel: str | None, sums: Row) -> Row:
 
 def attribution(ctx: Context, model: str) -> Report:
     """Pipeline and revenue credited to campaigns under ``model``, a row per campaign, then "(no touch)", "all"."""
-    rows = sorted(per_campaign(ctx, model), key=lambda r: (-r["revenue"], -r["pipeline"], r["campaign"]))
-    bare = untouched(ctx)
+    d = keep(ctx.con, deals(ctx))
+    t = keep(ctx.con, touches(ctx, d))
+    rows = sorted(per_campaign(ctx, d, t, model), key=lambda r: (-r["revenue"], -r["pipeline"], r["campaign"]))
+    bare = untouched(d, t)
     if bare["deals"]:
         rows.append(bare)
     return Report(
         name="attribution",
         title=f"Attribution to campaigns, {model.replace('_', '-')} model",
         columns=COLUMNS,
-        rows=(*rows, everything(ctx)),
+        rows=(*rows, everything(d)),
         scope=ctx.scope.describe(ctx.agreement),
         notes=(
             f"{model}: {RULES[model]}.",

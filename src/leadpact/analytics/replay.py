@@ -96,8 +96,8 @@ def moments(con: Backend, agreement: Agreement, at: int) -> Table:
 
 
 def _check_span(m: Table, half_life_days: float) -> None:
-    first = m.occurred_at.min().over(group_by=m.lead_id)
-    widest = m.mutate(width=m.occurred_at - first).width.max().to_pyarrow().as_py()
+    """Refuses histories whose growth factors would overflow; ``m`` holds each lead's ``first`` second."""
+    widest = (m.occurred_at - m.first).max().to_pyarrow().as_py()
     if widest is not None and widest * LN2 / (half_life_days * DAY_SECONDS) > SAFE_EXPONENT:
         raise InvalidInput(
             f"a lead's history spans {widest / DAY_SECONDS:,.0f} days, more than 1,000 half-lives of "
@@ -116,14 +116,15 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
     ``fit`` is the leads' ``fits``. The steps are kept in temporary tables:
     SQLite plans the windows over a join of them as one query very slowly.
     """
-    m = keep(con, moments(con, agreement, at))
+    m = moments(con, agreement, at)
     half_life = agreement.half_life_days
     if half_life is None:
+        m = keep(con, m)
         engagement = m.points.sum().over(_running(m))
     else:
+        m = keep(con, m.mutate(first=m.occurred_at.min().over(group_by=m.lead_id)))
         _check_span(m, half_life)
-        first = m.occurred_at.min().over(group_by=m.lead_id)
-        growth = ((m.occurred_at - first).cast("float64") * (LN2 / (half_life * DAY_SECONDS))).exp()
+        growth = ((m.occurred_at - m.first).cast("float64") * (LN2 / (half_life * DAY_SECONDS))).exp()
         weighted = m.mutate(growth=growth, grown=m.points * growth)
         running = weighted.grown.sum().over(_running(weighted))
         m = weighted.mutate(engagement=running / weighted.growth)

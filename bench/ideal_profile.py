@@ -10,7 +10,7 @@ lift in the top decile, hits in the top k (the buyers among the 100 and among th
 highest), Brier score, time to learn, and the ratios leadpact / baseline. A table with a leak is also learned
 with the leak kept, to show that the profile warns about it.
 
-    .venv/bin/python bench/profile.py [--tables bank,breast-cancer,synthetic] [--write-docs]
+    .venv/bin/python bench/ideal_profile.py [--tables bank,breast-cancer,synthetic] [--write-docs]
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def main() -> None:
         print(f"wrote the figures to {DOCS.relative_to(ROOT)}")
 
 
-INTRO = """`bench/profile.py`, measured {day} on the 2-core machine. Each table's learning part and test part
+INTRO = """`bench/ideal_profile.py`, measured {day} on the 2-core machine. Each table's learning part and test part
 are written as CSV files; `leadpact profile learn` and `leadpact profile score --csv` run on them as separate
 processes, exactly as a user runs them; the AUC and the rest are computed from the printed `probability`
 against the test part's outcome. The baseline is a plain logistic regression (pandas' column types, categories
