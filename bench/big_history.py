@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import resource
@@ -60,16 +59,15 @@ from leadpact.demo.simulation import example_agreement
 from leadpact.demo.world import DAY, END, HOUR, Person, World
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.agreement_file import parse_agreement
-from leadpact.domain.report import Report
-from leadpact.domain.scoring import DAY_SECONDS, LN2, local_day
+from leadpact.domain.scoring import DAY_SECONDS, LN2
 from leadpact.services import agreements, imports, parquet_export, reports, team
 from leadpact.services.clock import FixedClock
 from leadpact.services.rescore import find_changes
 from leadpact.store.database import connect, migrate
 from leadpact.store.unit_of_work import UnitOfWork
 from performance_doc import DOCS, replace_section
+from report_sql import HAND_WRITTEN, Raw, check_report, report_sql
 
-ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path("/tmp/leadpact-bench-cache")
 AT = datetime(END.year, END.month, END.day, 12, tzinfo=UTC)
 CLOCK = FixedClock(AT)
@@ -418,53 +416,6 @@ def replicate(source: Path, target: Path, copies: int) -> dict[str, int]:
 
 # --- the hand-written SQL -----------------------------------------------------------------------------------------
 
-FUNNEL_SQL = """
-WITH r AS (
-    SELECT lead_id,
-           MIN(CASE WHEN to_stage = 'mql' THEN {epoch_at} END) AS mql,
-           MIN(CASE WHEN to_stage = 'sal' THEN {epoch_at} END) AS sal,
-           MIN(CASE WHEN to_stage = 'sql' THEN {epoch_at} END) AS sql_,
-           MIN(CASE WHEN to_stage = 'opportunity' THEN {epoch_at} END) AS opportunity,
-           MIN(CASE WHEN to_stage = 'customer' THEN {epoch_at} END) AS customer
-    FROM stage_changes c WHERE {epoch_at} <= {at} GROUP BY lead_id
-), won AS (
-    SELECT lead_id, SUM(amount) AS revenue FROM opportunities
-    WHERE won AND {epoch_created} <= {at} AND {epoch_closed} <= {at} GROUP BY lead_id
-)
-SELECT COALESCE(l.source, '(none)') AS grp, COUNT(*) AS leads, COUNT(r.mql) AS mql, COUNT(r.sal) AS sal,
-       COUNT(r.sql_) AS sql_, COUNT(r.opportunity) AS opportunity, COUNT(r.customer) AS customer,
-       SUM(COALESCE(w.revenue, 0.0)) AS revenue
-FROM leads l LEFT JOIN r ON r.lead_id = l.id LEFT JOIN won w ON w.lead_id = l.id
-WHERE l.merged_into IS NULL AND {epoch_lead} <= {at}
-GROUP BY COALESCE(l.source, '(none)')
-"""
-"""The funnel by source: per source, the leads captured by ``at`` and how many ever reached each stage."""
-
-DIALECTS: dict[str, Callable[[str], str]] = {
-    "duckdb": lambda column: f"CAST(epoch({column}) AS BIGINT)",
-    "spark": lambda column: f"unix_timestamp({column})",
-}
-
-
-class Raw:
-    """Hand-written SQL on the engine's own connection, over the same views the Ibis connection reads."""
-
-    def __init__(self, con: Any, engine: str) -> None:
-        self.con, self.engine = con, engine
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        if self.engine == "duckdb":
-            return [tuple(r) for r in self.con.con.execute(sql).fetchall()]
-        return [tuple(r) for r in self.con._session.sql(sql).collect()]
-
-    def temp_table(self, name: str, columns: dict[str, list[Any]], types: dict[str, Any] | None = None) -> None:
-        arrow = pa.table({n: pa.array(v, type=(types or {}).get(n)) for n, v in columns.items()})
-        if self.engine == "duckdb":
-            self.con.con.register(f"{name}_arrow", arrow)
-            self.con.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        else:
-            self.con._session.createDataFrame(arrow).createOrReplaceTempView(name)
-
 
 def rescore_baseline(raw: Raw, agreement: Agreement, at: int) -> Callable[[], rescore_bench.Scores]:
     """bench/rescore.py's hand-written rescore (fit rules judged on the fields' distinct values in Python, then one
@@ -500,74 +451,6 @@ def backtest_baseline(raw: Raw, rules: dict[str, float], half_life: float, at: i
         return [raw.rows(sql) for _ in range(2)]  # one per agreement, as the backtest replays two
 
     return run
-
-
-COSTS_SQL = """
-WITH r AS (
-    SELECT lead_id,
-           MIN(CASE WHEN to_stage = 'mql' THEN {epoch_at} END) AS mql,
-           MIN(CASE WHEN to_stage = 'sql' THEN {epoch_at} END) AS sql_,
-           MIN(CASE WHEN to_stage = 'opportunity' THEN {epoch_at} END) AS opportunity,
-           MIN(CASE WHEN to_stage = 'customer' THEN {epoch_at} END) AS customer
-    FROM stage_changes c WHERE {epoch_at} <= {at} GROUP BY lead_id
-), won AS (
-    SELECT lead_id, SUM(amount) AS revenue FROM opportunities
-    WHERE won AND {epoch_created} <= {at} AND {epoch_closed} <= {at} GROUP BY lead_id
-), cohort AS (
-    SELECT COALESCE(c.channel, l.source, '(none)') AS grp, COUNT(*) AS leads, COUNT(r.mql) AS mql,
-           COUNT(r.sql_) AS sql_, COUNT(r.opportunity) AS opportunity, COUNT(r.customer) AS won,
-           SUM(COALESCE(w.revenue, 0.0)) AS revenue
-    FROM leads l LEFT JOIN r ON r.lead_id = l.id LEFT JOIN won w ON w.lead_id = l.id
-    LEFT JOIN campaigns c ON c.id = l.campaign_id
-    WHERE l.merged_into IS NULL AND {epoch_lead} <= {at}
-    GROUP BY COALESCE(c.channel, l.source, '(none)')
-), spent AS (
-    SELECT COALESCE(c.channel, '(none)') AS grp, SUM(k.amount) AS cost
-    FROM campaign_costs k JOIN campaigns c ON c.id = k.campaign_id
-    WHERE k.incurred_on <= DATE '{today}' GROUP BY COALESCE(c.channel, '(none)')
-)
-SELECT COALESCE(s.grp, h.grp) AS grp, s.cost, h.leads, h.mql, h.sql_, h.opportunity, h.won, h.revenue,
-       (h.revenue - s.cost) / s.cost AS roi
-FROM spent s FULL OUTER JOIN cohort h ON h.grp = s.grp
-"""
-"""Costs by source: each campaign channel's spend up to the day of ``at`` and the cohort's counts by channel."""
-
-
-def report_sql(name: str, engine: str, agreement: Agreement, at: int) -> str:
-    epoch = DIALECTS[engine]
-    template = FUNNEL_SQL if name == "funnel" else COSTS_SQL
-    return template.format(
-        at=at,
-        today=local_day(agreement, at).isoformat(),
-        epoch_at=epoch("c.at"),
-        epoch_created=epoch("created_at"),
-        epoch_closed=epoch("closed_at"),
-        epoch_lead=epoch("l.created_at"),
-    )
-
-
-HAND_WRITTEN = {
-    "funnel": ("leads", "mql", "sal", "sql", "opportunity", "won", "revenue"),
-    "costs": ("cost", "leads", "mql", "sql", "opportunity", "won", "revenue"),
-}
-"""The reports with a hand-written query, and the columns of theirs checked against it (by group)."""
-
-
-def check_report(name: str, report: Report, rows: list[tuple[Any, ...]]) -> None:
-    columns = HAND_WRITTEN[name]
-    mine = {str(r[0]): r[1:] for r in rows}
-    theirs = {str(row["group"]): row for row in report.rows if row["group"] != "all"}
-    for group, values in mine.items():
-        expected = theirs.get(group)
-        values = values[: len(columns)]  # costs: its ROI is left out
-        assert expected is not None, f"{name}: group {group} missing from the report"
-        for column, value in zip(columns, values, strict=True):
-            a, b = expected[column], value
-            same = (a is None and b is None) or (
-                a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-            )
-            assert same, f"{name}: {group}.{column}: report {a}, hand-written {b}"
-    assert {g for g, row in theirs.items() if row.get("leads")} <= set(mine), f"{name}: groups differ"
 
 
 SPARK_DRIVER_MEMORY = "8g"
@@ -684,9 +567,9 @@ def measure(home: Path, engine: str, runs: int, heavy_runs: int, only: list[str]
         took, report = _median(partial(definition.compute, ctx, **options), runs)
         entry: dict[str, Any] = {"ibis": took, "hand": None, "runs": runs, "rows": len(report.rows)}
         if name in HAND_WRITTEN:
-            sql = report_sql(name, engine, agreement, at)
-            check_report(name, report, raw.rows(sql))
-            entry["hand"], _ = _median(partial(raw.rows, sql), runs)
+            run = report_sql(name, raw, agreement, at)
+            check_report(name, report, run())
+            entry["hand"], _ = _median(run, runs)
         record(name, entry)
     con.disconnect()
     out["peak"] = _peak()
@@ -985,8 +868,6 @@ def main() -> None:
         return
     only = args.only.split(",") if args.only else None
     if args.child:
-        # bench/profile.py would hide the standard library's profile module, which PySpark imports
-        sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
         result = measure(home, args.child, args.runs, args.heavy_runs, only)
         path = home / f"result-{args.child}.json"
         if only and path.exists():  # a partial run updates the computations it ran
