@@ -10,6 +10,7 @@ import csv
 import inspect
 import json
 import mailbox
+import random
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from typer.testing import CliRunner
 from leadpact.cli import app
 from leadpact.config import Settings
 from leadpact.demo import nurture, store
+from leadpact.demo.campaigns import plan_campaigns
 from leadpact.demo.export import export_csv
 from leadpact.demo.simulation import run_demo
 from leadpact.demo.summary import DemoYear, story
@@ -224,6 +226,13 @@ def test_the_generator_streams_people_and_is_the_same_for_a_seed() -> None:
     first = [(person.email, person.touches) for person in World(50, seed=5).people()]
     assert first == [(person.email, person.touches) for person in World(50, seed=5).people()]
     assert len({email for email, _ in first}) == 50
+
+
+def test_every_campaign_of_a_big_world_has_a_name_of_its_own() -> None:
+    """At 850,000 people an outlet runs twice in a month: two programs of one name would share their costs."""
+    names = [c.name for c in plan_campaigns(random.Random(7), 850_000, START, END)]
+    assert len(names) > 500
+    assert len(set(names)) == len(names)
 
 
 def test_good_grades_turn_into_opportunities_and_revenue_more_often_than_poor_ones(large_world: Demo) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from leadpact.demo import catalog
@@ -69,7 +69,22 @@ def plan_campaigns(rng: random.Random, leads: int, start: date, end: date) -> tu
     plans += _syndication(rng, scale, start, days)
     plans += _lists(rng, scale, start, days)
     plans += _newsletters(rng, start, end)
-    return tuple(_with_expected(plans, leads))
+    return tuple(_with_expected(_named_once(plans), leads))
+
+
+def _named_once(plans: list[Campaign]) -> list[Campaign]:
+    """The plans with every name used once: in a big world an outlet or vendor can run twice in one month, and
+    the later program is numbered (" #2"), as costs and leads name their campaign."""
+    taken: set[str] = set()
+    out = []
+    for plan in plans:
+        name, n = plan.name, 1
+        while name in taken:
+            n += 1
+            name = f"{plan.name} #{n}"
+        taken.add(name)
+        out.append(plan if name == plan.name else replace(plan, name=name))
+    return out
 
 
 def _with_expected(plans: list[Campaign], leads: int) -> Iterator[Campaign]:
