@@ -9,6 +9,9 @@ already parsed, with their lead and campaign ids. Prints the data size, both tim
 baseline / import (goal: at least 0.25).
 
     .venv/bin/python bench/import_events.py --leads 85000      # about 1,000,000 events
+
+``--keep DIR`` keeps the set-up store and its events file in ``DIR`` and uses them again on the next run with the
+same leads and seed, so only the timed parts run again.
 """
 
 from __future__ import annotations
@@ -59,6 +62,19 @@ def setup(directory: Path, leads: int, seed: int) -> tuple[Path, Path, int]:
     return path, world.directory / "events.csv", world.events
 
 
+def kept_setup(directory: Path, leads: int, seed: int) -> tuple[Path, Path, int]:
+    """``setup`` in ``directory``, or what an earlier run with the same leads and seed left there."""
+    kept = directory / f"leads-{leads}-seed-{seed}"
+    base, events_csv, count = kept / "base.db", kept / "world" / "events.csv", kept / "events.count"
+    if base.exists() and events_csv.exists() and count.exists():
+        print(f"setup: the store kept in {kept}")
+        return base, events_csv, int(count.read_text())
+    kept.mkdir(parents=True, exist_ok=True)
+    base, events_csv, events = setup(kept, leads, seed)
+    count.write_text(str(events))
+    return base, events_csv, events
+
+
 def baseline_rows(database: Path, events_csv: Path) -> list[tuple[str, int, str, int, int | None]]:
     """The distinct events of the file, parsed, with their lead and campaign ids: what the baseline inserts."""
     db = sqlite3.connect(database)
@@ -104,10 +120,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=85_000, help="leads in the demo world (~11.8 events each)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="keep the set-up store in this directory and use it again")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        base, events_csv, events = setup(directory, args.leads, args.seed)
+        if args.keep is not None:
+            base, events_csv, events = kept_setup(args.keep, args.leads, args.seed)
+        else:
+            base, events_csv, events = setup(directory, args.leads, args.seed)
         shutil.copy(base, directory / "raw.db")
         shutil.copy(base, directory / "import.db")
         rows = baseline_rows(base, events_csv)
