@@ -724,11 +724,11 @@ def _grades(agreement: Agreement, at: int) -> dict[str, str]:
     }
 
 
-def _replay_tables(raw: Raw, agreement: Agreement) -> dict[str, str]:
-    """bench/rescore.py's judged tables of the fit rules before sales' answers and the agreement's event rules, as
-    temporary tables; and the zone's UTC offset of an event (``offset``) over the events' span."""
+def judged_tables(raw: Raw, agreement: Agreement, leave_out: set[str] | None = None) -> None:
+    """bench/rescore.py's tables of the fit rules judged in Python on each field's distinct values, written as
+    temporary tables on the engine (but those in ``leave_out``)."""
     for table, (kind, query, rule_ids) in rescore_bench.FIT_TABLES.items():
-        if table == "m_budget":
+        if table in (leave_out or set()):
             continue
         values = [row[0] for row in raw.rows(query)]
         judged = rescore_bench.judged_rows(agreement, values, rule_ids)
@@ -736,6 +736,12 @@ def _replay_tables(raw: Raw, agreement: Agreement) -> dict[str, str]:
         types = {name: pa.float64() for name in names[1:]}
         types["value"] = pa.string() if kind == "TEXT" else pa.int64()
         raw.temp_table(table, {n: [row[k] for row in judged] for k, n in enumerate(names)}, types)
+
+
+def _replay_tables(raw: Raw, agreement: Agreement) -> dict[str, str]:
+    """bench/rescore.py's judged tables of the fit rules before sales' answers and the agreement's event rules, as
+    temporary tables; and the zone's UTC offset of an event (``offset``) over the events' span."""
+    judged_tables(raw, agreement, leave_out={"m_budget"})
     rules = list(agreement.events.values())
     columns: dict[str, list[Any]] = {
         "type": [r.type for r in rules],
