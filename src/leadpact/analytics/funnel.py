@@ -98,7 +98,7 @@ def counts(t: Table, group: list[str]) -> list[Row]:
     return rows
 
 
-def _medians(t: Table, group: list[str]) -> dict[Any, dict[str, float]]:
+def _medians(ctx: Context, t: Table, group: list[str]) -> dict[Any, dict[str, float]]:
     parts = [
         t.filter(t[start].notnull() & t[end].notnull()).select(
             *group, step=ibis.literal(name), days=(t[end] - t[start]).cast("float64") / DAY
@@ -106,7 +106,7 @@ def _medians(t: Table, group: list[str]) -> dict[Any, dict[str, float]]:
         for name, start, end in STEPS
     ]
     durations = parts[0].union(*parts[1:], distinct=False)
-    medians = quantiles(durations, "days", [*group, "step"], {"median": 0.5}).to_pyarrow().to_pylist()
+    medians = quantiles(ctx.con, durations, "days", [*group, "step"], {"median": 0.5}).to_pyarrow().to_pylist()
     out: dict[Any, dict[str, float]] = {}
     for row in medians:
         out.setdefault(row.get("group"), {})[row["step"]] = row["median"]
@@ -138,7 +138,7 @@ def funnel(ctx: Context, by: str) -> Report:
     """The cohort's funnel, one row per ``by`` group and a last row for all of it."""
     t = per_lead(ctx, by)
     t = keep(ctx.con, t.select("group", "lead_id", "created", *(s.value for s in FUNNEL), "revenue"))  # read 4 times
-    medians = _medians(t, ["group"])
+    medians = _medians(ctx, t, ["group"])
     rows = [_row(str(c["group"]), c, medians.get(c["group"], {})) for c in counts(t, ["group"])]
     if by == "grade":
         order = [g.grade for g in ctx.agreement.grades]
@@ -149,7 +149,7 @@ def funnel(ctx: Context, by: str) -> Report:
         rows.sort(key=lambda row: row["group"])
     else:
         rows.sort(key=lambda row: (-row["leads"], row["group"]))
-    total = _row("all", counts(t, [])[0], _medians(t, []).get(None, {}))
+    total = _row("all", counts(t, [])[0], _medians(ctx, t, []).get(None, {}))
     return Report(
         name="funnel",
         title=f"Funnel by {by}",

@@ -227,14 +227,18 @@ def month_of(agreement: Agreement, moment: Column, bounds: tuple[int, int] | Non
     return ibis.cases(*branches, else_=starts[-1][1])
 
 
-def quantiles(table: Table, value: str, by: Sequence[str], points: Mapping[str, float]) -> Table:
+def quantiles(con: Backend, table: Table, value: str, by: Sequence[str], points: Mapping[str, float]) -> Table:
     """Per group of ``by``, each named quantile of ``value`` (nulls ignored), as numpy's default computes it.
 
     The quantile p of n sorted values sits at position p·(n - 1), interpolating linearly between the values on
-    either side; the median of 1, 2, 3, 4 is 2.5. Written with a window rank, which every engine has.
+    either side; the median of 1, 2, 3, 4 is 2.5. DuckDB's and PostgreSQL's ``percentile_cont`` and Spark's
+    ``percentile`` compute exactly that; SQLite has no percentile, so there it is written with a window rank.
     """
     v = table.filter(table[value].notnull())
     group = list(by)
+    if con.name != "sqlite":
+        exact = {name: v[value].cast("float64").quantile(p) for name, p in points.items()}
+        return v.group_by(group).aggregate(**exact) if group else v.aggregate(**exact)
     rank = ibis.row_number().over(group_by=group or None, order_by=v[value])
     ranked = v.mutate(_rank=rank, _n=v[value].count().over(group_by=group or None))
     aggregates: dict[str, Column] = {"_n": ranked._n.max()}

@@ -182,8 +182,8 @@ def _counts(t: Table, group: list[str]) -> list[Row]:
     return rows
 
 
-def _hours(t: Table, group: list[str]) -> dict[Any, Row]:
-    found = quantiles(t, "hours", group, {"median": 0.5, "p90": 0.9}).to_pyarrow().to_pylist()
+def _hours(ctx: Context, t: Table, group: list[str]) -> dict[Any, Row]:
+    found = quantiles(ctx.con, t, "hours", group, {"median": 0.5, "p90": 0.9}).to_pyarrow().to_pylist()
     return {row.get("group"): row for row in found}
 
 
@@ -203,10 +203,10 @@ def _row(name: str, counts: Row, hours: Row | None) -> Row:
 def sla(ctx: Context, by: str) -> Report:
     """The SLA kept on the assignments started in the range, one row per ``by`` group and a last row for all."""
     t = per_assignment(ctx, by)
-    hours = _hours(t, ["group"])
+    hours = _hours(ctx, t, ["group"])
     rows = [_row(str(c["group"]), c, hours.get(c["group"])) for c in _counts(t, ["group"])]
     rows.sort(key=lambda row: (-row["assignments"], row["group"]))
-    total = _row("all", _counts(t, [])[0], _hours(t, []).get(None))
+    total = _row("all", _counts(t, [])[0], _hours(ctx, t, []).get(None))
     return Report(
         name="sla",
         title=f"SLA by {by}",
