@@ -119,8 +119,7 @@ DEALS = """deals AS (
 """The deals opened by ``at`` as they stood then: closed, won and lost reason only once closed by ``at``, and the
 sales stage of their latest change by ``at``."""
 
-FUNNEL_SQL = """
-WITH r AS (
+REACHED = """r AS (
     SELECT lead_id,
            MIN(CASE WHEN to_stage = 'screening' THEN SECONDS(c.at) END) AS screening,
            MIN(CASE WHEN to_stage = 'mql' THEN SECONDS(c.at) END) AS mql,
@@ -129,10 +128,17 @@ WITH r AS (
            MIN(CASE WHEN to_stage = 'opportunity' THEN SECONDS(c.at) END) AS opportunity,
            MIN(CASE WHEN to_stage = 'customer' THEN SECONDS(c.at) END) AS customer
     FROM stage_changes c WHERE SECONDS(c.at) <= {at} GROUP BY lead_id
-), won AS (
+)"""
+"""Per lead with a stage change by ``at`` (``r``): the first moment it reached each funnel stage (null: never)."""
+
+WON_REVENUE = """won AS (
     SELECT lead_id, SUM(amount) AS revenue FROM opportunities
     WHERE won AND SECONDS(created_at) <= {at} AND SECONDS(closed_at) <= {at} GROUP BY lead_id
-), cohort AS (
+)"""
+"""Per lead with a deal won by ``at`` (``won``): the won deals' amounts."""
+
+FUNNEL_SQL = """
+WITH {reached}, {won_revenue}, cohort AS (
     SELECT COALESCE(l.source, '(none)') AS grp, SECONDS(l.created_at) AS created, r.*,
            COALESCE(w.revenue, 0.0) AS revenue
     FROM leads l LEFT JOIN r ON r.lead_id = l.id LEFT JOIN won w ON w.lead_id = l.id
@@ -159,17 +165,7 @@ FROM counted
 revenue, each step's rate and the median days between first arrivals at its stages."""
 
 COSTS_SQL = """
-WITH r AS (
-    SELECT lead_id,
-           MIN(CASE WHEN to_stage = 'mql' THEN SECONDS(c.at) END) AS mql,
-           MIN(CASE WHEN to_stage = 'sql' THEN SECONDS(c.at) END) AS sql_,
-           MIN(CASE WHEN to_stage = 'opportunity' THEN SECONDS(c.at) END) AS opportunity,
-           MIN(CASE WHEN to_stage = 'customer' THEN SECONDS(c.at) END) AS customer
-    FROM stage_changes c WHERE SECONDS(c.at) <= {at} GROUP BY lead_id
-), won AS (
-    SELECT lead_id, SUM(amount) AS revenue FROM opportunities
-    WHERE won AND SECONDS(created_at) <= {at} AND SECONDS(closed_at) <= {at} GROUP BY lead_id
-), cohort AS (
+WITH {reached}, {won_revenue}, cohort AS (
     SELECT COALESCE(c.channel, l.source, '(none)') AS grp, COUNT(*) AS leads, COUNT(r.mql) AS mql,
            COUNT(r.sql_) AS sql_, COUNT(r.opportunity) AS opportunity, COUNT(r.customer) AS won,
            SUM(COALESCE(w.revenue, 0.0)) AS revenue
@@ -476,11 +472,7 @@ FROM listed x LEFT JOIN found f ON f.competitor = x.competitor
 deals lost to it (in all and per sales stage) and won against it, their amounts and the win rate."""
 
 VALUE_SQL = """
-WITH r AS (
-    SELECT lead_id, MIN(CASE WHEN to_stage = 'mql' THEN 1 END) AS mql,
-           MIN(CASE WHEN to_stage = 'customer' THEN 1 END) AS customer
-    FROM stage_changes c WHERE SECONDS(c.at) <= {at} GROUP BY lead_id
-), {deals}, won AS (
+WITH {reached}, {deals}, won AS (
     SELECT lead_id, COUNT(*) AS n, SUM(amount) AS total, SUM(amount * amount) AS squares FROM deals WHERE won
     GROUP BY lead_id
 ), cohort AS (
@@ -648,7 +640,13 @@ FROM listed x LEFT JOIN counted c ON c.message = x.message LEFT JOIN worked w ON
 
 
 def _common(agreement: Agreement, at: int) -> dict[str, str]:
-    return {"at": str(at), "today": local_day(agreement, at).isoformat(), "deals": DEALS.format(at=at)}
+    return {
+        "at": str(at),
+        "today": local_day(agreement, at).isoformat(),
+        "deals": DEALS.format(at=at),
+        "reached": REACHED.format(at=at),
+        "won_revenue": WON_REVENUE.format(at=at),
+    }
 
 
 def _sourced(agreement: Agreement, at: int) -> dict[str, str]:
