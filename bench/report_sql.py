@@ -358,15 +358,19 @@ FROM credited
 """U-shaped attribution: each deal's amount (opened and open or won: pipeline; won: revenue) shared over its lead's
 campaign touches before it, 40 % to the first, 40 % to the last, 20 % over those between; per campaign."""
 
-FORECAST_SQL = """
-WITH {deals}, history AS (
+STAGE_HISTORY = """history AS (
     SELECT p.stage, COUNT(*) AS closed, SUM(CASE WHEN d.won THEN 1 ELSE 0 END) AS won
     FROM (
         SELECT DISTINCT c.opportunity_id, c.to_stage AS stage FROM opportunity_changes c WHERE SECONDS(c.at) <= {at}
     ) p
     JOIN deals d ON d.id = p.opportunity_id WHERE d.closed IS NOT NULL
     GROUP BY p.stage
-), open_deals AS (
+)"""
+"""Per sales stage (``history``): the deals closed by ``at`` that were ever at it, and how many of them were won.
+Reads ``deals``."""
+
+FORECAST_SQL = """
+WITH {deals}, {stage_history}, open_deals AS (
     SELECT CAST(year(d.close_date) AS STRING) || '-' || LPAD(CAST(month(d.close_date) AS STRING), 2, '0') AS month,
            d.amount, d.close_date, {probability} AS probability, CAST(h.won AS DOUBLE) / h.closed AS rate
     FROM deals d LEFT JOIN history h ON h.stage = d.stage WHERE d.closed IS NULL
@@ -575,14 +579,7 @@ FROM per_lead GROUP BY kind, reason
 many of them reached an opportunity, and a won deal, after their first such recycle."""
 
 FORECAST_STAGES_SQL = """
-WITH {deals}, history AS (
-    SELECT p.stage, COUNT(*) AS closed, SUM(CASE WHEN d.won THEN 1 ELSE 0 END) AS won
-    FROM (
-        SELECT DISTINCT c.opportunity_id, c.to_stage AS stage FROM opportunity_changes c WHERE SECONDS(c.at) <= {at}
-    ) p
-    JOIN deals d ON d.id = p.opportunity_id WHERE d.closed IS NOT NULL
-    GROUP BY p.stage
-), now AS (
+WITH {deals}, {stage_history}, now AS (
     SELECT stage, COUNT(*) AS deals, SUM(amount) AS amount FROM deals WHERE closed IS NULL AND stage IS NOT NULL
     GROUP BY stage
 ), listed AS (
@@ -646,6 +643,7 @@ def _common(agreement: Agreement, at: int) -> dict[str, str]:
         "deals": DEALS.format(at=at),
         "reached": REACHED.format(at=at),
         "won_revenue": WON_REVENUE.format(at=at),
+        "stage_history": STAGE_HISTORY.format(at=at),
     }
 
 
