@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.services import imports
@@ -182,6 +183,33 @@ def test_event_exports_with_activity_headers_are_recognised(engine: Engine, cloc
     report = import_events(engine, clock, inforce, path)
     assert (report.created, report.counted, report.qualified) == (1, 1, 1)  # fit 50 + 30
     assert lead(engine, "ann@acme.example").stage == "mql"
+
+
+def test_an_event_import_leaves_every_key_whole_and_its_connection_checking_keys_again(
+    sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """On SQLite the import writes without a foreign key check per row (``load_in_bulk``): what it wrote must still
+    have every key, and the connection must check keys again, with its usual page cache, once back in the pool."""
+    inforce = adopt_example(sqlite_engine, clock)
+    import_leads(sqlite_engine, clock, inforce, write(tmp_path, "leads.csv", *LEADS))
+    with sqlite_engine.connect() as connection:
+        usual_cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    path = write(
+        tmp_path,
+        "events.csv",
+        "event_id,email,type,occurred_at,campaign",
+        "e-1,ann@acme.example,contact_form,2026-03-02T15:00:00Z,Spring Webinar",
+        "e-2,bob@bolt.example,web_visit,2026-03-02T15:00:00Z,",
+    )
+    report = import_events(sqlite_engine, clock, inforce, path)
+    assert (report.created, report.qualified, report.campaigns_created) == (2, 1, ["Spring Webinar"])
+    assert sqlite_engine.pool.checkedin() == 1  # the connection the import used is the one checked here
+    with sqlite_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == usual_cache
+    with pytest.raises(IntegrityError), UnitOfWork(sqlite_engine) as uow:
+        uow.session.add(Event(event_id="e-3", lead_id=999_999, type="web_visit", occurred_at=0, counted=False))
 
 
 def test_map_options_name_the_field_of_any_header(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:

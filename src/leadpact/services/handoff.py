@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, select
 
 from leadpact.domain.accounts import account_engagement, meets
-from leadpact.domain.agreement import BUYING_GROUP, ROUTING_ONLY_FIELDS
+from leadpact.domain.agreement import BUYING_GROUP, ROUTING_ONLY_FIELDS, Agreement, Duration, Scalar
 from leadpact.domain.calendar import add_working_time
 from leadpact.domain.errors import Conflict
 from leadpact.domain.lifecycle import Move, Stage, withdrawn_stage
@@ -23,7 +23,7 @@ from leadpact.domain.scoring import engagement_at, from_seconds, to_seconds
 from leadpact.services import audit, lifecycle, nurture, outbox
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
-from leadpact.services.facts import facts_of
+from leadpact.services.facts import facts_of, facts_of_many
 from leadpact.services.team import open_lead_counts
 from leadpact.store.tables import Account, Assignment, Lead, ScreeningEntry, StageChange, Team, User
 from leadpact.store.unit_of_work import UnitOfWork
@@ -47,13 +47,32 @@ class Roster:
     """Teams and their reps, loaded once per batch of hand-offs; reps stay live ORM objects.
 
     Each rep's open leads are counted once and then kept up as the batch deals leads, since a batch of hand-offs
-    does not flush what it writes until it ends.
+    does not flush what it writes until it ends. The routing facts of the leads the batch will route can be read
+    for all of them at once (``know``), and SLA dues are worked out once per second the batch deals leads in.
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._teams: dict[str, tuple[Team, list[User]] | None] = {}
         self._open: dict[int, int] = {}
+        self._facts: dict[int, dict[str, Scalar | None]] = {}
+        self._dues: dict[tuple[int, Duration], int] = {}
+
+    def know(self, leads: Sequence[Lead], agreement: Agreement) -> None:
+        """Read the routing facts of leads about to be routed, in a few queries rather than a few per lead."""
+        self._facts.update(facts_of_many(self.uow, leads, _lead_fields(agreement), agreement.model))
+
+    def facts(self, lead: Lead, agreement: Agreement) -> dict[str, Scalar | None]:
+        """The lead's routing facts: as read by ``know`` (once), else now."""
+        known = self._facts.pop(lead.id, None)
+        return known if known is not None else facts_of(self.uow, lead, _lead_fields(agreement), agreement.model)
+
+    def due(self, agreement: Agreement, start: int, within: Duration) -> int:
+        """The moment ``within`` of working time after ``start``."""
+        key = (start, within)
+        if key not in self._dues:
+            self._dues[key] = add_working_time(agreement, start, within)
+        return self._dues[key]
 
     def member(self, rep: User) -> Member:
         """The rep as routing sees them: capacity, availability, credit, and open leads against their cap (counted
@@ -106,10 +125,9 @@ def _choose(
         owner_team = uow.session.get(Team, owner.team_id) if owner.team_id is not None else None
         if owner_team is not None:
             return _Choice(owner_team, owner, [owner], {})
-    routing_fields = [rule.when.field for rule in agreement.handoff.routing if rule.when]
-    lead_fields = [name for name in routing_fields if name not in ROUTING_ONLY_FIELDS]
-    facts = facts_of(uow, lead, lead_fields, agreement.model)
-    if len(lead_fields) < len(routing_fields):  # the score, band and buying group at the hand-off
+    routing_fields = _routing_fields(agreement)
+    facts = roster.facts(lead, agreement)
+    if any(name in ROUTING_ONLY_FIELDS for name in routing_fields):  # the score, band and buying group then
         score = lead.fit + engagement_at(lead.engagement, lead.engagement_at, now, agreement.half_life_days)
         facts.update(score=score, priority=agreement.band_for(score))
         if BUYING_GROUP in routing_fields:
@@ -125,6 +143,15 @@ def _choose(
         return team_.name, "no available rep"
     chosen_name, credits = picked
     return _Choice(team_, next(r for r in reps if r.name == chosen_name), reps, credits)
+
+
+def _routing_fields(agreement: Agreement) -> list[str]:
+    return [rule.when.field for rule in agreement.handoff.routing if rule.when]
+
+
+def _lead_fields(agreement: Agreement) -> list[str]:
+    """The fields routing reads from the lead and its account (not those of the moment: score, band, buying group)."""
+    return [name for name in _routing_fields(agreement) if name not in ROUTING_ONLY_FIELDS]
 
 
 def _buying_group(uow: UnitOfWork, lead: Lead, inforce: InForce, now: int) -> bool:
@@ -163,7 +190,7 @@ def assign(
     choice = _choose(uow, to_seconds(clock.now()), lead, inforce, exclude, roster)
     if isinstance(choice, _Choice):
         roster.dealt(choice.rep)
-        return _deal(uow, clock, lead, inforce, choice, accepted)
+        return _deal(uow, clock, lead, inforce, choice, accepted, roster)
     team_name, why = choice
     lead.owner_id = None
     outbox.post(uow, "lead.unassigned", clock.now(), lead_id=lead.id, team=team_name, why=why)
@@ -175,11 +202,13 @@ def hand_to(uow: UnitOfWork, clock: Clock, inforce: InForce, lead: Lead, team: T
     ("reassigned") and the rep's starts with a new SLA clock; a lead the former rep had accepted stays accepted."""
     current = end_assignment(uow, lead, clock.now(), "reassigned")
     accepted = current is not None and current.accepted_at is not None
-    _deal(uow, clock, lead, inforce, _Choice(team, rep, [rep], {}), accepted)
+    _deal(uow, clock, lead, inforce, _Choice(team, rep, [rep], {}), accepted, Roster(uow))
     audit.record(uow, clock.now(), "lead.reassign", f"lead {lead.id}", rep=rep.name)
 
 
-def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _Choice, accepted: bool) -> User:
+def _deal(
+    uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _Choice, accepted: bool, roster: Roster
+) -> User:
     """Give the lead to the chosen rep and start the SLA clock."""
     now = clock.now()
     agreement = inforce.agreement
@@ -197,8 +226,8 @@ def _deal(uow: UnitOfWork, clock: Clock, lead: Lead, inforce: InForce, choice: _
         team_id=choice.team.id,
         version=inforce.version,
         assigned_at=now,
-        accept_due=from_seconds(add_working_time(agreement, start, handoff.accept_within)),
-        contact_due=from_seconds(add_working_time(agreement, start, handoff.first_contact_within)),
+        accept_due=from_seconds(roster.due(agreement, start, handoff.accept_within)),
+        contact_due=from_seconds(roster.due(agreement, start, handoff.first_contact_within)),
         accepted_at=now if accepted else None,
     )
     lead.owner_id = chosen.id
@@ -371,6 +400,7 @@ def settle_all(
         if entry is not None and entry[1] == Stage.MQL and lead.stage in (Stage.INQUIRY, Stage.RECYCLED):
             straight[lead.id] = entry[0]
     nurture.leave_all(uow, sorted(straight), clock.now(), "qualified")
+    roster.know([lead for lead, _entry in entries if lead.id in straight], inforce.agreement)
     for lead, entry in entries:
         if lead.id in straight:
             _hand_over(uow, clock, lead, straight[lead.id], inforce, roster)
@@ -505,7 +535,7 @@ def _on_breach(
     if isinstance(choice, _Choice):
         assignment.ended_at = now
         assignment.end_reason = f"{kind}_breach"
-        new = _deal(uow, clock, lead, inforce, choice, accepted=kind == "contact")
+        new = _deal(uow, clock, lead, inforce, choice, kind == "contact", Roster(uow))
         report.reassigned += 1
         report.lines.append(f"lead {lead.email}: {kind} SLA breached by {rep.name}; reassigned to {new.name}")
         return

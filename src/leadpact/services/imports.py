@@ -45,6 +45,7 @@ from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.engagement import EventColumns
 from leadpact.store.bulk import lookup
+from leadpact.store.database import load_in_bulk
 from leadpact.store.tables import Campaign, Lead
 from leadpact.store.unit_of_work import UnitOfWork
 
@@ -705,6 +706,7 @@ def import_events(
     progress: Progress | None = None,
     written_as: DateFormat = AS_WRITTEN,
 ) -> ImportReport:
+    load_in_bulk(uow.session.connection())
     with _cycle_collector_paused():
         try:  # the usual file, a block of rows at a time
             return _import_events(uow, clock, inforce, path, mapping, progress, written_as, by_blocks=True)
@@ -772,6 +774,9 @@ def _import_events(
         dates = file_dates({header: pending}, written_as, zone, str(path))
         by_line = {line: dates.moment(line, "occurred_at", text, problems) for line, text in pending}
         ats = [at if at is not None else _seconds(by_line[line]) for line, at in zip(lines, ats, strict=True)]
+    # the write lock first: the leads and campaigns read from here on stay as read until the import commits, so
+    # its rows may refer to them without a foreign key check each (``load_in_bulk``)
+    uow.serialize_writes()
     # a merged duplicate's events are its survivor's, as when recorded one by one
     known = lookup(uow, Lead.__tablename__, "email", "coalesce(merged_into, id)", sorted(set(emails)))
     if not known.keys() >= set(emails):
