@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from leadpact.domain.errors import ImportRejected, InvalidInput
 from leadpact.services import imports
@@ -203,7 +204,9 @@ def test_an_event_import_leaves_every_key_whole_and_its_connection_checking_keys
     )
     report = import_events(sqlite_engine, clock, inforce, path)
     assert (report.created, report.qualified, report.campaigns_created) == (2, 1, ["Spring Webinar"])
-    assert sqlite_engine.pool.checkedin() == 1  # the connection the import used is the one checked here
+    pool = sqlite_engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == 1  # the import's connection is the one checked below
     with sqlite_engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
