@@ -147,29 +147,34 @@ def test_an_imported_file_ends_as_its_rows_recorded_online_end(
 def test_a_file_of_many_leads_imports_as_recorded_online(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Hundreds of leads in one file, so the import takes them in several batches, each ending with a lead."""
-    empty(engine)
-    clock = FixedClock(START)
-    inforce = adopt_example(engine, clock)
-    add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
-    emails = [f"lead{n:03d}@acme{n % 7}.example" for n in range(300)]
-    for n, email in enumerate(emails):
-        capture(engine, clock, inforce, email, **(HOT if n % 3 == 0 else LEADS["cy@cyco.example"]))
+    """Hundreds of leads in one file, so the import takes them in several batches, each ending with a lead. A few of
+    the last leads' events are stored before: the first batches are taken as new and written without looking their
+    event ids up, the batch that meets a stored one is undone and ingested again, looked up, as are those after it."""
     types = (*EXAMPLE_TYPES, *CAPPED_TYPES, *UNKNOWN_TYPES)
+    emails = [f"lead{n:03d}@acme{n % 7}.example" for n in range(300)]
     file = [
         (f"ev-{n}", emails[(n * 7919) % len(emails)], types[n % len(types)], START + timedelta(minutes=n * 83), "")
         for n in range(3000)
     ]
+    stored = [row for row in file if row[1] >= emails[250]][10:15]
+
+    def store(clock: FixedClock) -> InForce:
+        empty(engine)
+        inforce = adopt_example(engine, clock)
+        add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
+        for n, email in enumerate(emails):
+            capture(engine, clock, inforce, email, **(HOT if n % 3 == 0 else LEADS["cy@cyco.example"]))
+        record(engine, FixedClock(END - days(1)), inforce, *online(stored))
+        return inforce
+
+    inforce = store(FixedClock(START))
     monkeypatch.setattr(imports, "CHUNK", 500)
     with UnitOfWork(engine) as uow:
-        imports.import_events(uow, FixedClock(END), inforce, csv_file(tmp_path / "events.csv", file), {})
+        report = imports.import_events(uow, FixedClock(END), inforce, csv_file(tmp_path / "events.csv", file), {})
+    assert (report.created, report.duplicates) == (len(file) - len(stored), len(stored))
     imported = state(engine, inforce)
 
-    empty(engine)
-    inforce = adopt_example(engine, clock)
-    add_team(engine, clock, "americas", {"ann": 1, "bob": 1})
-    for n, email in enumerate(emails):
-        capture(engine, clock, inforce, email, **(HOT if n % 3 == 0 else LEADS["cy@cyco.example"]))
+    inforce = store(FixedClock(START))
     record(engine, FixedClock(END), inforce, *online(file))
     assert_same(imported, state(engine, inforce))
 

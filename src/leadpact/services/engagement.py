@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.lifecycle import Stage
@@ -214,13 +215,34 @@ def ingest(uow: UnitOfWork, clock: Clock, inforce: InForce, batch: Sequence[NewE
     return report
 
 
-def ingest_in_order(uow: UnitOfWork, clock: Clock, inforce: InForce, events: EventColumns) -> IngestReport:
+class _StoredAlready(Exception):
+    """An event taken as new is stored already: nothing of the batch was written."""
+
+
+def ingest_in_order(
+    uow: UnitOfWork, clock: Clock, inforce: InForce, events: EventColumns, taken_as_new: bool = False
+) -> IngestReport:
     """``ingest`` for events in lead and time order (an import's), with the same outcome: each lead's events are
     counted, written to the ledger and scored a column at a time rather than an event at a time. The leads whose
     new events could change what was decided before (an event before their latest, counted capped events already
-    stored) are left to ``ingest``. No outcome per event is reported."""
+    stored) are left to ``ingest``. No outcome per event is reported.
+
+    ``taken_as_new``: the event ids are not looked up first; the events are inserted in a savepoint, and when one is
+    stored already (the insert fails on the unique event id), the savepoint is rolled back and the batch ingested
+    again, looked up. Worth it when most batches are new, as a new file's are."""
+    if taken_as_new:
+        try:
+            return _ingest_in_order(uow, clock, inforce, events, looked_up=False)
+        except _StoredAlready:
+            pass
+    return _ingest_in_order(uow, clock, inforce, events, looked_up=True)
+
+
+def _ingest_in_order(
+    uow: UnitOfWork, clock: Clock, inforce: InForce, events: EventColumns, looked_up: bool
+) -> IngestReport:
     uow.session.flush()
-    stored = existing_event_ids(uow, events.event_ids)
+    stored = existing_event_ids(uow, events.event_ids) if looked_up else set()
     if stored:
         events = events.taking(event_id not in stored for event_id in events.event_ids)
     agreement = inforce.agreement
@@ -246,7 +268,7 @@ def ingest_in_order(uow: UnitOfWork, clock: Clock, inforce: InForce, events: Eve
     )
     moments, counted_ids = _score_in_order(uow, inforce, events, code, counted, scores)
     rows = list(zip(*events, counted.tolist(), strict=True))
-    _write_in_order(uow, inforce, rows, counted_ids, scores.values())
+    _write_in_order(uow, inforce, rows, counted_ids, scores.values(), looked_up)
     report.qualified = _settle(uow, clock, inforce, moments)
     if later:
         rest = ingest(uow, clock, inforce, left.new_events())
@@ -402,14 +424,27 @@ def _write_in_order(
     events: Sequence[tuple[str, int, str, int, int | None, bool]],
     counted_ids: Sequence[str],
     scores: Iterable[_Score],
+    looked_up: bool,
 ) -> None:
     """``_write`` for ``ingest_in_order``, which displaces nothing: the ledger rows, one per counted event with its
-    type's points, are made from the stored events by one statement rather than sent one by one."""
+    type's points, are made from the stored events by one statement rather than sent one by one. Events not
+    ``looked_up`` are inserted in a savepoint: ``_StoredAlready`` when one is stored, with nothing written."""
     connection = uow.session.connection()
     sqlite = uow.dialect == "sqlite"
     if sqlite:  # the write lock is held (``serialize_writes``): the events about to be stored come after the last
         last = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {EVENTS}").scalar_one()
-    insert_rows(uow, EVENTS, ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted"), events)
+    columns = ("event_id", "lead_id", "type", "occurred_at", "campaign_id", "counted")
+    if looked_up:
+        insert_rows(uow, EVENTS, columns, events)
+    else:
+        connection.exec_driver_sql("SAVEPOINT events_taken_as_new")
+        try:
+            insert_rows(uow, EVENTS, columns, events)
+        except IntegrityError as error:  # the rows before the stored one were inserted: undone
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT events_taken_as_new")
+            connection.exec_driver_sql("RELEASE SAVEPOINT events_taken_as_new")
+            raise _StoredAlready from error
+        connection.exec_driver_sql("RELEASE SAVEPOINT events_taken_as_new")
     if counted_ids:
         mark = "?" if sqlite else "%s"
         rules = sorted(inforce.agreement.events.items())

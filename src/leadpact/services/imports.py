@@ -796,8 +796,10 @@ def _import_events(
     events = _ordered(ids, [known[email] for email in emails], kinds, ats, [campaign_ids[n] for n in names_of])
     report = ImportReport("events", rows=len(ids), campaigns_created=new_campaigns)
     report.duplicates = len(ids) - len(events.event_ids)
+    taken_as_new = True  # a new file's events: their ids are looked up once one of them is found stored
     for chunk in _by_leads(events, CHUNK):
-        result = engagement.ingest_in_order(uow, clock, inforce, chunk)
+        result = engagement.ingest_in_order(uow, clock, inforce, chunk, taken_as_new)
+        taken_as_new = taken_as_new and not result.duplicates
         report.created += result.recorded
         report.duplicates += result.duplicates
         report.counted += result.counted
