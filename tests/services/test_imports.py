@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
@@ -355,3 +359,55 @@ def test_a_field_longer_than_a_csv_field_may_be_ends_the_import_with_its_file_an
     assert count(sqlite_engine, Lead) == 0
     with pytest.raises(InvalidInput, match=r"huge\.csv: row 3: a field is longer"):
         imports.preview(path, "huge.csv")
+
+
+EVENT_HEADERS = ["event_id", "email", "type", "occurred_at", "campaign"]
+CELLS = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\x00')), max_size=4)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(CELLS, min_size=5, max_size=5), min_size=1, max_size=5),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    last_line_ends=st.booleans(),
+    written_by_csv=st.booleans(),
+)
+def test_an_event_file_read_by_arrow_reads_as_the_csv_module_reads_it(
+    tmp_path: Path, rows: list[list[str]], ending: str, last_line_ends: bool, written_by_csv: bool
+) -> None:
+    """Arrow reads the usual event file a block at a time; whenever it is let read one (quotes, commas, line breaks,
+    carriage returns and NULs in values, files written by hand), it must read the cells the csv module reads."""
+    if written_by_csv:
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator=ending).writerows([EVENT_HEADERS, *rows])
+        text = buffer.getvalue()
+    else:
+        text = ending.join(",".join(cells) for cells in [EVENT_HEADERS, *rows]) + ending
+    path = tmp_path / "events.csv"
+    path.write_bytes((text if last_line_ends else text.removesuffix(ending)).encode())
+    try:
+        with imports.open_csv(path, "events", {}) as (headers, names, records):
+            by_rows = [list(column) for column in imports._columns(records, len(names))[1]]
+    except InvalidInput:  # the csv module cannot read it: it is imported row by row, and refused
+        return
+    by_blocks = imports._arrow_columns(path, headers, names)
+    if by_blocks is not None:
+        assert [list(column) for column in by_blocks[0]] == by_rows
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (b"a,b\n1,2\n", True),
+        (b"a,b\r\n1,2\r\n", True),  # CRLF, as the csv module writes
+        (b"a,b\n1,2", True),  # no line break after the last row
+        (b'a,b\n"1\n1",2\n', False),  # a line break in a value
+        (b'a,b\r\n"1\r\n1",2\r\n', False),
+        (b'a,b\n"1\r1",2\n', False),  # a carriage return in a value
+        (b"a,b\n1\x00,2\n", False),  # a NUL
+        (b"a,b\n\n1,2\n", False),  # a blank line, which Arrow skips
+    ],
+)
+def test_a_file_whose_lines_are_its_records_needs_no_look_into_its_values(text: bytes, plain: bool) -> None:
+    records = 2  # what Arrow reads of each: the header and one row
+    assert imports._a_record_a_line(text, records) is plain
