@@ -393,21 +393,3 @@ def test_an_event_file_read_by_arrow_reads_as_the_csv_module_reads_it(
     by_blocks = imports._arrow_columns(path, headers, names)
     if by_blocks is not None:
         assert [list(column) for column in by_blocks[0]] == by_rows
-
-
-@pytest.mark.parametrize(
-    ("text", "plain"),
-    [
-        (b"a,b\n1,2\n", True),
-        (b"a,b\r\n1,2\r\n", True),  # CRLF, as the csv module writes
-        (b"a,b\n1,2", True),  # no line break after the last row
-        (b'a,b\n"1\n1",2\n', False),  # a line break in a value
-        (b'a,b\r\n"1\r\n1",2\r\n', False),
-        (b'a,b\n"1\r1",2\n', False),  # a carriage return in a value
-        (b"a,b\n1\x00,2\n", False),  # a NUL
-        (b"a,b\n\n1,2\n", False),  # a blank line, which Arrow skips
-    ],
-)
-def test_a_file_whose_lines_are_its_records_needs_no_look_into_its_values(text: bytes, plain: bool) -> None:
-    records = 2  # what Arrow reads of each: the header and one row
-    assert imports._a_record_a_line(text, records) is plain

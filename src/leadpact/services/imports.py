@@ -819,9 +819,8 @@ def _arrow_columns(
     leaves it out)."""
     width = len(headers)
     try:
-        data = path.read_bytes()
         table = arrow_csv.read_csv(
-            pa.py_buffer(data),
+            path,
             read_options=arrow_csv.ReadOptions(autogenerate_column_names=True),
             parse_options=arrow_csv.ParseOptions(newlines_in_values=True),  # a block never ends inside a value
             convert_options=arrow_csv.ConvertOptions(
@@ -838,29 +837,18 @@ def _arrow_columns(
     if [header.column(i)[0].as_py() for i in range(width)] != list(headers):
         return None
     limit = csv.field_size_limit()
-    plain = _a_record_a_line(data, table.num_rows)
     blank = pc.equal(pc.binary_length(body.column(0)), 0)
     columns: list[Sequence[str]] = []
     for i in range(width):
         cells = body.column(i)
         lengths = pc.binary_length(cells)
-        if pc.max(lengths).as_py() > limit:
-            return None
-        if not plain and pc.any(pc.match_substring_regex(cells, r"[\x00\r\n]")).as_py():
+        if pc.max(lengths).as_py() > limit or pc.any(pc.match_substring_regex(cells, r"[\x00\r\n]")).as_py():
             return None
         blank = pc.and_(blank, pc.equal(lengths, 0))
         columns.append(cells.to_pylist() if names[i] != IGNORE else [])
     if pc.any(blank).as_py():
         return None
     return columns, _arrow_seconds(body.column(names.index("occurred_at")))
-
-
-def _a_record_a_line(data: bytes, records: int) -> bool:
-    """Whether no value of the file can hold a NUL, a carriage return or a line break, seen from its bytes alone:
-    it has no NUL, each carriage return ends a line (CRLF), and it has as many lines as ``records`` (a line break
-    in a quoted value, or a blank line, which Arrow skips, makes more lines than records)."""
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    return b"\x00" not in data and data.count(b"\r") == data.count(b"\r\n") and lines == records
 
 
 def _arrow_seconds(texts: Any) -> list[int] | None:
