@@ -37,7 +37,9 @@ def test_an_export_holds_every_table_the_batch_reads_and_serves_duckdb_until_the
     on_export = json.loads(run(handed.url, *FUNNEL, "--engine", "duckdb", "--parquet", str(export)))
     assert on_export == on_app
     rescored = run(handed.url, "rescore", "--at", AT, "--engine", "duckdb", "--parquet", str(export))
-    assert "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped." in rescored
+    assert "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped, 1 replays kept anew." in rescored
+    again = json.loads(run(handed.url, *FUNNEL, "--engine", "duckdb", "--parquet", str(export)))
+    assert again == on_app  # keeping the replays anew leaves the export current: no report reads differently
 
     capture(handed.engine, clock, handed.inforce, "bob@beta.example")
     for args in (FUNNEL, ("rescore", "--at", AT)):

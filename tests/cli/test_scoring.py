@@ -32,8 +32,9 @@ def test_a_rescore_amends_the_leads_a_new_version_changes_and_then_finds_nothing
     adopt_richer_forms(handed.engine, clock)
     report = json.loads(run(handed.url, "rescore", "--at", AT, "--json"))
     assert (report["leads"], report["version"], report["leads_changed"], report["ledger_rows"]) == (1, 2, 1, 1)
+    assert report["replays_kept"] == 1  # the lead's replay under version 2, kept for the reports
     assert lead(handed.engine, ANN).engagement > 30
     assert ledger(handed.engine, ANN)[-1][2:] == (10.0, 2)  # the adjustment: +10 points under version 2
     printed = run(handed.url, "rescore", "--at", AT)
     assert "Rescored 1 leads under agreement version 2 on app" in printed
-    assert "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped." in printed
+    assert "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped, 0 replays kept anew." in printed

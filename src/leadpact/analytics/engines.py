@@ -19,7 +19,7 @@ from types import ModuleType
 import ibis
 from sqlalchemy.engine import URL, make_url
 
-from leadpact.analytics import parquet
+from leadpact.analytics import kept_replays, parquet
 from leadpact.analytics.backend import Backend, Tables
 from leadpact.domain.errors import InvalidInput
 from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS
@@ -37,6 +37,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
         "engagement_at",
         "latest_at",
         "grade",
+        "created_at",  # a lead's replay starts when it was captured (kept_replays)
     ),
     "accounts": ("id", *ACCOUNT_FIELDS),
     "campaigns": ("id", "name"),
@@ -44,6 +45,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("id", "event_id", "lead_id", "type", "occurred_at", "counted", "recorded_for"),
     "score_ledger": ("lead_id", "at", "kind", "item", "points"),
     "predictions": ("lead_id", "model_version", "probability"),
+    **kept_replays.COLUMNS,
 }
 """The tables and columns the rescore reads; its DuckDB copy holds exactly these."""
 

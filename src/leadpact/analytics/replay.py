@@ -23,6 +23,9 @@ first, as the online path asks it: a lead that meets both at that moment goes to
 
 Each lead's peak score, the highest score it reached at any of those seconds (or its fit, if higher), is
 what the grade calibration report bands and ranks leads by.
+
+What a replay finds of each lead is kept in the store by the rescore; a replay reads the kept results that still
+hold (``kept_replays``) and replays the other leads only.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 import ibis
 
+from leadpact.analytics import kept_replays
 from leadpact.analytics.backend import Backend
 from leadpact.analytics.history import keep, seconds
 from leadpact.analytics.rescore import Table, counting, grade_of, judge_fit, real
@@ -85,10 +89,15 @@ def _screens(agreement: Agreement, score: Any, grade: Any, source: Any) -> Any:
     return holds
 
 
-def moments(con: Backend, agreement: Agreement, at: int) -> Table:
-    """The seconds with counted events up to ``at``: lead_id, occurred_at, points (their sum), immediate (0/1)."""
+def moments(con: Backend, agreement: Agreement, at: int | None, leads: Table | None = None) -> Table:
+    """The seconds with counted events up to ``at`` (None: all), of ``leads`` (a table of lead_id; None: every
+    lead): lead_id, occurred_at, points (their sum), immediate (0/1)."""
     events = con.table("events")
-    v = counting(con, agreement).verdicts(events.filter(events.occurred_at <= at), known_only=True)
+    if at is not None:
+        events = events.filter(events.occurred_at <= at)
+    if leads is not None:  # caps count per lead (per record within it): a lead's verdicts need only its events
+        events = events.semi_join(leads, "lead_id")
+    v = counting(con, agreement).verdicts(events, known_only=True)
     v = v.filter(v.counted)
     immediate_types = [rule.type for rule in agreement.events.values() if rule.immediate]
     flag = ibis.cases((v.type.isin(immediate_types), 1), else_=0) if immediate_types else ibis.literal(0)
@@ -110,13 +119,14 @@ def _running(m: Table) -> Any:
     return ibis.window(group_by=m.lead_id, order_by=m.occurred_at, rows=(None, 0))
 
 
-def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
-    """The score at each second with counted events: lead_id, occurred_at, score, immediate, fit, grade.
+def scores(con: Backend, agreement: Agreement, at: int | None, fit: Table, leads: Table | None = None) -> Table:
+    """The score at each second with counted events (``moments``): lead_id, occurred_at, score, immediate, fit,
+    grade.
 
     ``fit`` is the leads' ``fits``. The steps are kept in temporary tables:
     SQLite plans the windows over a join of them as one query very slowly.
     """
-    m = moments(con, agreement, at)
+    m = moments(con, agreement, at, leads)
     half_life = agreement.half_life_days
     if half_life is None:
         m = keep(con, m)
@@ -136,24 +146,42 @@ def scores(con: Backend, agreement: Agreement, at: int, fit: Table) -> Table:
     )
 
 
+def replayed(con: Backend, agreement: Agreement, at: int | None, fit: Table, leads: Table | None = None) -> Table:
+    """What the replay up to ``at`` finds of each lead with counted events (of ``leads``; None: every lead):
+    lead_id, first (the first second the rule held), first_screened (the first screening took it), top (the
+    highest score at an event second)."""
+    rule = agreement.qualified
+    threshold = rule.score_at_least - ROUNDING
+    s = scores(con, agreement, at, fit, leads)
+    by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
+    by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
+    by_screening = _screens(agreement, s.score, s.grade, s.screened_source)
+    return s.group_by("lead_id").aggregate(
+        first=s.occurred_at.min(where=by_score | by_event | by_screening),
+        first_screened=s.occurred_at.min(where=by_screening),
+        top=s.score.max(),
+    )
+
+
+def found(con: Backend, agreement: Agreement, at: int | None, fit: Table) -> Table:
+    """``replayed`` for every lead: the kept replays that still hold, the other leads replayed now."""
+    kept = kept_replays.still_true(con, agreement, at, fit)
+    if kept is None:
+        return replayed(con, agreement, at, fit)
+    kept = keep(con, kept)
+    stale = keep(con, fit.select("lead_id").anti_join(kept, "lead_id"))
+    if int(stale.count().to_pyarrow().as_py()) == 0:
+        return kept
+    return kept.union(replayed(con, agreement, at, fit, stale))
+
+
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), screened (whether the
     agreement took it to the qualifiers then, not straight to sales), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
     f = keep(con, fits(con, agreement))
-    s = scores(con, agreement, at, f)
-    by_score = s.grade.isin(list(rule.grades)) & (s.score >= threshold)
-    by_event = (s.immediate == 1) & s.grade.isin(list(rule.immediate_grades))
-    by_screening = _screens(agreement, s.score, s.grade, s.screened_source)
-    per_lead = keep(
-        con,
-        s.group_by("lead_id").aggregate(
-            first=s.occurred_at.min(where=by_score | by_event | by_screening),
-            first_screened=s.occurred_at.min(where=by_screening),
-            top=s.score.max(),
-        ),
-    )
+    per_lead = keep(con, found(con, agreement, at, f))
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
     screens_on_capture = _screens(agreement, f.fit, f.grade, f.screened_source)

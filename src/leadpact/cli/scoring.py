@@ -18,8 +18,10 @@ def rescore_cmd(
 
     Run it after adopting a new agreement version. The ledger gets adjustment rows (history is never
     rewritten), event verdicts and lead scores are set from the batch; stages are left as they were decided.
-    A rescore that finds nothing out of line writes nothing. On a large history, --engine duckdb or spark does
-    the work away from the database; only the changes are written back.
+    Each lead's replay under the agreement (its first qualifying moment and peak score, what the grades report
+    and the backtest read) is kept anew where it no longer holds. A rescore that finds nothing out of line writes
+    nothing. On a large history, --engine duckdb or spark does the work away from the database; only the changes
+    are written back.
     """
     clock = clock_for(at)
     with err.status("rescoring every lead"):
@@ -30,5 +32,5 @@ def rescore_cmd(
     out.print(
         f"Rescored {report.leads} leads under agreement version {report.version} on {report.engine} "
         f"in {report.seconds:.1f} s: {report.leads_changed} leads changed, {report.ledger_rows} ledger "
-        f"adjustments, {report.verdicts_changed} event verdicts flipped."
+        f"adjustments, {report.verdicts_changed} event verdicts flipped, {report.replays_kept} replays kept anew."
     )

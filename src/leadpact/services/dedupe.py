@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Update, func, select, update
+from sqlalchemy import CursorResult, Update, delete, func, select, update
 
 from leadpact.domain.dedupe import company_key, domain_key, email_key, name_key, surviving_stage
 from leadpact.domain.errors import InvalidInput, NotFound
@@ -42,6 +42,7 @@ from leadpact.store.tables import (
     Erasure,
     Event,
     Feedback,
+    KeptReplay,
     Lead,
     LeadField,
     LedgerEntry,
@@ -368,6 +369,7 @@ def merge_leads(
         .where(Event.lead_id == other.id)
         .values(lead_id=keep.id, recorded_for=func.coalesce(Event.recorded_for, other.id)),
     )
+    session.execute(delete(KeptReplay).where(KeptReplay.lead_id.in_((keep.id, other.id))))  # replayed anew
     event_rows = (LedgerEntry.lead_id == other.id) & (LedgerEntry.kind == "event")
     moved_rows = _moved(uow, update(LedgerEntry).where(event_rows).values(lead_id=keep.id))
     half_life = inforce.agreement.half_life_days

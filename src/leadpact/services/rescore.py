@@ -5,7 +5,9 @@ rescored in one pass (``analytics.rescore``) on the application database, on Duc
 brought in line without rewriting history: the ledger gets an adjustment row only where an item's net points
 differ from what the batch credits (a fit rule at the rescore moment, an event at its own time), events get
 the batch's verdict, and each lead's fit, grade and engagement state are set from the batch. Stages are left
-alone: whether a lead qualified was decided when it happened. A rescore that changes nothing writes nothing.
+alone: whether a lead qualified was decided when it happened. The leads' kept replays are brought in line too
+(``kept_replays``: what the grade calibration and the backtest read instead of replaying every event). A rescore
+that changes nothing writes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from leadpact.analytics import engines
 from leadpact.analytics.history import fetch
 from leadpact.analytics.rescore import Batch, batch
 from leadpact.domain.scoring import to_seconds
-from leadpact.services import audit, parquet_export, predictions
+from leadpact.services import audit, kept_replays, parquet_export, predictions
 from leadpact.services.agreements import InForce
 from leadpact.services.clock import Clock
 from leadpact.services.store_changes import hold_still
@@ -42,6 +44,7 @@ class RescoreReport:
     leads_changed: int  # leads whose fit, grade or engagement was set
     ledger_rows: int  # adjustment rows appended to the ledger
     verdicts_changed: int  # events whose counted flag flipped
+    replays_kept: int  # leads whose replay was kept anew
     seconds: float
 
 
@@ -114,6 +117,7 @@ def rescore(
     con = parquet_export.connect(uow, engine_name, engines.ANALYTICS_COLUMNS, parquet)
     try:
         changes = find_changes(batch(con, inforce.agreement).keeping_verdicts(), at)
+        replays = kept_replays.bring_in_line(uow, con, inforce.agreement, now)
     finally:
         con.disconnect()
     _apply(uow, changes, inforce.version)
@@ -135,5 +139,6 @@ def rescore(
         leads_changed=len(changes.states),
         ledger_rows=len(changes.adjustments),
         verdicts_changed=len(changes.verdicts),
+        replays_kept=replays,
         seconds=time.perf_counter() - started,
     )

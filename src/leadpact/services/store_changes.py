@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import String, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement, KeyedColumnElement
 
+from leadpact.analytics import kept_replays
 from leadpact.analytics.engines import REPORT_TABLES
 from leadpact.store.tables import AgreementVersion, AuditEntry, Base, OutboxMessage
 from leadpact.store.unit_of_work import UnitOfWork
@@ -29,8 +30,12 @@ Change = tuple[Hashable, ...]
 
 
 def _newest() -> list[KeyedColumnElement[Any]]:
-    """The id column of each table the reports read that has one, of the audit trail and of the outbox."""
-    tables = [Base.metadata.tables[name] for name in REPORT_TABLES]
+    """The id column of each table the reports read that has one, of the audit trail and of the outbox.
+
+    The kept replays are left out: a report checks each against the history before reading it, so keeping them
+    anew changes no report's figures.
+    """
+    tables = [Base.metadata.tables[name] for name in REPORT_TABLES if name not in kept_replays.COLUMNS]
     ids = [table.c.id for table in tables if "id" in table.c]
     return [*ids, AuditEntry.__table__.c.id, OutboxMessage.__table__.c.id, AgreementVersion.__table__.c.version]
 

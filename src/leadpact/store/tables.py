@@ -689,3 +689,33 @@ class SavedFilter(Base):
     name: Mapped[str] = mapped_column(String(100))
     query: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- big histories (issue 15) ---
+
+
+class KeptReplay(Base):
+    """A lead's replay under the agreement in force, kept so that reports need not replay every event
+    (``analytics.kept_replays``): what it was computed from (the lead's fit and whether screening takes its source,
+    its latest event) and what it found (the first second the rule held, the first screening took it, the top score
+    at an event second; None: never, or no counted event)."""
+
+    __tablename__ = "replays"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True, autoincrement=False)
+    fit: Mapped[float] = mapped_column(Float)
+    screened_source: Mapped[bool] = mapped_column(Boolean)
+    latest: Mapped[int | None] = mapped_column(BigInteger)
+    first: Mapped[int | None] = mapped_column(BigInteger)
+    first_screened: Mapped[int | None] = mapped_column(BigInteger)
+    top: Mapped[float | None] = mapped_column(Float)
+
+
+class ReplayMark(Base):
+    """What the kept replays were computed under: at most one row. ``agreement`` is the fingerprint of the rules
+    a replay reads, ``through`` the last event (by id) they include."""
+
+    __tablename__ = "replay_marks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    agreement: Mapped[str] = mapped_column(String(64))
+    through: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
