@@ -145,7 +145,7 @@ def test_a_kept_replay_is_read_while_it_holds_and_replayed_once_it_does_not(engi
 
     def altered() -> bool:
         """Whether ann's replay read her kept row, whose top was set to 999 by hand."""
-        peaks = {name: found(engine, inforce, AT, name)[ann_id]["peak"] for name in ("app", "duckdb")}
+        peaks = {name: float(found(engine, inforce, AT, name)[ann_id]["peak"]) for name in ("app", "duckdb")}
         assert peaks["app"] == peaks["duckdb"]
         assert peaks["app"] in (999.0, true_peak)
         return peaks["app"] == 999.0
