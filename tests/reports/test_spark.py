@@ -84,13 +84,16 @@ def leadpact(world: DemoWorld, *args: str) -> str:
     return result.output
 
 
-NOTHING = "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped."
+NOTHING = "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped, 0 replays kept anew."
 
 
 def test_a_rescore_on_spark_after_one_on_the_database_changes_nothing(demo_world: DemoWorld, spark: None) -> None:
-    assert NOTHING in leadpact(demo_world, "rescore", "--at", AT)
-    assert "on spark in" in leadpact(demo_world, "rescore", "--at", AT, "--engine", "spark")
-    assert NOTHING in leadpact(demo_world, "rescore", "--at", AT, "--engine", "spark")
+    assert "0 leads changed, 0 ledger adjustments, 0 event verdicts flipped," in leadpact(
+        demo_world, "rescore", "--at", AT
+    )
+    on_spark = leadpact(demo_world, "rescore", "--at", AT, "--engine", "spark")
+    assert "on spark in" in on_spark
+    assert NOTHING in on_spark  # the replays the database kept hold on Spark too: the same fit to the last bit
 
 
 def test_an_export_serves_duckdb_and_spark_while_the_store_is_unchanged(

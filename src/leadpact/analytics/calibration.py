@@ -62,7 +62,7 @@ COLUMNS = (
 def per_lead(ctx: Context) -> Table:
     """The period's leads: grade, band, decile, reaches (the threshold), opportunity and won (0 or 1)."""
     agreement = ctx.agreement
-    q = keep(ctx.con, qualifications(ctx.con, agreement, ctx.scope.at))
+    q = qualifications(ctx.con, agreement, ctx.scope.at)
     leads = ctx.table("leads")
     created = seconds(leads.created_at)
     captured = leads.filter(ctx.scope.within(created), leads.merged_into.isnull()).select(lead_id=leads.id)

@@ -164,15 +164,16 @@ def replayed(con: Backend, agreement: Agreement, at: int | None, fit: Table, lea
 
 
 def found(con: Backend, agreement: Agreement, at: int | None, fit: Table) -> Table:
-    """``replayed`` for every lead: the kept replays that still hold, the other leads replayed now."""
+    """``replayed`` for every lead, in a temporary table: the kept replays that still hold, the other leads
+    replayed now."""
     kept = kept_replays.still_true(con, agreement, at, fit)
     if kept is None:
-        return replayed(con, agreement, at, fit)
+        return keep(con, replayed(con, agreement, at, fit))
     kept = keep(con, kept)
     stale = keep(con, fit.select("lead_id").anti_join(kept, "lead_id"))
     if int(stale.count().to_pyarrow().as_py()) == 0:
         return kept
-    return kept.union(replayed(con, agreement, at, fit, stale))
+    return keep(con, kept.union(replayed(con, agreement, at, fit, stale)))
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
@@ -181,7 +182,7 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
     f = keep(con, fits(con, agreement))
-    per_lead = keep(con, found(con, agreement, at, f))
+    per_lead = found(con, agreement, at, f)
     f = f.filter(f.created <= at)
     joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
     screens_on_capture = _screens(agreement, f.fit, f.grade, f.screened_source)

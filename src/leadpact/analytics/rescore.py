@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,11 +34,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from leadpact.analytics.backend import Backend
-from leadpact.domain.agreement import Agreement, FitRule
+from leadpact.domain.agreement import Agreement, FitRule, Op
 from leadpact.domain.conditions import holds
-from leadpact.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS, PREDICTED
+from leadpact.domain.fields import ACCOUNT_FIELDS, FREE_MAIL_DOMAINS, LEAD_FIELDS, PREDICTED
 from leadpact.domain.scoring import DAY_SECONDS, LN2
 
 Table = Any
@@ -166,18 +169,43 @@ class Judged:
     points: tuple[Column, ...]  # in the order of ``agreement.fit_rules``
 
 
-def _judgements(rules: Sequence[FitRule], values: Iterable[Any], key: str) -> dict[str, list[Any]]:
+def _judgements(rules: Sequence[FitRule], values: pa.ChunkedArray, key: str) -> pa.Table:
     """For each distinct non-empty value on which some rule holds: the value, and whether each rule holds."""
-    out: dict[str, list[Any]] = {key: [], **{f"{key}_{i}": [] for i in range(len(rules))}}
-    for value in values:
-        if value is None:
-            continue
-        verdicts = [holds(rule.condition, value) for rule in rules]
-        if any(verdicts):
-            out[key].append(value)
-            for i, verdict in enumerate(verdicts):
-                out[f"{key}_{i}"].append(verdict)
-    return out
+    present = pc.drop_null(values).combine_chunks()
+    if all(rule.condition.op is Op.FREE_MAIL for rule in rules) and pa.types.is_string(present.type):
+        held = _by_mail_domain(rules, present)
+    else:
+        distinct = present.to_pylist()
+        verdicts = [[holds(rule.condition, value) for rule in rules] for value in distinct]
+        held = [pa.array([v[i] for v in verdicts], pa.bool_()) for i in range(len(rules))]
+    anywhere = functools.reduce(pc.or_, held) if held else pa.array([False] * len(present), pa.bool_())
+    columns = {key: present, **{f"{key}_{i}": column for i, column in enumerate(held)}}
+    return pa.table({name: pc.filter(column, anywhere) for name, column in columns.items()})
+
+
+PLAIN_DOMAIN = r"@[A-Za-z0-9.-]*$"
+"""An email whose text after its last '@' is ASCII letters, digits, dots and hyphens: trimming leaves that text as it
+is, and lower-casing it is ASCII's."""
+FREE_DOMAIN = "@(" + "|".join(re.escape(domain) for domain in sorted(FREE_MAIL_DOMAINS)) + ")$"
+"""An email (lower-cased) whose text after its last '@' is a free-mail domain."""
+
+
+def _by_mail_domain(rules: Sequence[FitRule], emails: pa.Array) -> list[pa.Array]:
+    """Free-mail rules judged column by column: each rule's verdict per email, as ``conditions.holds`` gives it.
+
+    A free-mail rule reads the text after the email's last '@', trimmed and lower-cased (``fields.email_domain``).
+    Where that text is a plain domain, the verdict is whether it is a free-mail domain in ASCII's lower case; the
+    other emails (none or an empty domain, whitespace or other letters in it) are judged one by one.
+    """
+    odd = pc.invert(pc.match_substring_regex(emails, PLAIN_DOMAIN))
+    free = pc.match_substring_regex(pc.ascii_lower(emails), FREE_DOMAIN)
+    others = pc.filter(emails, odd).to_pylist()
+    verdicts = []
+    for rule in rules:
+        plain = free if rule.condition.value else pc.invert(free)
+        judged = pa.array([holds(rule.condition, email) for email in others], pa.bool_())
+        verdicts.append(pc.replace_with_mask(plain, odd, judged) if others else plain)
+    return verdicts
 
 
 class _Fields:
@@ -257,11 +285,12 @@ def judge_fit(con: Backend, agreement: Agreement, *, answers: bool = True) -> Ju
             value, distinct = ibis.null("string"), None
         else:
             value, distinct = fields.value(name, f"f{f}")
-        values = distinct.to_pyarrow().column("value").to_pylist() if distinct is not None else []
-        judged = _judgements(rules, values, f"v{f}")
+        kind = value.type().copy(nullable=True)
+        values = distinct.to_pyarrow().column("value") if distinct is not None else pa.chunked_array([], pa.null())
+        judged = _judgements(rules, values.cast(kind.to_pyarrow()), f"v{f}")
         table = None
-        if judged[f"v{f}"]:
-            schema = {f"v{f}": value.type().copy(nullable=True), **{f"v{f}_{j}": "boolean" for j in range(len(rules))}}
+        if judged.num_rows:
+            schema = {f"v{f}": kind, **{f"v{f}_{j}": "boolean" for j in range(len(rules))}}
             table = ibis.memtable(judged, schema=schema)
             fields.chain = fields.chain.left_join(table, value == table[f"v{f}"])
         for j, (i, rule) in enumerate(zip(indices, rules, strict=True)):
