@@ -57,8 +57,8 @@ def holding(engine: Engine, inforce: InForce, at: int | None, engine_name: str) 
     """How many kept replays still hold for a replay up to ``at``."""
     con = engines.connect(engine.url, engine_name, engines.REPORT_TABLES)
     try:
-        held = kept_replays.still_true(con, inforce.agreement, at, keep(con, fits(con, inforce.agreement)))
-        return 0 if held is None else int(held.count().to_pyarrow().as_py())
+        checked = kept_replays.checked(con, inforce.agreement, at, keep(con, fits(con, inforce.agreement)))
+        return 0 if checked is None else int(checked.holds.sum().to_pyarrow().as_py())
     finally:
         con.disconnect()
 

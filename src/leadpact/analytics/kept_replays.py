@@ -56,26 +56,33 @@ def mark(con: Backend) -> tuple[str, int] | None:
     return (str(rows[0]["agreement"]), int(rows[0]["through"])) if rows else None
 
 
-def still_true(con: Backend, agreement: Agreement, at: int | None, fit: Table) -> Table | None:
-    """The kept replays that still hold for a replay up to ``at`` (None: every event) under ``agreement``:
-    lead_id, first, first_screened, top. ``fit`` is ``replay.fits``. None when nothing kept holds."""
+def checked(con: Backend, agreement: Agreement, at: int | None, fit: Table) -> Table | None:
+    """The leads of ``fit`` (``replay.fits``) with their kept replay where it still holds for a replay up to ``at``
+    (None: every event) under ``agreement``: fit's columns, holds, first, first_screened, top (null where it does
+    not hold). None when nothing is kept under these rules."""
     marked = mark(con)
     if marked is None or marked[0] != fingerprint(agreement):
         return None
-    through = marked[1]
     kept = con.table(REPLAYS)
     events = con.table("events")
-    since = events.filter(events.id > through).select("lead_id").distinct()
-    same = kept.join(
-        fit,
-        [kept.lead_id == fit.lead_id, kept.fit == fit.fit, kept.screened_source == fit.screened_source],
-    )
+    since = events.filter(events.id > marked[1]).select("lead_id").distinct()
+    valid = kept.anti_join(since, "lead_id")
     if at is not None:
-        same = same.filter(kept.latest.isnull() | (kept.latest <= at))
-    same = same.select(
-        kept.lead_id,
-        first=kept.first.cast("int64"),
-        first_screened=kept.first_screened.cast("int64"),
-        top=kept.top.cast("float64"),
+        valid = valid.filter(valid.latest.isnull() | (valid.latest <= at))
+    valid = valid.select(
+        kept_lead=valid.lead_id,
+        kept_fit=valid.fit,
+        kept_source=valid.screened_source,
+        first=valid.first.cast("int64"),
+        first_screened=valid.first_screened.cast("int64"),
+        top=valid.top.cast("float64"),
     )
-    return same.anti_join(since, "lead_id")
+    same = [fit.lead_id == valid.kept_lead, fit.fit == valid.kept_fit, fit.screened_source == valid.kept_source]
+    t = fit.left_join(valid, same)
+    return t.select(
+        *(fit[c] for c in fit.columns),
+        holds=valid.kept_lead.notnull(),
+        first=valid.first,
+        first_screened=valid.first_screened,
+        top=valid.top,
+    )

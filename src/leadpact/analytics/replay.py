@@ -163,17 +163,31 @@ def replayed(con: Backend, agreement: Agreement, at: int | None, fit: Table, lea
     )
 
 
+FOUND = ("first", "first_screened", "top")
+"""What a replay finds of a lead (``replayed``)."""
+
+
 def found(con: Backend, agreement: Agreement, at: int | None, fit: Table) -> Table:
-    """``replayed`` for every lead, in a temporary table: the kept replays that still hold, the other leads
-    replayed now."""
-    kept = kept_replays.still_true(con, agreement, at, fit)
-    if kept is None:
-        return keep(con, replayed(con, agreement, at, fit))
-    kept = keep(con, kept)
-    stale = keep(con, fit.select("lead_id").anti_join(kept, "lead_id"))
+    """The leads of ``fit`` (``fits``) with what the replay up to ``at`` finds of each, in a temporary table: fit's
+    columns, first, first_screened, top (null: no counted event). The kept replays that still hold are read; the
+    other leads are replayed now."""
+    checked = kept_replays.checked(con, agreement, at, fit)
+    if checked is None:
+        fit = keep(con, fit)
+        return keep(con, _beside(fit, replayed(con, agreement, at, fit)))
+    checked = keep(con, checked)
+    stale = checked.filter(~checked.holds).select(*fit.columns)
+    fresh = checked.filter(checked.holds).select(*fit.columns, *FOUND)
     if int(stale.count().to_pyarrow().as_py()) == 0:
-        return kept
-    return keep(con, kept.union(replayed(con, agreement, at, fit, stale)))
+        return fresh
+    stale = keep(con, stale)
+    return keep(con, fresh.union(_beside(stale, replayed(con, agreement, at, stale, stale.select("lead_id")))))
+
+
+def _beside(fit: Table, found: Table) -> Table:
+    """Each lead of ``fit`` with what ``replayed`` found of it (``found``)."""
+    t = fit.left_join(found, fit.lead_id == found.lead_id)
+    return t.select(*(fit[c] for c in fit.columns), *(found[c] for c in FOUND))
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
@@ -181,19 +195,14 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     agreement took it to the qualifiers then, not straight to sales), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
-    f = keep(con, fits(con, agreement))
-    per_lead = found(con, agreement, at, f)
+    f = found(con, agreement, at, fits(con, agreement))
     f = f.filter(f.created <= at)
-    joined = f.left_join(per_lead, f.lead_id == per_lead.lead_id)
     screens_on_capture = _screens(agreement, f.fit, f.grade, f.screened_source)
     on_capture = (f.grade.isin(list(rule.grades)) & (f.fit >= threshold)) | screens_on_capture
-    first = per_lead.first
     qualified_at = ibis.cases(
-        (on_capture & (first.isnull() | (f.created <= first)), f.created),
-        else_=first,
+        (on_capture & (f.first.isnull() | (f.created <= f.first)), f.created),
+        else_=f.first,
     )
-    screened = (screens_on_capture & (qualified_at == f.created)) | (per_lead.first_screened == qualified_at)
-    peak = ibis.cases((per_lead.top.notnull() & (per_lead.top > f.fit), per_lead.top), else_=f.fit)
-    return joined.select(
-        f.lead_id, f.fit, f.grade, qualified_at=qualified_at, screened=screened.fill_null(False), peak=peak
-    )
+    screened = (screens_on_capture & (qualified_at == f.created)) | (f.first_screened == qualified_at)
+    peak = ibis.cases((f.top.notnull() & (f.top > f.fit), f.top), else_=f.fit)
+    return f.select(f.lead_id, f.fit, f.grade, qualified_at=qualified_at, screened=screened.fill_null(False), peak=peak)

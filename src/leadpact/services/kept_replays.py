@@ -30,24 +30,23 @@ def bring_in_line(uow: UnitOfWork, con: Backend, agreement: Agreement, now: date
     ``con`` reads the store (or its current export) as it stands in ``uow``; the caller holds the store still.
     """
     f = keep(con, fits(con, agreement))
-    held = kept_replays.still_true(con, agreement, None, f)
-    stale = f.select("lead_id") if held is None else f.select("lead_id").anti_join(held, "lead_id")
-    stale = keep(con, stale)
+    checked = kept_replays.checked(con, agreement, None, f)
+    stale = keep(con, f if checked is None else checked.filter(~checked.holds).select(*f.columns))
     events = con.table("events")
     through = int(events.id.max().fill_null(0).to_pyarrow().as_py())
     marked = kept_replays.mark(con)
     sign = kept_replays.fingerprint(agreement)
     if int(stale.count().to_pyarrow().as_py()) == 0 and marked == (sign, through):
         return 0
-    found = replayed(con, agreement, None, f, stale)
+    found = replayed(con, agreement, None, stale, stale.select("lead_id"))
     latest = events.semi_join(stale, "lead_id").group_by("lead_id").aggregate(latest=events.occurred_at.max())
-    t = stale.join(f, "lead_id").left_join(found, "lead_id").left_join(latest, "lead_id")
+    t = stale.left_join(found, "lead_id").left_join(latest, "lead_id")
     rows = t.select(
-        stale.lead_id, f.fit, f.screened_source, latest.latest, found.first, found.first_screened, found.top
+        stale.lead_id, stale.fit, stale.screened_source, latest.latest, found.first, found.first_screened, found.top
     ).to_pyarrow()
     session = uow.session
     ids = rows.column("lead_id").to_pylist()
-    if held is None:
+    if checked is None:
         session.execute(delete(KeptReplay))
     else:
         for start in range(0, len(ids), CHUNK):
