@@ -639,7 +639,9 @@ def _per_event(points: dict[str, Path], engine: str, computation: str) -> tuple[
 
 
 CONDITIONS = """Nothing else ran on the machine while the figures were taken: the four runs (10M on DuckDB, then
-on Spark, then 1M on DuckDB and on Spark) one after the other."""
+on Spark, then 1M on DuckDB and on Spark) one after the other; then the backtest and grades rows again, at 10M on both
+engines and at 1M on DuckDB, after the last change to the replay (its kept replays checked in the same pass as the
+fit), which left the figures within their run-to-run spread (grades at 10M on DuckDB: 1.36 s before, 1.41 s after)."""
 """How loaded the machine was while the figures were taken: written by hand for each measurement."""
 
 CHANGES = """**What was changed for the reports, and what is left.** Attribution credits a deal over its own lead's
@@ -664,9 +666,10 @@ the moment asked, no merge) and replays only the other leads: the row "grades, r
 report without the kept replays, and both are checked against the hand-written replay. What remained of the grades
 report was judging the fit: a free-mail rule was asked of each of the 850,000 distinct emails in Python; it is now
 judged a column at a time (`analytics.rescore._by_mail_domain`: Arrow's regular expressions over the emails, the rare
-odd email one by one; a property test holds it to `conditions.holds`), 1.2 s less. Left: the report's per-lead table
-(fit joined to the leads, the kept replays checked, deals, ranks for the deciles) is five passes over 850,000 leads,
-each 0.1 to 0.5 s on two cores."""
+odd email one by one; a property test holds it to `conditions.holds`): the report at 10M on DuckDB went from 2.21 s
+(kept replays, emails judged one by one) to 1.36 s (three runs each), and the rescore's fit gains as much. Left: the
+report's per-lead table (fit joined to the leads, the kept replays checked, deals, ranks for the deciles) is five
+passes over 850,000 leads, each 0.1 to 0.5 s on two cores."""
 """Measured by hand (A/B runs in one process, no result file): rewritten when remeasured."""
 
 
@@ -777,7 +780,8 @@ an event with everything else; linearly, {duck_peak * 100 / 1024:,.0f} GiB at 1B
 beyond most single machines' memory, although DuckDB can spill its joins and sorts to disk. The export would be about
 {per_event:.0f} GB of Parquet at 1B ({per_event:.0f} bytes an event). Spark's driver JVM peaked at {jvm_peak:,.0f}
 MiB at 10M (limit 8 GiB): in `local[2]` it holds the work of both cores. At 1B the rescore, the backtest and the
-grades (replays of every lead's events, partitioned by lead) are the computations that need a cluster: spread over
+rescore's keeping of the replays (replays of every lead's events, partitioned by lead; the kept replays spare the
+reports the replay of all but the leads with events since) are the computations that need a cluster: spread over
 executors the projected hours divide by about the number of cores added, minus the shuffle of the events by lead
 (about {per_event * 1e9 / 1e9:.0f} GB read, a similar amount shuffled). What does not scale out: the rescore's
 answer fetched into Python (the changes found: at 10M, {_changes(points)}), and the fit rules judged in Python on each

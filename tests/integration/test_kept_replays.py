@@ -36,6 +36,7 @@ from tests.integration.test_rescore_differential import (
     Step,
     changed_agreement,
     close,
+    feed,
     histories,
     moments,
     replay,
@@ -79,16 +80,6 @@ def assert_same(actual: Found, expected: Found) -> None:
         ), lead_id
         assert close(got["fit"], want["fit"]), (lead_id, got, want)
         assert close(got["peak"], want["peak"]), (lead_id, got, want)
-
-
-def feed(engine: Engine, inforce: InForce, steps: tuple[Step, ...]) -> None:
-    for step in steps:
-        clock = FixedClock(step.at)
-        with UnitOfWork(engine) as uow:
-            if step.lead is not None:
-                intake.capture_lead(uow, clock, inforce, step.lead)
-            if step.events:
-                intake.record_events(uow, clock, inforce, list(step.events))
 
 
 def rescore_at_end(engine: Engine, inforce: InForce, engine_name: str) -> int:

@@ -201,14 +201,19 @@ def replay(engine: Engine, history: History, agreement_text: str | None = None) 
     """Feed the history through the online path, on an empty database."""
     empty(engine)
     inforce = adopt_example(engine, FixedClock(START - timedelta(days=1)), agreement_text)
-    for step in history.steps:
+    feed(engine, inforce, history.steps)
+    return inforce
+
+
+def feed(engine: Engine, inforce: InForce, steps: tuple[Step, ...]) -> None:
+    """Feed the steps through the online path, each at its moment."""
+    for step in steps:
         clock = FixedClock(step.at)
         with UnitOfWork(engine) as uow:
             if step.lead is not None:
                 intake.capture_lead(uow, clock, inforce, step.lead)
             if step.events:
                 intake.record_events(uow, clock, inforce, list(step.events))
-    return inforce
 
 
 @dataclass
