@@ -175,10 +175,9 @@ def _judgements(rules: Sequence[FitRule], values: pa.ChunkedArray, key: str) -> 
     if all(rule.condition.op is Op.FREE_MAIL for rule in rules) and pa.types.is_string(present.type):
         held = _by_mail_domain(rules, present)
     else:
-        distinct = present.to_pylist()
-        verdicts = [[holds(rule.condition, value) for rule in rules] for value in distinct]
-        held = [pa.array([v[i] for v in verdicts], pa.bool_()) for i in range(len(rules))]
-    anywhere = functools.reduce(pc.or_, held) if held else pa.array([False] * len(present), pa.bool_())
+        each = present.to_pylist()
+        held = [pa.array([holds(rule.condition, value) for value in each], pa.bool_()) for rule in rules]
+    anywhere = functools.reduce(pc.or_, held)  # a field is judged for the rules on it: never none
     columns = {key: present, **{f"{key}_{i}": column for i, column in enumerate(held)}}
     return pa.table({name: pc.filter(column, anywhere) for name, column in columns.items()})
 
