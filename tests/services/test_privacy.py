@@ -62,6 +62,8 @@ def test_an_export_holds_everything_kept_about_the_person(engine: Engine, clock:
     adopt_example(engine, clock)
     add_team(engine, clock, "americas", {"ann": 1})
     lead_id = _person(engine, clock, "zeb@acme.example")
+    with UnitOfWork(engine) as uow:
+        assert rescore.rescore(uow, clock, agreements.in_force(uow)).replays_kept == 1
     with UnitOfWork(engine, ADMIN) as uow:
         data = privacy.export(uow, clock, "Zeb@Acme.example ")
     assert data["lead"]["id"] == lead_id
@@ -82,6 +84,8 @@ def test_an_export_holds_everything_kept_about_the_person(engine: Engine, clock:
         "zeb@acme.example/visit-1",
         "zeb@acme.example/visit-2",
     ]
+    [replay] = data["kept_replay"]  # the replay the rescore kept: a grade A lead qualifies at its first visit
+    assert (replay["first"], replay["latest"]) == (clock.now() - timedelta(days=2), clock.now())
     assert [s["to_stage"] for s in data["stage_history"]] == ["inquiry", "mql", "sal", "sql", "opportunity", "customer"]
     assert [a["rep"] for a in data["assignments"]] == ["ann"]
     assert [(o["amount"], o["won"]) for o in data["opportunities"]] == [(12_000.0, True)]

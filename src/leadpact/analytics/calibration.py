@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import ibis
 
-from leadpact.analytics.history import Context, keep, opportunities, seconds
+from leadpact.analytics.history import Context, opportunities
 from leadpact.analytics.replay import qualifications
 from leadpact.analytics.rescore import Table
 from leadpact.domain.report import Column, Definition, Kind, Report, Row, share
@@ -63,14 +63,14 @@ def per_lead(ctx: Context) -> Table:
     """The period's leads: grade, band, decile, reaches (the threshold), opportunity and won (0 or 1)."""
     agreement = ctx.agreement
     q = qualifications(ctx.con, agreement, ctx.scope.at)
-    leads = ctx.table("leads")
-    created = seconds(leads.created_at)
-    captured = leads.filter(ctx.scope.within(created), leads.merged_into.isnull()).select(lead_id=leads.id)
+    t = q.filter(ctx.scope.within(q.created), ~q.merged)
     deals = opportunities(ctx)
     outcome = deals.group_by("lead_id").aggregate(deals=deals.count(), won=deals.id.count(where=deals.won))
-    t = captured.join(q, captured.lead_id == q.lead_id).select(q.lead_id, q.grade, q.peak, q.qualified_at)
     t = t.left_join(outcome, t.lead_id == outcome.lead_id).select(
-        t,
+        t.lead_id,
+        t.grade,
+        t.peak,
+        t.qualified_at,
         opportunity=ibis.cases((outcome.deals.fill_null(0) > 0, 1), else_=0),
         won=ibis.cases((outcome.won.fill_null(0) > 0, 1), else_=0),
     )
@@ -80,18 +80,30 @@ def per_lead(ctx: Context) -> Table:
     rank = ibis.rank().over(order_by=t.peak)  # ties share the lowest rank: equal peaks, one decile
     size = t.count().over()
     decile = (rank * DECILES / size).floor().cast("int64") + 1
-    return keep(ctx.con, t.mutate(band=band, decile=decile, reaches=t.qualified_at.notnull()))
+    return t.mutate(band=band, decile=decile, reaches=t.qualified_at.notnull())
 
 
-def _counts(t: Table, key: str) -> dict[str, tuple[int, int, int]]:
-    grouped = t.group_by(key).aggregate(leads=t.count(), opportunities=t.opportunity.sum(), won=t.won.sum())
-    return {
-        str(r[key]): (int(r["leads"]), int(r["opportunities"] or 0), int(r["won"] or 0))
-        for r in grouped.to_pyarrow().to_pylist()
-    }
+GROUPS = ("grade", "band", "decile", "reaches")
+"""What the report breaks the leads down by."""
+
+Counts = tuple[int, int, int]
+"""Leads, those with an opportunity, those won."""
 
 
-def _row(group: str, counts: tuple[int, int, int]) -> Row:
+def _counts(t: Table) -> dict[str, dict[str, Counts]]:
+    """Per breakdown of ``GROUPS``, per group: the counts. One query groups by all four at once (at most grades x
+    bands x deciles x 2 rows); each breakdown sums those rows."""
+    grouped = t.group_by(list(GROUPS)).aggregate(leads=t.count(), opportunities=t.opportunity.sum(), won=t.won.sum())
+    out: dict[str, dict[str, Counts]] = {key: {} for key in GROUPS}
+    for r in grouped.to_pyarrow().to_pylist():
+        counts = (int(r["leads"]), int(r["opportunities"] or 0), int(r["won"] or 0))
+        for key in GROUPS:
+            was = out[key].get(str(r[key]), (0, 0, 0))
+            out[key][str(r[key])] = (was[0] + counts[0], was[1] + counts[1], was[2] + counts[2])
+    return out
+
+
+def _row(group: str, counts: Counts) -> Row:
     leads, opps, won = counts
     o_low, o_high = wilson(opps, leads)
     w_low, w_high = wilson(won, leads)
@@ -142,9 +154,8 @@ def verdicts(grades: Sequence[Row], threshold: Sequence[Row], score: float) -> t
 def calibration(ctx: Context) -> Report:
     """Conversion to opportunity and to won by grade, with sections by priority band, score decile and threshold."""
     agreement = ctx.agreement
-    t = per_lead(ctx)
-    by_grade, by_band = _counts(t, "grade"), _counts(t, "band")
-    by_decile, by_reach = _counts(t, "decile"), _counts(t, "reaches")
+    counts = _counts(per_lead(ctx))
+    by_grade, by_band, by_decile, by_reach = (counts[key] for key in GROUPS)
     nothing = (0, 0, 0)
     grades = [_row(g.grade, by_grade.get(g.grade, nothing)) for g in agreement.grades]
     bands = [_row(b.band, by_band.get(b.band, nothing)) for b in agreement.priority]

@@ -38,6 +38,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
         "latest_at",
         "grade",
         "created_at",  # a lead's replay starts when it was captured (kept_replays)
+        "merged_into",
     ),
     "accounts": ("id", *ACCOUNT_FIELDS),
     "campaigns": ("id", "name"),

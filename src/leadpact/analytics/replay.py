@@ -51,7 +51,8 @@ ROUNDING = 1e-9
 
 
 def fits(con: Backend, agreement: Agreement) -> Table:
-    """Every lead's fit before sales' answers and its grade: lead_id, fit, grade."""
+    """Every lead's fit before sales' answers and its grade: lead_id, created, merged (merged into another lead), fit,
+    screened_source, grade."""
     judged = judge_fit(con, agreement, answers=False)
     fit = real(con, 0.0)
     for points in judged.points:  # summed in rule order, as the online path sums them
@@ -59,6 +60,7 @@ def fits(con: Backend, agreement: Agreement) -> Table:
     t = judged.chain.select(
         lead_id=judged.leads.id,
         created=seconds(judged.leads.created_at),
+        merged=judged.leads.merged_into.notnull(),
         fit=fit,
         screened_source=_screened_source(con, agreement, judged.leads.source),
     )
@@ -191,8 +193,8 @@ def _beside(fit: Table, found: Table) -> Table:
 
 
 def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
-    """Every lead captured by ``at``: lead_id, fit, grade, qualified_at (null: never), screened (whether the
-    agreement took it to the qualifiers then, not straight to sales), peak (highest score)."""
+    """Every lead captured by ``at``: lead_id, created, merged, fit, grade, qualified_at (null: never), screened
+    (whether the agreement took it to the qualifiers then, not straight to sales), peak (highest score)."""
     rule = agreement.qualified
     threshold = rule.score_at_least - ROUNDING
     f = found(con, agreement, at, fits(con, agreement))
@@ -205,4 +207,13 @@ def qualifications(con: Backend, agreement: Agreement, at: int) -> Table:
     )
     screened = (screens_on_capture & (qualified_at == f.created)) | (f.first_screened == qualified_at)
     peak = ibis.cases((f.top.notnull() & (f.top > f.fit), f.top), else_=f.fit)
-    return f.select(f.lead_id, f.fit, f.grade, qualified_at=qualified_at, screened=screened.fill_null(False), peak=peak)
+    return f.select(
+        f.lead_id,
+        f.created,
+        f.merged,
+        f.fit,
+        f.grade,
+        qualified_at=qualified_at,
+        screened=screened.fill_null(False),
+        peak=peak,
+    )

@@ -1,8 +1,9 @@
 """Personal data: everything held about a person, given on request; erased on request, leaving the numbers whole.
 
 An export gathers every row that concerns the person's lead: its fields and custom fields, its account, the
-consents it gave, its events, score ledger, stage history, assignments, opportunities, the sales feedback on
-it, the nurture emails sent to it, the messages sent about it, and the audit trail's entries about it.
+consents it gave, its events, score ledger, the replay of its events kept for the reports, stage history,
+assignments, opportunities, the sales feedback on it, the nurture emails sent to it, the messages sent about it,
+and the audit trail's entries about it.
 
 An erasure removes what identifies the person and keeps the lead as an anonymous row, so every report's totals
 stay as they were and a rescore changes nothing:
@@ -50,6 +51,7 @@ from leadpact.store.tables import (
     Erasure,
     Event,
     Feedback,
+    KeptReplay,
     Lead,
     LeadField,
     LedgerEntry,
@@ -148,6 +150,7 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
         "consents": held(Consent, "purpose", "granted", "source", "at"),
         "events": held(Event, "event_id", "type", "occurred_at", "counted"),
         "score_ledger": held(LedgerEntry, "at", "kind", "item", "points", "version"),
+        "kept_replay": held(KeptReplay, "fit", "screened_source", "latest", "first", "first_screened", "top"),
         "stage_history": held(
             StageChange, "at", "from_stage", "to_stage", "by_user_id", "reason", "note", named=("by_user_id", "by")
         ),
@@ -199,9 +202,9 @@ def export(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
             "detail",
         ),
     }
-    for row in (*data["events"], *data["score_ledger"]):  # moments scoring does arithmetic on are epoch seconds
-        for key in ("occurred_at", "at"):
-            if key in row:
+    for row in (*data["events"], *data["score_ledger"], *data["kept_replay"]):  # scoring's moments: epoch seconds
+        for key in ("occurred_at", "at", "latest", "first", "first_screened"):
+            if row.get(key) is not None:
                 row[key] = from_seconds(row[key])
     audit.record(uow, clock.now(), "lead.export", subject)
     return data
