@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from leadpact.analytics.calibration import calibration
 from leadpact.analytics.funnel import funnel
 from leadpact.domain.errors import InvalidInput, NotFound
 from leadpact.domain.feedback import Given
@@ -420,6 +421,7 @@ def test_a_merged_duplicate_leaves_its_sequences_the_reports_and_gives_its_feedb
         nurture.advance(uow, clock, inforce, "http://x")
     at = clock.now() + days(1)
     assert run_report(engine, lambda ctx: funnel(ctx, "source"), at).rows[-1]["leads"] == 3
+    assert sum(row["leads"] for row in run_report(engine, calibration, at).rows) == 3
     with UnitOfWork(engine) as uow:
         dedupe.merge_leads(uow, clock, inforce, "ann+work@acme.example", "ann+news@acme.example")
     with UnitOfWork(engine) as uow:
@@ -435,3 +437,4 @@ def test_a_merged_duplicate_leaves_its_sequences_the_reports_and_gives_its_feedb
         assert uow.session.scalars(select(Feedback.lead_id)).all() == [survivor.id]
     report = run_report(engine, lambda ctx: funnel(ctx, "source"), at)
     assert [report.rows[-1][k] for k in ("leads", "mql", "sal")] == [1, 1, 1]
+    assert sum(row["leads"] for row in run_report(engine, calibration, at).rows) == 1  # graded once, as the survivor
