@@ -88,6 +88,7 @@ GROUPS = ("grade", "band", "decile", "reaches")
 
 Counts = tuple[int, int, int]
 """Leads, those with an opportunity, those won."""
+NO_LEADS: Counts = (0, 0, 0)
 
 
 def _counts(t: Table) -> dict[str, dict[str, Counts]]:
@@ -98,7 +99,7 @@ def _counts(t: Table) -> dict[str, dict[str, Counts]]:
     for r in grouped.to_pyarrow().to_pylist():
         counts = (int(r["leads"]), int(r["opportunities"] or 0), int(r["won"] or 0))
         for key in GROUPS:
-            was = out[key].get(str(r[key]), (0, 0, 0))
+            was = out[key].get(str(r[key]), NO_LEADS)
             out[key][str(r[key])] = (was[0] + counts[0], was[1] + counts[1], was[2] + counts[2])
     return out
 
@@ -156,13 +157,12 @@ def calibration(ctx: Context) -> Report:
     agreement = ctx.agreement
     counts = _counts(per_lead(ctx))
     by_grade, by_band, by_decile, by_reach = (counts[key] for key in GROUPS)
-    nothing = (0, 0, 0)
-    grades = [_row(g.grade, by_grade.get(g.grade, nothing)) for g in agreement.grades]
-    bands = [_row(b.band, by_band.get(b.band, nothing)) for b in agreement.priority]
+    grades = [_row(g.grade, by_grade.get(g.grade, NO_LEADS)) for g in agreement.grades]
+    bands = [_row(b.band, by_band.get(b.band, NO_LEADS)) for b in agreement.priority]
     deciles = [_row(str(d), by_decile[str(d)]) for d in range(DECILES, 0, -1) if str(d) in by_decile]
     threshold = [
-        _row("qualifies", by_reach.get("True", nothing)),
-        _row("does not qualify", by_reach.get("False", nothing)),
+        _row("qualifies", by_reach.get("True", NO_LEADS)),
+        _row("does not qualify", by_reach.get("False", NO_LEADS)),
     ]
     main = _part("grades", "Conversion by grade", grades, ctx)
     return Report(

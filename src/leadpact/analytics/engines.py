@@ -38,7 +38,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, ...]] = {
         "latest_at",
         "grade",
         "created_at",  # a lead's replay starts when it was captured (kept_replays)
-        "merged_into",
+        "merged_into",  # a replay's fit table says which leads are merged duplicates (grades leaves them out)
     ),
     "accounts": ("id", *ACCOUNT_FIELDS),
     "campaigns": ("id", "name"),
